@@ -1,1 +1,2 @@
-
+//! sipsleuth: an offline SIP trace analyzer.
+pub mod capture;

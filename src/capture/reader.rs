@@ -1,0 +1,397 @@
+//! The record walk: opens one input, sniffs compression and format from magic
+//! bytes, and drives the pcap or pcapng record parser over a memory map (plain
+//! files) or a refilled buffer (gzip, zstd, stdin), handing frames downstream in
+//! batches. A batch borrows the bytes it points into, so nothing is copied on
+//! the memory-mapped path.
+
+use super::input::InputSpec;
+use super::pcap::PcapParser;
+use super::pcapng::PcapNgParser;
+use super::{CaptureError, CaptureProblem, Frame, ProblemKind};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+
+/// No real packet record is larger than this (Wireshark's own limit is 256 KiB for
+/// most link types; a few USB/D-Bus captures go higher). A length above it is damage.
+pub(crate) const MAX_RECORD_LEN: usize = 64 * 1024 * 1024;
+
+/// Frames handed downstream per batch on the memory-mapped path.
+pub const BATCH_FRAMES: usize = 8192;
+/// Read-buffer size on the streaming path (grows for records larger than this).
+const STREAM_BUF: usize = 8 * 1024 * 1024;
+
+pub(crate) enum Next<'a> {
+    Frame(Frame<'a>),
+    /// A block that carries no packet (headers, interface descriptions, statistics…).
+    Skip,
+}
+
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// The record continues past the end of the bytes given (how many more, if known).
+    NeedMore(Option<u64>),
+    Corrupt(String),
+    /// The file header is wrong: nothing in this file can be read.
+    BadHeader(String),
+}
+
+pub(crate) trait RecordParser {
+    /// Parses one record from the start of `buf`; returns the bytes it used.
+    fn next<'a>(&mut self, buf: &'a [u8]) -> Result<(usize, Next<'a>), Stop>;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptureFormat {
+    Pcap,
+    PcapNs,
+    PcapNg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+/// What reading one input found, besides its frames.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CaptureInfo {
+    pub path: String,
+    pub format: CaptureFormat,
+    pub compression: Compression,
+    pub big_endian: bool,
+    /// Bytes of capture data walked (after decompression).
+    pub bytes: u64,
+    pub frames: u64,
+    /// Link types seen (pcap: the file's; pcapng: every interface's).
+    pub linktypes: Vec<u32>,
+    pub first_ts_ns: Option<i64>,
+    pub last_ts_ns: Option<i64>,
+    /// Why reading stopped early, if it did.
+    pub problem: Option<CaptureProblem>,
+    /// Records whose captured length exceeds the file's snaplen (kept, counted).
+    pub caplen_over_snaplen: u64,
+    /// pcapng packets naming an interface that was never described (kept as an unknown link).
+    pub unknown_interface: u64,
+    pub pcapng_sections: u32,
+    pub pcapng_skipped_blocks: u64,
+}
+
+enum Parser {
+    Pcap(PcapParser),
+    PcapNg(PcapNgParser),
+}
+
+impl Parser {
+    fn next<'a>(&mut self, buf: &'a [u8]) -> Result<(usize, Next<'a>), Stop> {
+        match self {
+            Parser::Pcap(p) => p.next(buf),
+            Parser::PcapNg(p) => p.next(buf),
+        }
+    }
+}
+
+const GZIP: [u8; 2] = [0x1f, 0x8b];
+const ZSTD: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+fn sniff_format(path: &str, head: &[u8]) -> Result<(CaptureFormat, bool), CaptureError> {
+    let m = |b: &[u8]| head.len() >= 4 && head[..4] == *b;
+    Ok(match () {
+        _ if m(&[0xd4, 0xc3, 0xb2, 0xa1]) || m(&[0x34, 0xcd, 0xb2, 0xa1]) => (CaptureFormat::Pcap, false),
+        _ if m(&[0xa1, 0xb2, 0xc3, 0xd4]) => (CaptureFormat::Pcap, true),
+        _ if m(&[0x4d, 0x3c, 0xb2, 0xa1]) => (CaptureFormat::PcapNs, false),
+        _ if m(&[0xa1, 0xb2, 0x3c, 0x4d]) => (CaptureFormat::PcapNs, true),
+        _ if m(&[0x0a, 0x0d, 0x0d, 0x0a]) => (CaptureFormat::PcapNg, false),
+        _ if m(b"GMBU") || m(b"RTSS") => {
+            return Err(CaptureError::UnsupportedFormat { path: path.into(), format: "Microsoft Network Monitor" })
+        }
+        _ if head.starts_with(b"snoop\0") => {
+            return Err(CaptureError::UnsupportedFormat { path: path.into(), format: "Sun snoop" })
+        }
+        _ if head.starts_with(b"XCP\0") => {
+            return Err(CaptureError::UnsupportedFormat { path: path.into(), format: "NetXray/Sniffer" })
+        }
+        _ => {
+            let magic = head.iter().take(8).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
+            return Err(CaptureError::UnknownFormat { path: path.into(), magic });
+        }
+    })
+}
+
+fn new_parser(format: CaptureFormat) -> Parser {
+    match format {
+        CaptureFormat::PcapNg => Parser::PcapNg(PcapNgParser::default()),
+        _ => Parser::Pcap(PcapParser::default()),
+    }
+}
+
+/// Walks `data` from its start, handing frames to `on_batch` in batches.
+/// Returns the bytes consumed and why it stopped (None: it used everything).
+fn walk<'a>(
+    parser: &mut Parser,
+    data: &'a [u8],
+    frame_no: &mut u64,
+    info: &mut CaptureInfo,
+    on_batch: &mut dyn FnMut(&[Frame<'_>]),
+) -> (usize, Option<Stop>) {
+    let mut off = 0usize;
+    let mut batch: Vec<Frame<'a>> = Vec::with_capacity(BATCH_FRAMES.min(1024));
+    let stop = loop {
+        if off == data.len() {
+            break None;
+        }
+        match parser.next(&data[off..]) {
+            Ok((n, next)) => {
+                off += n;
+                if let Next::Frame(mut f) = next {
+                    *frame_no += 1;
+                    f.number = *frame_no;
+                    info.first_ts_ns.get_or_insert(f.ts_ns);
+                    info.last_ts_ns = Some(f.ts_ns);
+                    batch.push(f);
+                    if batch.len() == BATCH_FRAMES {
+                        on_batch(&batch);
+                        batch.clear();
+                    }
+                }
+            }
+            Err(stop) => break Some(stop),
+        }
+    };
+    if !batch.is_empty() {
+        on_batch(&batch);
+    }
+    (off, stop)
+}
+
+fn finish_info(info: &mut CaptureInfo, parser: &Parser, frames: u64) {
+    info.frames = frames;
+    match parser {
+        Parser::Pcap(p) => info.caplen_over_snaplen = p.caplen_over_snaplen,
+        Parser::PcapNg(p) => {
+            info.unknown_interface = p.unknown_interface;
+            info.pcapng_sections = p.sections;
+            info.pcapng_skipped_blocks = p.skipped_blocks;
+            info.linktypes = p.linktypes.clone();
+        }
+    }
+}
+
+fn stop_to_problem(path: &str, offset: u64, stop: Stop, at_eof: bool, frames: u64) -> Result<Option<CaptureProblem>, CaptureError> {
+    match stop {
+        Stop::NeedMore(missing) => {
+            if at_eof {
+                Ok(Some(CaptureProblem { offset, kind: ProblemKind::Truncated { missing } }))
+            } else {
+                Ok(None)
+            }
+        }
+        Stop::Corrupt(reason) => Ok(Some(CaptureProblem { offset, kind: ProblemKind::Corrupt { reason } })),
+        Stop::BadHeader(reason) if frames == 0 && offset < 64 => {
+            Err(CaptureError::BadHeader { path: path.into(), what: "capture", offset, reason })
+        }
+        Stop::BadHeader(reason) => Ok(Some(CaptureProblem { offset, kind: ProblemKind::Corrupt { reason } })),
+    }
+}
+
+fn pcap_linktype(head: &[u8], big_endian: bool) -> Vec<u32> {
+    if head.len() < 24 {
+        return vec![];
+    }
+    let b = [head[20], head[21], head[22], head[23]];
+    vec![if big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }]
+}
+
+/// Reads one input to its end (or to the first damage), calling `on_batch` with
+/// every frame in order. Errors are for inputs that cannot be read at all; damage
+/// part-way is reported in [`CaptureInfo::problem`].
+pub fn read_capture(input: &InputSpec, on_batch: &mut dyn FnMut(&[Frame<'_>])) -> Result<CaptureInfo, CaptureError> {
+    let path = input.display();
+    let io_err = |source| CaptureError::Io { path: path.clone(), source };
+    let mut reader: Box<dyn Read + Send> = match input {
+        InputSpec::Stdin => Box::new(std::io::stdin()),
+        InputSpec::Path(p) => {
+            let file = File::open(p).map_err(io_err)?;
+            let len = file.metadata().map_err(io_err)?.len();
+            if len == 0 {
+                return Err(CaptureError::Empty { path });
+            }
+            let mut head = [0u8; 4];
+            let n = read_up_to(&mut &file, &mut head).map_err(io_err)?;
+            if n == 4 && head[..2] != GZIP && head != ZSTD {
+                // A plain capture: walk it in place over a memory map.
+                // SAFETY: the map is read-only; a file truncated while mapped can
+                // still raise SIGBUS, which is documented as a known limit.
+                let map = unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(io_err)?;
+                #[cfg(unix)]
+                let _ = map.advise(memmap2::Advice::Sequential);
+                return read_slice(&path, &map, Compression::None, on_batch);
+            }
+            drop(file);
+            Box::new(File::open(p).map_err(io_err)?)
+        }
+    };
+    // The streaming path: sniff compression, then the capture format, from the bytes.
+    let mut compression = Compression::None;
+    let mut buffered = BufReader::with_capacity(1 << 16, reader);
+    let head = buffered.fill_buf().map_err(io_err)?.to_vec();
+    if head.is_empty() {
+        return Err(CaptureError::Empty { path });
+    }
+    if head.starts_with(&GZIP) {
+        compression = Compression::Gzip;
+        reader = Box::new(flate2::read::MultiGzDecoder::new(buffered));
+    } else if head.starts_with(&ZSTD) {
+        compression = Compression::Zstd;
+        let dec = zstd::stream::read::Decoder::with_buffer(buffered).map_err(io_err)?;
+        reader = Box::new(dec);
+    } else {
+        reader = Box::new(buffered);
+    }
+    read_stream(&path, reader, compression, on_batch)
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+fn new_info(path: &str, format: CaptureFormat, compression: Compression, big_endian: bool) -> CaptureInfo {
+    CaptureInfo {
+        path: path.to_string(),
+        format,
+        compression,
+        big_endian,
+        bytes: 0,
+        frames: 0,
+        linktypes: vec![],
+        first_ts_ns: None,
+        last_ts_ns: None,
+        problem: None,
+        caplen_over_snaplen: 0,
+        unknown_interface: 0,
+        pcapng_sections: 0,
+        pcapng_skipped_blocks: 0,
+    }
+}
+
+/// Reads a capture held whole in memory (a memory map, or bytes a test built).
+pub fn read_slice(
+    path: &str,
+    data: &[u8],
+    compression: Compression,
+    on_batch: &mut dyn FnMut(&[Frame<'_>]),
+) -> Result<CaptureInfo, CaptureError> {
+    let (format, big_endian) = sniff_format(path, data)?;
+    let mut info = new_info(path, format, compression, big_endian);
+    if format != CaptureFormat::PcapNg {
+        info.linktypes = pcap_linktype(data, big_endian);
+    }
+    let mut parser = new_parser(format);
+    let mut frame_no = 0;
+    let (used, stop) = walk(&mut parser, data, &mut frame_no, &mut info, on_batch);
+    info.bytes = used as u64;
+    if let Some(stop) = stop {
+        info.problem = stop_to_problem(path, used as u64, stop, true, frame_no)?;
+    }
+    finish_info(&mut info, &parser, frame_no);
+    Ok(info)
+}
+
+fn read_stream(
+    path: &str,
+    mut reader: Box<dyn Read + Send>,
+    compression: Compression,
+    on_batch: &mut dyn FnMut(&[Frame<'_>]),
+) -> Result<CaptureInfo, CaptureError> {
+    let mut buf = vec![0u8; STREAM_BUF];
+    let (mut start, mut end) = (0usize, 0usize);
+    let mut eof = false;
+    let mut offset = 0u64; // stream offset of buf[start]
+    let mut read_problem: Option<String> = None;
+    let mut fill = |buf: &mut Vec<u8>, end: &mut usize, eof: &mut bool, problem: &mut Option<String>| {
+        while *end < buf.len() && !*eof {
+            match reader.read(&mut buf[*end..]) {
+                Ok(0) => *eof = true,
+                Ok(n) => *end += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    *problem = Some(e.to_string());
+                    *eof = true;
+                }
+            }
+        }
+    };
+    fill(&mut buf, &mut end, &mut eof, &mut read_problem);
+    if end == 0 {
+        if let Some(reason) = read_problem {
+            return Err(CaptureError::Io { path: path.into(), source: std::io::Error::other(reason) });
+        }
+        return Err(CaptureError::Empty { path: path.into() });
+    }
+    let (format, big_endian) = sniff_format(path, &buf[..end])?;
+    let mut info = new_info(path, format, compression, big_endian);
+    if format != CaptureFormat::PcapNg {
+        info.linktypes = pcap_linktype(&buf[..end], big_endian);
+    }
+    let mut parser = new_parser(format);
+    let mut frame_no = 0u64;
+    loop {
+        let (used, stop) = walk(&mut parser, &buf[start..end], &mut frame_no, &mut info, on_batch);
+        start += used;
+        offset += used as u64;
+        let at_eof = eof && start == end || eof;
+        match stop {
+            None if eof => break,
+            Some(Stop::NeedMore(missing)) if eof => {
+                info.problem = if let Some(reason) = read_problem.take() {
+                    Some(CaptureProblem { offset, kind: ProblemKind::Io { reason } })
+                } else {
+                    Some(CaptureProblem { offset, kind: ProblemKind::Truncated { missing } })
+                };
+                break;
+            }
+            None | Some(Stop::NeedMore(_)) => {
+                // Keep the unread tail, make room (growing for a record bigger than the buffer), refill.
+                buf.copy_within(start..end, 0);
+                end -= start;
+                start = 0;
+                if end == buf.len() {
+                    let grown = (buf.len() * 2).min(MAX_RECORD_LEN + (1 << 20));
+                    if grown == buf.len() {
+                        info.problem = Some(CaptureProblem {
+                            offset,
+                            kind: ProblemKind::Corrupt { reason: "record larger than any packet".into() },
+                        });
+                        break;
+                    }
+                    buf.resize(grown, 0);
+                }
+                fill(&mut buf, &mut end, &mut eof, &mut read_problem);
+            }
+            Some(stop) => {
+                info.problem = stop_to_problem(path, offset, stop, at_eof, frame_no)?;
+                break;
+            }
+        }
+    }
+    if info.problem.is_none() {
+        if let Some(reason) = read_problem {
+            info.problem = Some(CaptureProblem { offset, kind: ProblemKind::Io { reason } });
+        }
+    }
+    info.bytes = offset;
+    finish_info(&mut info, &parser, frame_no);
+    Ok(info)
+}
