@@ -1,2 +1,3 @@
 //! sipsleuth: an offline SIP trace analyzer.
 pub mod capture;
+pub mod sip;

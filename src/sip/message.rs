@@ -1,0 +1,372 @@
+//! The owned SIP message record that leaves the decoding half of the pipeline.
+//!
+//! One allocation per message: its bytes, plus the [`SipHead`] spans the scanner
+//! found in them. Every accessor reads those bytes lazily; values that RFC 3261
+//! defines as case-insensitive or parameterised (tags, branch, sent-by) are
+//! extracted here, so later stages never re-scan a message.
+
+use super::header::Hdr;
+use super::scan::{Defects, Method, SipHead, Span, StartLine};
+use std::borrow::Cow;
+use std::net::SocketAddr;
+
+/// How the message travelled, as seen in the capture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Udp,
+    Tcp,
+    /// SIP over WebSocket (RFC 7118), on a TCP connection.
+    Ws,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+            Transport::Ws => "ws",
+        }
+    }
+}
+
+/// Where a record came from: the input file (index into the run's inputs) and frame number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct Origin {
+    pub file: u32,
+    /// The frame that completed the message (the last fragment or segment).
+    pub frame: u64,
+}
+
+/// Encapsulations the message was found inside.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Carriage {
+    /// Carried in a HEP (Homer) packet; addresses and time are HEP's.
+    pub hep: bool,
+    /// Inside at least one tunnel (IP-in-IP, GRE, ERSPAN, VXLAN, GTP-U).
+    pub tunnelled: bool,
+    /// Its IP datagram was reassembled from fragments.
+    pub reassembled: bool,
+    /// It spanned more than one TCP segment.
+    pub multi_segment: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct SipMessage {
+    pub ts_ns: i64,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub transport: Transport,
+    pub origin: Origin,
+    pub carriage: Carriage,
+    raw: Box<[u8]>,
+    head: SipHead,
+}
+
+impl SipMessage {
+    /// Builds the record from bytes the scanner accepted (`head` must come from scanning `raw`).
+    pub fn new(
+        meta: (i64, SocketAddr, SocketAddr, Transport, Origin, Carriage),
+        raw: Box<[u8]>,
+        head: SipHead,
+    ) -> SipMessage {
+        let (ts_ns, src, dst, transport, origin, carriage) = meta;
+        SipMessage { ts_ns, src, dst, transport, origin, carriage, raw, head }
+    }
+
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+    pub fn head(&self) -> &SipHead {
+        &self.head
+    }
+    pub fn defects(&self) -> Defects {
+        self.head.defects
+    }
+    pub fn mark(&mut self, defect: u16) {
+        self.head.defects.set(defect)
+    }
+
+    pub fn is_request(&self) -> bool {
+        matches!(self.head.start, StartLine::Request { .. })
+    }
+    /// The method of a request (exact bytes; methods are case-sensitive).
+    pub fn method(&self) -> Option<&[u8]> {
+        match self.head.start {
+            StartLine::Request { method_span, .. } => Some(method_span.get(&self.raw)),
+            _ => None,
+        }
+    }
+    pub fn method_kind(&self) -> Option<Method> {
+        match self.head.start {
+            StartLine::Request { method, .. } => Some(method),
+            _ => None,
+        }
+    }
+    pub fn request_uri(&self) -> Option<&[u8]> {
+        match self.head.start {
+            StartLine::Request { uri, .. } => Some(uri.get(&self.raw)),
+            _ => None,
+        }
+    }
+    pub fn status(&self) -> Option<u16> {
+        match self.head.start {
+            StartLine::Response { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+    pub fn reason(&self) -> Option<&[u8]> {
+        match self.head.start {
+            StartLine::Response { reason, .. } => Some(reason.get(&self.raw)),
+            _ => None,
+        }
+    }
+    pub fn start_line(&self) -> &[u8] {
+        self.head.start_line.get(&self.raw)
+    }
+    pub fn body(&self) -> &[u8] {
+        self.head.body.get(&self.raw)
+    }
+
+    /// The first value of a known header, unfolded when it spanned several lines.
+    pub fn header(&self, h: Hdr) -> Option<Cow<'_, [u8]>> {
+        let s = self.head.span(h)?;
+        let v = s.get(&self.raw);
+        if self.head.is_folded(h) {
+            Some(Cow::Owned(unfold(v)))
+        } else {
+            Some(Cow::Borrowed(v))
+        }
+    }
+
+    /// Every value of a header by name (any case, compact forms too); the cold path.
+    pub fn header_values(&self, name: &str) -> Vec<Cow<'_, [u8]>> {
+        let want = Hdr::lookup(name.as_bytes());
+        let mut out: Vec<Cow<'_, [u8]>> = Vec::new();
+        let hdrs = &self.raw[..self.head.body.start as usize];
+        let mut lines = hdrs.split(|&b| b == b'\n').skip(1);
+        let mut current: Option<Vec<u8>> = None;
+        let flush = |cur: &mut Option<Vec<u8>>, out: &mut Vec<Cow<'_, [u8]>>| {
+            if let Some(v) = cur.take() {
+                out.push(Cow::Owned(v))
+            }
+        };
+        for line in lines.by_ref() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.is_empty() {
+                break;
+            }
+            if matches!(line[0], b' ' | b'\t') {
+                if let Some(v) = current.as_mut() {
+                    v.push(b' ');
+                    v.extend_from_slice(trim_bytes(line));
+                }
+                continue;
+            }
+            flush(&mut current, &mut out);
+            if let Some(c) = line.iter().position(|&b| b == b':') {
+                let n = trim_bytes(&line[..c]);
+                let hit = match want {
+                    Some(h) => h.matches(n),
+                    None => n.eq_ignore_ascii_case(name.as_bytes()),
+                };
+                if hit {
+                    current = Some(trim_bytes(&line[c + 1..]).to_vec());
+                }
+            }
+        }
+        flush(&mut current, &mut out);
+        out
+    }
+
+    pub fn call_id(&self) -> Option<&[u8]> {
+        // Call-ID is never folded in practice; if it was, the unfolded form is on `header()`.
+        self.head.span(Hdr::CallId).map(|s| s.get(&self.raw)).filter(|v| !v.is_empty())
+    }
+
+    /// CSeq sequence number and method.
+    pub fn cseq(&self) -> Option<(u32, &[u8])> {
+        let v = self.head.span(Hdr::CSeq)?.get(&self.raw);
+        let mut it = v.split(|b| *b == b' ' || *b == b'\t').filter(|p| !p.is_empty());
+        let n = std::str::from_utf8(it.next()?).ok()?.parse().ok()?;
+        Some((n, it.next()?))
+    }
+
+    /// The topmost Via value (the first header's first comma-separated entry).
+    pub fn top_via(&self) -> Option<&[u8]> {
+        let v = self.head.span(Hdr::Via)?.get(&self.raw);
+        Some(first_list_item(v))
+    }
+    /// The `branch` parameter of the top Via.
+    pub fn via_branch(&self) -> Option<&[u8]> {
+        param(self.top_via()?, b"branch")
+    }
+    /// The sent-by (host[:port]) of the top Via, and its transport (UDP, TCP, TLS, WS…).
+    pub fn via_sent_by(&self) -> Option<(&[u8], &[u8])> {
+        let v = self.top_via()?;
+        // "SIP/2.0/UDP host:port;params"
+        let sp = v.iter().position(|b| *b == b' ' || *b == b'\t')?;
+        let proto = &v[..sp];
+        let transport = proto.rsplit(|b| *b == b'/').next().unwrap_or(proto);
+        let rest = trim_bytes(&v[sp..]);
+        let end = rest.iter().position(|b| *b == b';').unwrap_or(rest.len());
+        Some((trim_bytes(&rest[..end]), transport))
+    }
+    pub fn from_tag(&self) -> Option<&[u8]> {
+        self.head.span(Hdr::From).and_then(|s| addr_param(s.get(&self.raw), b"tag"))
+    }
+    pub fn to_tag(&self) -> Option<&[u8]> {
+        self.head.span(Hdr::To).and_then(|s| addr_param(s.get(&self.raw), b"tag"))
+    }
+    pub fn from_uri(&self) -> Option<&[u8]> {
+        self.head.span(Hdr::From).map(|s| addr_uri(s.get(&self.raw)))
+    }
+    pub fn to_uri(&self) -> Option<&[u8]> {
+        self.head.span(Hdr::To).map(|s| addr_uri(s.get(&self.raw)))
+    }
+}
+
+/// Joins folded lines with a single space (RFC 3261 §7.3.1).
+pub fn unfold(v: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len());
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] == b'\r' || v[i] == b'\n' {
+            while out.last().is_some_and(|b| *b == b' ' || *b == b'\t') {
+                out.pop();
+            }
+            while i < v.len() && matches!(v[i], b'\r' | b'\n' | b' ' | b'\t') {
+                i += 1;
+            }
+            out.push(b' ');
+        } else {
+            out.push(v[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+pub fn trim_bytes(v: &[u8]) -> &[u8] {
+    let s = v.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(v.len());
+    let e = v.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(s, |e| e + 1);
+    &v[s..e]
+}
+
+/// The first entry of a comma-separated header value, ignoring commas inside quotes or <>.
+fn first_list_item(v: &[u8]) -> &[u8] {
+    let (mut quoted, mut angle) = (false, false);
+    for (i, &b) in v.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'<' if !quoted => angle = true,
+            b'>' if !quoted => angle = false,
+            b',' if !quoted && !angle => return trim_bytes(&v[..i]),
+            _ => {}
+        }
+    }
+    trim_bytes(v)
+}
+
+/// A `;name=value` parameter from a parameter list (name case-insensitive).
+fn param<'a>(v: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    for p in v.split(|b| *b == b';').skip(1) {
+        let p = trim_bytes(p);
+        let (n, val) = match p.iter().position(|b| *b == b'=') {
+            Some(eq) => (trim_bytes(&p[..eq]), trim_bytes(&p[eq + 1..])),
+            None => (p, &p[p.len()..]),
+        };
+        if n.eq_ignore_ascii_case(name) {
+            return Some(val);
+        }
+    }
+    None
+}
+
+/// Splits a name-addr / addr-spec header value into (URI, header parameters).
+fn split_addr(v: &[u8]) -> (&[u8], &[u8]) {
+    // Skip a quoted display name, which may contain '<', ';' or '>'.
+    let mut i = 0;
+    let mut quoted = false;
+    while i < v.len() {
+        match v[i] {
+            b'"' => quoted = !quoted,
+            b'\\' if quoted => i += 1,
+            b'<' if !quoted => {
+                if let Some(close) = v[i..].iter().position(|b| *b == b'>') {
+                    return (&v[i + 1..i + close], &v[i + close + 1..]);
+                }
+                return (&v[i + 1..], &[]);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    // addr-spec without <>: everything after the first ';' is a header parameter.
+    let v = trim_bytes(v);
+    match v.iter().position(|b| *b == b';') {
+        Some(s) => (&v[..s], &v[s..]),
+        None => (v, &[]),
+    }
+}
+
+fn addr_uri(v: &[u8]) -> &[u8] {
+    trim_bytes(split_addr(v).0)
+}
+
+fn addr_param<'a>(v: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    let params = split_addr(v).1;
+    // `param` skips what comes before the first ';', which here is empty or junk.
+    param(params, name).filter(|t| !t.is_empty())
+}
+
+/// The bytes of a span, for callers holding a head and its buffer.
+pub fn span_bytes(s: Span, raw: &[u8]) -> &[u8] {
+    s.get(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::scan::{scan, Mode};
+
+    fn msg(b: &[u8]) -> SipMessage {
+        let head = scan(b, Mode::Datagram).unwrap();
+        let a: SocketAddr = "10.0.0.1:5060".parse().unwrap();
+        SipMessage::new((0, a, a, Transport::Udp, Origin { file: 0, frame: 1 }, Carriage::default()), b.into(), head)
+    }
+
+    #[test]
+    fn tags_branch_and_sent_by() {
+        let m = msg(b"INVITE sip:b@x SIP/2.0\r\n\
+v: SIP/2.0/UDP 10.0.0.1:5062;rport;branch=z9hG4bK-1, SIP/2.0/TCP proxy;branch=z9hG4bK-0\r\n\
+Via: SIP/2.0/UDP third\r\n\
+f: \"Al;ice <x>\" <sip:a@x;transport=udp>;tag=abc\r\n\
+t: sip:b@x;tag=def\r\n\
+i: cid\r\nCSeq:  7   INVITE\r\n\r\n");
+        assert_eq!(m.via_branch(), Some(&b"z9hG4bK-1"[..]));
+        assert_eq!(m.via_sent_by(), Some((&b"10.0.0.1:5062"[..], &b"UDP"[..])));
+        assert_eq!(m.head().via_count, 2);
+        assert_eq!(m.from_tag(), Some(&b"abc"[..]));
+        assert_eq!(m.from_uri(), Some(&b"sip:a@x;transport=udp"[..]));
+        assert_eq!(m.to_tag(), Some(&b"def"[..]));
+        assert_eq!(m.cseq(), Some((7, &b"INVITE"[..])));
+        assert_eq!(m.call_id(), Some(&b"cid"[..]));
+    }
+
+    #[test]
+    fn uri_parameters_are_not_header_parameters() {
+        let m = msg(b"SIP/2.0 200 OK\r\nTo: <sip:b@x;tag=inside>\r\nFrom: <sip:a@x>;tag=out\r\n\r\n");
+        assert_eq!(m.to_tag(), None);
+        assert_eq!(m.from_tag(), Some(&b"out"[..]));
+    }
+
+    #[test]
+    fn cold_path_header_values_unfold_and_repeat() {
+        let m = msg(b"SIP/2.0 401 Unauthorized\r\nWWW-Authenticate: Digest realm=\"a\",\r\n nonce=\"1\"\r\nwww-authenticate: Digest realm=\"b\"\r\n\r\n");
+        let v = m.header_values("WWW-Authenticate");
+        assert_eq!(v.len(), 2);
+        assert_eq!(&*v[0], b"Digest realm=\"a\", nonce=\"1\"");
+        assert_eq!(&*m.header(Hdr::WwwAuthenticate).unwrap(), b"Digest realm=\"a\", nonce=\"1\"");
+    }
+}
