@@ -31,7 +31,7 @@ impl Transport {
 }
 
 /// Where a record came from: the input file (index into the run's inputs) and frame number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct Origin {
     pub file: u32,
     /// The frame that completed the message (the last fragment or segment).
@@ -223,6 +223,37 @@ impl SipMessage {
     }
     pub fn to_uri(&self) -> Option<&[u8]> {
         self.head.span(Hdr::To).map(|s| addr_uri(s.get(&self.raw)))
+    }
+}
+
+/// Bytes that started like SIP but could not be parsed: kept, with the reason, never dropped.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MalformedSip {
+    pub ts_ns: i64,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub transport: Transport,
+    pub origin: Origin,
+    pub reason: &'static str,
+    /// The first line (at most 200 bytes), lossily decoded for display.
+    pub first_line: String,
+    pub len: usize,
+}
+
+impl MalformedSip {
+    pub fn new(meta: (i64, SocketAddr, SocketAddr, Transport, Origin), reason: &'static str, bytes: &[u8]) -> Self {
+        let (ts_ns, src, dst, transport, origin) = meta;
+        let end = bytes.iter().position(|b| *b == b'\r' || *b == b'\n').unwrap_or(bytes.len()).min(200);
+        MalformedSip {
+            ts_ns,
+            src,
+            dst,
+            transport,
+            origin,
+            reason,
+            first_line: String::from_utf8_lossy(&bytes[..end]).into_owned(),
+            len: bytes.len(),
+        }
     }
 }
 

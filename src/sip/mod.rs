@@ -15,5 +15,5 @@ pub mod message;
 pub mod scan;
 
 pub use header::Hdr;
-pub use message::{Carriage, Origin, SipMessage, Transport};
+pub use message::{Carriage, MalformedSip, Origin, SipMessage, Transport};
 pub use scan::{scan, Defects, Method, Mode, ScanError, SipHead, StartLine};

@@ -1,0 +1,214 @@
+//! IPv4 and IPv6 (with extension headers) → transport, fragments, ICMP errors,
+//! and the tunnels that ride on IP (IP-in-IP, GRE) or UDP (VXLAN, GTP-U, HEP).
+//!
+//! Header slicing is etherparse's, in its lax form so that a frame cut by the
+//! snaplen, or an IPv4 total length of 0 (TCP segmentation offload on the
+//! capturing host), still yields what it holds.
+
+use super::{hep, tunnel, Ctx, Datagram, Decoded, FragKey, Fragment, IcmpNotice, Segment};
+use crate::accounting::Bucket;
+use etherparse::{Ipv6ExtensionSlice, LaxIpv4Slice, LaxIpv6Slice, TcpSlice, UdpSlice};
+use std::borrow::Cow;
+use std::net::{IpAddr, SocketAddr};
+
+pub(super) fn packet(d: &[u8], ctx: Ctx) -> Decoded<'_> {
+    match d.first().map(|b| b >> 4) {
+        Some(4) => v4(d, ctx),
+        Some(6) => v6(d, ctx),
+        Some(_) => Decoded::Done(Bucket::BadHeader),
+        None => Decoded::Done(Bucket::Truncated),
+    }
+}
+
+fn v4(d: &[u8], mut ctx: Ctx) -> Decoded<'_> {
+    let ip = match LaxIpv4Slice::from_slice(d) {
+        Ok((ip, _auth_err)) => ip,
+        Err(etherparse::err::ipv4::HeaderSliceError::Len(_)) => return Decoded::Done(Bucket::Truncated),
+        Err(_) => return Decoded::Done(Bucket::BadHeader),
+    };
+    let h = ip.header();
+    let src = IpAddr::from(h.source());
+    let dst = IpAddr::from(h.destination());
+    let payload = ip.payload();
+    ctx.cut |= payload.incomplete;
+    let proto = payload.ip_number.0;
+    if payload.fragmented {
+        return Decoded::Fragment(Fragment {
+            key: FragKey { src, dst, id: u32::from(h.identification()), proto },
+            offset: u32::from(h.fragments_offset().value()) * 8,
+            more: h.more_fragments(),
+            payload: payload.payload,
+            ctx,
+        });
+    }
+    transport(proto, src, dst, payload.payload, ctx)
+}
+
+fn v6(d: &[u8], mut ctx: Ctx) -> Decoded<'_> {
+    let ip = match LaxIpv6Slice::from_slice(d) {
+        Ok((ip, _ext_err)) => ip,
+        Err(etherparse::err::ipv6::HeaderSliceError::Len(_)) => return Decoded::Done(Bucket::Truncated),
+        Err(_) => return Decoded::Done(Bucket::BadHeader),
+    };
+    let h = ip.header();
+    let src = IpAddr::from(h.source());
+    let dst = IpAddr::from(h.destination());
+    let payload = ip.payload();
+    ctx.cut |= payload.incomplete;
+    let proto = payload.ip_number.0;
+    if payload.fragmented {
+        for ext in ip.extensions().clone() {
+            if let Ipv6ExtensionSlice::Fragment(f) = ext {
+                if f.is_fragmenting_payload() {
+                    return Decoded::Fragment(Fragment {
+                        key: FragKey { src, dst, id: f.identification(), proto },
+                        offset: u32::from(f.fragment_offset().value()) * 8,
+                        more: f.more_fragments(),
+                        payload: payload.payload,
+                        ctx,
+                    });
+                }
+            }
+        }
+        return Decoded::Done(Bucket::BadHeader);
+    }
+    transport(proto, src, dst, payload.payload, ctx)
+}
+
+/// What an IP payload holds, by protocol number.
+pub(super) fn transport<'a>(proto: u8, src: IpAddr, dst: IpAddr, d: &'a [u8], ctx: Ctx) -> Decoded<'a> {
+    match proto {
+        17 => udp(src, dst, d, ctx),
+        6 => tcp(src, dst, d, ctx),
+        1 => icmp(false, src, dst, d),
+        58 => icmp(true, src, dst, d),
+        4 | 41 => match ctx.deeper() {
+            Some(c) => packet(d, c),
+            None => Decoded::Done(Bucket::UnsupportedLink),
+        },
+        47 => match ctx.deeper() {
+            Some(c) => tunnel::gre(d, c),
+            None => Decoded::Done(Bucket::UnsupportedLink),
+        },
+        // IPv6 extension headers after a reassembled fragment (hop-by-hop, routing, destination options).
+        0 | 43 | 60 => {
+            if d.len() < 8 {
+                return Decoded::Done(Bucket::Truncated);
+            }
+            let len = (usize::from(d[1]) + 1) * 8;
+            match d.get(len..) {
+                Some(rest) => transport(d[0], src, dst, rest, ctx),
+                None => Decoded::Done(Bucket::Truncated),
+            }
+        }
+        59 => Decoded::Done(Bucket::OtherIpProtocol),
+        _ => Decoded::Done(Bucket::OtherIpProtocol),
+    }
+}
+
+fn udp<'a>(src: IpAddr, dst: IpAddr, d: &'a [u8], ctx: Ctx) -> Decoded<'a> {
+    let u = match UdpSlice::from_slice_lax(d) {
+        Ok(u) => u,
+        Err(_) => return Decoded::Done(Bucket::Truncated),
+    };
+    let (sp, dp) = (u.source_port(), u.destination_port());
+    let payload = u.payload();
+    // UDP tunnels are recognised by port and checked by content.
+    if dp == 4789 || sp == 4789 {
+        if let Some(inner) = tunnel::vxlan(payload, ctx) {
+            return inner;
+        }
+    }
+    if dp == 2152 || sp == 2152 {
+        if let Some(inner) = tunnel::gtp_u(payload, ctx) {
+            return inner;
+        }
+    }
+    if let Some(h) = hep::parse(payload) {
+        return Decoded::Hep(h);
+    }
+    Decoded::Udp(Datagram {
+        src: SocketAddr::new(src, sp),
+        dst: SocketAddr::new(dst, dp),
+        payload: Cow::Borrowed(payload),
+        ctx,
+    })
+}
+
+fn tcp<'a>(src: IpAddr, dst: IpAddr, d: &'a [u8], ctx: Ctx) -> Decoded<'a> {
+    let t = match TcpSlice::from_slice(d) {
+        Ok(t) => t,
+        Err(etherparse::err::tcp::HeaderSliceError::Len(_)) => return Decoded::Done(Bucket::Truncated),
+        Err(_) => return Decoded::Done(Bucket::BadHeader),
+    };
+    Decoded::Tcp(Segment {
+        src: SocketAddr::new(src, t.source_port()),
+        dst: SocketAddr::new(dst, t.destination_port()),
+        seq: t.sequence_number(),
+        syn: t.syn(),
+        fin: t.fin(),
+        rst: t.rst(),
+        payload: t.payload(),
+        ctx,
+    })
+}
+
+/// ICMP errors quote the start of the packet that caused them. The quote is
+/// parsed for its addresses, and whether it is SIP, but never counted as SIP.
+fn icmp(v6: bool, reporter: IpAddr, to: IpAddr, d: &[u8]) -> Decoded<'_> {
+    if d.len() < 8 {
+        return Decoded::Done(Bucket::Icmp);
+    }
+    let (t, code) = (d[0], d[1]);
+    let is_error = if v6 { t < 128 } else { matches!(t, 3 | 4 | 5 | 11 | 12) };
+    if !is_error {
+        return Decoded::Done(Bucket::Icmp);
+    }
+    let quote = &d[8..];
+    let mut n = IcmpNotice {
+        reporter,
+        to,
+        v6,
+        icmp_type: t,
+        code,
+        quoted_src: None,
+        quoted_dst: None,
+        quoted_proto: None,
+        quotes_sip: false,
+    };
+    // The quoted IP header, then at least 8 bytes of its payload.
+    let parsed = if v6 {
+        LaxIpv6Slice::from_slice(quote).ok().map(|(ip, _)| {
+            let h = ip.header();
+            (IpAddr::from(h.source()), IpAddr::from(h.destination()), ip.payload().ip_number.0, ip.payload().payload)
+        })
+    } else {
+        LaxIpv4Slice::from_slice(quote).ok().map(|(ip, _)| {
+            let h = ip.header();
+            (IpAddr::from(h.source()), IpAddr::from(h.destination()), ip.payload().ip_number.0, ip.payload().payload)
+        })
+    };
+    if let Some((qs, qd, proto, qp)) = parsed {
+        n.quoted_proto = Some(proto);
+        if (proto == 17 || proto == 6) && qp.len() >= 4 {
+            let sp = u16::from_be_bytes([qp[0], qp[1]]);
+            let dp = u16::from_be_bytes([qp[2], qp[3]]);
+            n.quoted_src = Some(SocketAddr::new(qs, sp));
+            n.quoted_dst = Some(SocketAddr::new(qd, dp));
+            if proto == 17 && qp.len() > 8 {
+                n.quotes_sip = crate::sip::scan::may_start_sip(&qp[8..])
+                    && crate::sip::scan::parse_start_line(&qp[8..], first_line_len(&qp[8..])).is_ok();
+            }
+        }
+    }
+    Decoded::Icmp(n)
+}
+
+fn first_line_len(b: &[u8]) -> usize {
+    let end = memchr::memchr(b'\n', b).unwrap_or(b.len());
+    if end > 0 && b[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    }
+}

@@ -1,0 +1,29 @@
+//! Reassembly: IP fragments → datagrams, TCP segments → SIP messages.
+//!
+//! The stateful half of decoding, run in frame order on one thread per input
+//! (the stateless half runs in parallel in [`crate::pipeline`]). Everything here
+//! is bounded: pending fragments and out-of-order TCP data have limits in bytes
+//! and time, and hitting one is counted, never fatal.
+
+pub mod ipfrag;
+pub mod tcp;
+pub mod websocket;
+
+use crate::decode::IcmpNotice;
+use crate::sip::{MalformedSip, Origin, SipMessage};
+
+/// What the decoding half of the pipeline hands on, in capture order.
+#[derive(Debug)]
+pub enum Item {
+    Sip(SipMessage),
+    Malformed(MalformedSip),
+    Icmp(IcmpEvent),
+}
+
+/// An ICMP error, placed in time and in the capture.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct IcmpEvent {
+    pub ts_ns: i64,
+    pub origin: Origin,
+    pub notice: IcmpNotice,
+}

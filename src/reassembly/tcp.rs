@@ -1,0 +1,515 @@
+//! TCP byte streams, one per direction, framed into SIP messages.
+//!
+//! Per direction: wrapping sequence arithmetic; segments ahead of the next
+//! expected byte wait in an ordered map; bytes already delivered are
+//! retransmissions (first copy wins); when the waiting data passes a bound, the
+//! gap is given up on and the stream resynchronises on the next SIP start line.
+//! Data is delivered in sequence order whatever the ACKs say (a capture may miss
+//! them). On top, SIP framing by Content-Length (several messages per segment,
+//! one message over many) and, after an HTTP Upgrade or when frames are seen
+//! mid-connection, WebSocket frames carrying one SIP message each.
+//!
+//! Frame accounting: a segment whose bytes wait in a stream is counted when the
+//! stream resolves them — as the frame that completed a message, as part of a
+//! message completed later, as non-SIP, or as never completed.
+
+use super::websocket::{self, WsState, WsStep};
+use super::Item;
+use crate::accounting::{Bucket, FrameCounts};
+use crate::decode::Segment;
+use crate::sip::scan::{find_start_line, scan, Mode, ScanError};
+use crate::sip::{Carriage, MalformedSip, Origin, SipMessage, Transport};
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+
+#[derive(Clone, Copy, Debug)]
+pub struct TcpLimits {
+    /// Bytes waiting beyond a gap in one direction before the gap is skipped.
+    pub max_out_of_order_per_stream: usize,
+    /// Bytes waiting beyond gaps across all streams.
+    pub max_out_of_order_total: usize,
+    /// Streams tracked at once (the least recently active are resolved first).
+    pub max_streams: usize,
+    /// A stream idle this long (capture time) is resolved and forgotten.
+    pub idle_timeout_ns: i64,
+}
+
+impl Default for TcpLimits {
+    fn default() -> Self {
+        TcpLimits {
+            max_out_of_order_per_stream: 1 << 20,
+            max_out_of_order_total: 256 << 20,
+            max_streams: 1 << 20,
+            idle_timeout_ns: 600_000_000_000,
+        }
+    }
+}
+
+#[derive(Default, Debug, Clone, serde::Serialize)]
+pub struct TcpStats {
+    pub streams: u64,
+    pub messages: u64,
+    pub websocket_messages: u64,
+    pub gaps_skipped: u64,
+    pub bytes_lost_in_gaps: u64,
+    pub non_sip_bytes_skipped: u64,
+    pub retransmitted_segments: u64,
+    pub out_of_order_segments: u64,
+    pub streams_evicted: u64,
+    pub incomplete_at_end: u64,
+}
+
+type Key = (SocketAddr, SocketAddr);
+
+#[derive(Default)]
+struct Stream {
+    /// Next expected sequence number, once known.
+    next_seq: Option<u32>,
+    /// Bytes delivered in order and not yet framed.
+    buf: Vec<u8>,
+    /// Segments past a gap, by sequence offset from `next_seq`'s stream position.
+    ooo: BTreeMap<u64, (Vec<u8>, u64, At)>,
+    ooo_bytes: usize,
+    /// Stream position (bytes delivered so far) of `next_seq`.
+    pos: u64,
+    /// Frames whose bytes are in `buf` and are not yet counted.
+    pending_frames: u64,
+    ws: Option<WsState>,
+    /// The newest frame whose bytes reached `buf`: messages completed now carry its time and number.
+    latest: At,
+    last_ts: i64,
+    tunnelled: bool,
+}
+
+pub struct TcpReassembler {
+    streams: HashMap<Key, Stream>,
+    limits: TcpLimits,
+    ooo_total: usize,
+    last_sweep_ts: i64,
+    pub stats: TcpStats,
+}
+
+/// Where a frame is, for records emitted while it is processed.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct At {
+    pub ts_ns: i64,
+    pub origin: Origin,
+}
+
+impl TcpReassembler {
+    pub fn new(limits: TcpLimits) -> Self {
+        TcpReassembler { streams: HashMap::new(), limits, ooo_total: 0, last_sweep_ts: i64::MIN, stats: TcpStats::default() }
+    }
+
+    /// Takes one segment. Counts the frame in `counts` now or, if its bytes wait
+    /// in the stream, when they are resolved.
+    pub fn segment(&mut self, seg: &Segment<'_>, at: At, out: &mut Vec<Item>, counts: &mut FrameCounts) {
+        self.sweep(at.ts_ns, out, counts);
+        let key = (seg.src, seg.dst);
+        if !self.streams.contains_key(&key) {
+            if self.streams.len() >= self.limits.max_streams {
+                self.evict_least_recent(out, counts);
+            }
+            self.stats.streams += 1;
+        }
+        let st = self.streams.entry(key).or_default();
+        st.last_ts = at.ts_ns;
+        st.tunnelled |= seg.ctx.tunnelled;
+        let mut seq = seg.seq;
+        if seg.syn {
+            // A new connection on this 4-tuple: settle what the old one left.
+            if !st.buf.is_empty() || !st.ooo.is_empty() {
+                Self::resolve_leftovers(st, key, out, counts, &mut self.stats, &mut self.ooo_total);
+            }
+            st.next_seq = Some(seq.wrapping_add(1));
+            st.ws = None;
+            seq = seq.wrapping_add(1);
+        }
+        if seg.payload.is_empty() {
+            counts.add(Bucket::TcpControl, 1);
+            return;
+        }
+        let next = *st.next_seq.get_or_insert(seq);
+        let rel = seq.wrapping_sub(next) as i32 as i64;
+        let mut payload = seg.payload;
+        if rel < 0 {
+            let overlap = (-rel) as usize;
+            if overlap >= payload.len() {
+                self.stats.retransmitted_segments += 1;
+                counts.add(Bucket::Duplicate, 1);
+                return;
+            }
+            payload = &payload[overlap..];
+        } else if rel > 0 {
+            let at_pos = st.pos + rel as u64;
+            if st.ooo.contains_key(&at_pos) {
+                self.stats.retransmitted_segments += 1;
+                counts.add(Bucket::Duplicate, 1);
+                return;
+            }
+            self.stats.out_of_order_segments += 1;
+            st.ooo.insert(at_pos, (payload.to_vec(), 1, at));
+            st.ooo_bytes += payload.len();
+            self.ooo_total += payload.len();
+            if st.ooo_bytes > self.limits.max_out_of_order_per_stream || self.ooo_total > self.limits.max_out_of_order_total {
+                Self::skip_gap(st, &mut self.stats, &mut self.ooo_total, counts);
+                Self::pull_in_order(st, &mut self.ooo_total);
+                Self::drain(st, key, out, counts, &mut self.stats);
+            }
+            return;
+        }
+        st.buf.extend_from_slice(payload);
+        st.pending_frames += 1;
+        st.latest = at;
+        Self::advance(st, payload.len());
+        Self::pull_in_order(st, &mut self.ooo_total);
+        Self::drain(st, key, out, counts, &mut self.stats);
+    }
+
+    fn advance(st: &mut Stream, n: usize) {
+        st.pos += n as u64;
+        st.next_seq = st.next_seq.map(|s| s.wrapping_add(n as u32));
+    }
+
+    /// Moves waiting segments that now follow on into the buffer.
+    fn pull_in_order(st: &mut Stream, ooo_total: &mut usize) {
+        while let Some((&p, _)) = st.ooo.first_key_value() {
+            if p > st.pos {
+                break;
+            }
+            let (bytes, frames, at) = st.ooo.remove(&p).expect("present");
+            if at.origin.frame >= st.latest.origin.frame {
+                st.latest = at;
+            }
+            st.ooo_bytes -= bytes.len();
+            *ooo_total -= bytes.len();
+            let overlap = (st.pos - p) as usize;
+            if overlap < bytes.len() {
+                st.buf.extend_from_slice(&bytes[overlap..]);
+                Self::advance(st, bytes.len() - overlap);
+            }
+            // A segment wholly overlapped is a retransmission; its frame still resolves with the stream.
+            st.pending_frames += frames;
+        }
+    }
+
+    /// Gives up on the bytes missing before the first waiting segment.
+    fn skip_gap(st: &mut Stream, stats: &mut TcpStats, ooo_total: &mut usize, counts: &mut FrameCounts) {
+        let Some((&p, _)) = st.ooo.first_key_value() else { return };
+        stats.gaps_skipped += 1;
+        stats.bytes_lost_in_gaps += p - st.pos;
+        // Whatever message was in progress cannot be completed.
+        if st.pending_frames > 0 {
+            let b = if st.buf.is_empty() { Bucket::NotSip } else { Bucket::TcpIncomplete };
+            counts.add(b, st.pending_frames);
+            st.pending_frames = 0;
+        }
+        st.buf.clear();
+        if let Some(ws) = st.ws.as_mut() {
+            *ws = WsState::default();
+        }
+        let jump = p - st.pos;
+        st.pos = p;
+        st.next_seq = st.next_seq.map(|s| s.wrapping_add(jump as u32));
+        let _ = ooo_total;
+    }
+
+    /// Frames SIP (or WebSocket) messages off the front of the buffer.
+    fn drain(st: &mut Stream, key: Key, out: &mut Vec<Item>, counts: &mut FrameCounts, stats: &mut TcpStats) {
+        let at = st.latest;
+        let mut emitted = 0u64;
+        let mut malformed = 0u64;
+        let mut keepalive = false;
+        let mut consumed = 0usize;
+        let multi = st.pending_frames > 1;
+        loop {
+            let buf = &st.buf[consumed..];
+            if buf.is_empty() {
+                break;
+            }
+            if let Some(ws) = st.ws.as_mut() {
+                match websocket::next_frame(buf, ws) {
+                    WsStep::NeedMore => break,
+                    WsStep::Invalid => {
+                        // Not (or no longer) WebSocket: fall back to plain SIP framing.
+                        st.ws = None;
+                        continue;
+                    }
+                    WsStep::Frame { consumed: n, message, .. } => {
+                        consumed += n;
+                        if let Some(m) = message {
+                            match scan(&m, Mode::Datagram) {
+                                Ok(head) => {
+                                    emitted += 1;
+                                    stats.websocket_messages += 1;
+                                    out.push(Item::Sip(SipMessage::new(
+                                        (at.ts_ns, key.0, key.1, Transport::Ws, at.origin, carriage(st, multi)),
+                                        m.into_boxed_slice(),
+                                        head,
+                                    )));
+                                }
+                                Err(ScanError::Malformed(reason)) => {
+                                    malformed += 1;
+                                    out.push(Item::Malformed(MalformedSip::new((at.ts_ns, key.0, key.1, Transport::Ws, at.origin), reason, &m)));
+                                }
+                                Err(_) => stats.non_sip_bytes_skipped += m.len() as u64,
+                            }
+                        }
+                        continue;
+                    }
+                }
+            }
+            // CRLF keep-alives between messages (RFC 5626 §4.4.1).
+            let crlf = buf.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+            if crlf > 0 {
+                consumed += crlf;
+                keepalive = true;
+                continue;
+            }
+            match scan(buf, Mode::Stream) {
+                Ok(head) => {
+                    let len = head.len as usize;
+                    emitted += 1;
+                    stats.messages += 1;
+                    out.push(Item::Sip(SipMessage::new(
+                        (at.ts_ns, key.0, key.1, Transport::Tcp, at.origin, carriage(st, multi)),
+                        buf[..len].into(),
+                        head,
+                    )));
+                    consumed += len;
+                }
+                Err(ScanError::Incomplete) => break,
+                Err(ScanError::Malformed(reason)) => {
+                    malformed += 1;
+                    out.push(Item::Malformed(MalformedSip::new((at.ts_ns, key.0, key.1, Transport::Tcp, at.origin), reason, buf)));
+                    consumed += line_len(buf);
+                }
+                Err(ScanError::TooLarge) => {
+                    malformed += 1;
+                    out.push(Item::Malformed(MalformedSip::new(
+                        (at.ts_ns, key.0, key.1, Transport::Tcp, at.origin),
+                        "message larger than the framing limit (headers 256 KiB, message 16 MiB)",
+                        buf,
+                    )));
+                    consumed += line_len(buf);
+                }
+                Err(ScanError::NotSip) => {
+                    match websocket::upgrade_len(buf) {
+                        Some(None) => break,
+                        Some(Some(n)) => {
+                            consumed += n;
+                            stats.non_sip_bytes_skipped += n as u64;
+                            st.ws = Some(WsState::default());
+                            continue;
+                        }
+                        None => {}
+                    }
+                    if websocket::looks_like_sip_frame(buf) {
+                        st.ws = Some(WsState::default());
+                        continue;
+                    }
+                    // Resynchronise on the next line that starts a SIP message; keep a
+                    // last partial line only if it could still become a start line.
+                    let skip = match find_start_line(buf) {
+                        Some(at) => at,
+                        None => {
+                            let tail = memchr::memrchr(b'\n', buf).map_or(0, |nl| nl + 1);
+                            if could_become_start_line(&buf[tail..]) {
+                                tail
+                            } else {
+                                buf.len()
+                            }
+                        }
+                    };
+                    if skip == 0 {
+                        break;
+                    }
+                    stats.non_sip_bytes_skipped += skip as u64;
+                    consumed += skip;
+                }
+            }
+        }
+        st.buf.drain(..consumed);
+        // Settle the frames whose bytes were used.
+        if emitted + malformed > 0 {
+            let b = if emitted > 0 { Bucket::Sip } else { Bucket::SipMalformed };
+            counts.add(b, 1);
+            counts.add(Bucket::SipPartial, st.pending_frames.saturating_sub(1));
+            st.pending_frames = 0;
+        } else if st.buf.is_empty() && st.pending_frames > 0 {
+            let b = if keepalive && consumed <= 4 * st.pending_frames as usize { Bucket::SipKeepalive } else { Bucket::NotSip };
+            counts.add(b, st.pending_frames);
+            st.pending_frames = 0;
+        }
+    }
+
+    /// Settles a stream that will get no more bytes: skip its gaps, frame what
+    /// can be framed, and count what is left as never completed.
+    fn resolve_leftovers(st: &mut Stream, key: Key, out: &mut Vec<Item>, counts: &mut FrameCounts, stats: &mut TcpStats, ooo_total: &mut usize) {
+        while !st.ooo.is_empty() {
+            Self::skip_gap(st, stats, ooo_total, counts);
+            Self::pull_in_order(st, ooo_total);
+            Self::drain(st, key, out, counts, stats);
+        }
+        if st.pending_frames > 0 {
+            let looks_sip = crate::sip::scan::may_start_sip(&st.buf);
+            let b = if looks_sip { Bucket::TcpIncomplete } else { Bucket::NotSip };
+            if looks_sip {
+                stats.incomplete_at_end += 1;
+            }
+            counts.add(b, st.pending_frames);
+            st.pending_frames = 0;
+        }
+        st.buf.clear();
+    }
+
+    fn sweep(&mut self, ts: i64, out: &mut Vec<Item>, counts: &mut FrameCounts) {
+        if ts.saturating_sub(self.last_sweep_ts) < 10_000_000_000 {
+            return;
+        }
+        self.last_sweep_ts = ts;
+        let limit = ts - self.limits.idle_timeout_ns;
+        let idle: Vec<Key> = self.streams.iter().filter(|(_, s)| s.last_ts < limit).map(|(k, _)| *k).collect();
+        for k in idle {
+            if let Some(mut st) = self.streams.remove(&k) {
+                Self::resolve_leftovers(&mut st, k, out, counts, &mut self.stats, &mut self.ooo_total);
+                self.stats.streams_evicted += 1;
+            }
+        }
+    }
+
+    fn evict_least_recent(&mut self, out: &mut Vec<Item>, counts: &mut FrameCounts) {
+        if let Some(k) = self.streams.iter().min_by_key(|(_, s)| s.last_ts).map(|(k, _)| *k) {
+            if let Some(mut st) = self.streams.remove(&k) {
+                Self::resolve_leftovers(&mut st, k, out, counts, &mut self.stats, &mut self.ooo_total);
+                self.stats.streams_evicted += 1;
+            }
+        }
+    }
+
+    /// Ends the capture: settles every stream.
+    pub fn finish(&mut self, out: &mut Vec<Item>, counts: &mut FrameCounts) {
+        let mut keys: Vec<Key> = self.streams.keys().copied().collect();
+        // Settle in a fixed order so output does not depend on hash order.
+        keys.sort();
+        for k in keys {
+            if let Some(mut st) = self.streams.remove(&k) {
+                Self::resolve_leftovers(&mut st, k, out, counts, &mut self.stats, &mut self.ooo_total);
+            }
+        }
+    }
+}
+
+fn carriage(st: &Stream, multi: bool) -> Carriage {
+    Carriage { tunnelled: st.tunnelled, multi_segment: multi, ..Carriage::default() }
+}
+
+/// True for the first bytes of what may be a SIP start line still arriving.
+fn could_become_start_line(t: &[u8]) -> bool {
+    t.len() < 8192
+        && t.first().is_none_or(|b| b.is_ascii_alphabetic())
+        && t.iter().all(|&b| (0x20..0x7f).contains(&b) || b == b'\r' || b == b'\t')
+}
+
+fn line_len(buf: &[u8]) -> usize {
+    memchr::memchr(b'\n', buf).map_or(buf.len(), |n| n + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::Ctx;
+
+    const A: &[u8] = b"OPTIONS sip:a SIP/2.0\r\nCall-ID: 1\r\nContent-Length: 5\r\n\r\nabc\r\n";
+    const B: &[u8] = b"SIP/2.0 200 OK\r\nCall-ID: 1\r\nl: 0\r\n\r\n";
+
+    fn seg(seq: u32, payload: &[u8]) -> Segment<'_> {
+        Segment {
+            src: "10.0.0.1:5060".parse().unwrap(),
+            dst: "10.0.0.2:5060".parse().unwrap(),
+            seq,
+            syn: false,
+            fin: false,
+            rst: false,
+            payload,
+            ctx: Ctx::default(),
+        }
+    }
+
+    fn run(segs: &[(u32, &[u8])]) -> (Vec<String>, FrameCounts) {
+        let mut r = TcpReassembler::new(TcpLimits::default());
+        let mut out = vec![];
+        let mut counts = FrameCounts::default();
+        for (i, (s, p)) in segs.iter().enumerate() {
+            let at = At { ts_ns: i as i64, origin: Origin { file: 0, frame: i as u64 + 1 } };
+            r.segment(&seg(*s, p), at, &mut out, &mut counts);
+        }
+        r.finish(&mut out, &mut counts);
+        assert_eq!(counts.total(), segs.len() as u64, "every frame counted once");
+        let lines = out
+            .iter()
+            .map(|i| match i {
+                Item::Sip(m) => format!("{}@{}", String::from_utf8_lossy(m.start_line()), m.origin.frame),
+                Item::Malformed(m) => format!("malformed:{}", m.reason),
+                Item::Icmp(_) => "icmp".into(),
+            })
+            .collect();
+        (lines, counts)
+    }
+
+    #[test]
+    fn two_messages_in_one_segment() {
+        let mut both = A.to_vec();
+        both.extend_from_slice(B);
+        let (m, c) = run(&[(1000, &both)]);
+        assert_eq!(m, ["OPTIONS sip:a SIP/2.0@1", "SIP/2.0 200 OK@1"]);
+        assert_eq!(c.get(Bucket::Sip), 1);
+    }
+
+    #[test]
+    fn one_message_over_three_segments_out_of_order_with_a_retransmission() {
+        let (p1, rest) = A.split_at(10);
+        let (p2, p3) = rest.split_at(20);
+        let s2 = 1000 + p1.len() as u32;
+        let s3 = s2 + p2.len() as u32;
+        let (m, c) = run(&[(1000, p1), (s3, p3), (1000, p1), (s2, p2)]);
+        assert_eq!(m, ["OPTIONS sip:a SIP/2.0@4"]);
+        assert_eq!(c.get(Bucket::Sip), 1);
+        assert_eq!(c.get(Bucket::SipPartial), 2);
+        assert_eq!(c.get(Bucket::Duplicate), 1);
+    }
+
+    #[test]
+    fn sequence_numbers_wrap() {
+        let (p1, p2) = A.split_at(7);
+        let start = u32::MAX - 3;
+        let (m, _) = run(&[(start, p1), (start.wrapping_add(7), p2)]);
+        assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn a_lost_segment_resynchronises_on_the_next_message() {
+        let (p1, rest) = A.split_at(10);
+        let (_lost, p3) = rest.split_at(20);
+        let s3 = 1000 + 30;
+        let s4 = s3 + p3.len() as u32;
+        let (m, c) = run(&[(1000, p1), (s3, p3), (s4, B)]);
+        assert_eq!(m, ["SIP/2.0 200 OK@3"]);
+        assert_eq!(c.get(Bucket::TcpIncomplete), 1);
+    }
+
+    #[test]
+    fn a_message_cut_by_the_end_of_capture_is_incomplete() {
+        let (m, c) = run(&[(1, &A[..20])]);
+        assert!(m.is_empty());
+        assert_eq!(c.get(Bucket::TcpIncomplete), 1);
+    }
+
+    #[test]
+    fn keepalives_and_non_sip() {
+        let (m, c) = run(&[(1, b"\r\n\r\n"), (5, b"\x16\x03\x01 tls bytes"), (23, b"\r\n")]);
+        assert!(m.is_empty());
+        assert_eq!(c.get(Bucket::SipKeepalive), 2);
+        assert_eq!(c.get(Bucket::NotSip), 1);
+    }
+}
