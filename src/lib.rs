@@ -1,6 +1,22 @@
 //! sipsleuth: an offline SIP trace analyzer.
+//!
+//! The pipeline, stage by stage (each a module that knows only the one before it):
+//!
+//! 1. [`capture`]: pcap / pcapng files (plain, gzip, zstd; files, directories, stdin) → frames.
+//! 2. [`decode`]: link layers, IP, tunnels, HEP → UDP datagrams, TCP segments, IP fragments, ICMP errors.
+//! 3. [`reassembly`]: IP fragments → datagrams; TCP segments → SIP messages (and WebSocket frames).
+//! 4. [`sip`]: recognising SIP by content, the zero-copy scanner, the owned message record.
+//! 5. [`pipeline`]: the stages above wired together, parallel where stateless, ordered where not.
+//! 6. [`analysis`]: what the messages say (traffic counts so far).
+//! 7. [`report`]: tables, JSON, listings.
+//!
+//! [`accounting`] is shared by all stages: every frame lands in exactly one [`accounting::Bucket`].
 pub mod accounting;
+pub mod analysis;
 pub mod capture;
 pub mod decode;
+pub mod pipeline;
 pub mod reassembly;
+pub mod report;
 pub mod sip;
+pub mod summary;

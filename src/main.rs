@@ -1,1 +1,120 @@
-fn main(){}
+//! The command-line edge: parse flags, run, report problems on stderr, map the
+//! outcome to an exit code (see `cli::EXIT_CODES`).
+
+mod cli;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use cli::{Cli, Command};
+use sipsleuth::capture::{expand_inputs, InputSpec};
+use sipsleuth::pipeline::{run_input, InputReport, Limits};
+use sipsleuth::report::{json, messages, table};
+use sipsleuth::summary::{summarize, Completeness};
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sipsleuth: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    if let Some(n) = cli.threads {
+        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().context("starting worker threads")?;
+    }
+    let limits = Limits::default();
+    match cli.command {
+        Command::Analyze(a) => {
+            let inputs = expand_inputs(&a.inputs.inputs)?;
+            check_stdin(&inputs)?;
+            let summary = summarize(&inputs, &limits);
+            let reports: Vec<&InputReport> = summary.inputs.iter().map(|i| &i.report).collect();
+            warn(&reports, cli.quiet);
+            let mut out = std::io::stdout().lock();
+            let r = if a.json {
+                serde_json::to_writer_pretty(&mut out, &json::summary_json(&summary)).map_err(std::io::Error::from).and_then(|_| writeln!(out))
+            } else {
+                write!(out, "{}", table::render(&summary))
+            };
+            ignore_broken_pipe(r)?;
+            Ok(exit_code(summary.completeness()))
+        }
+        Command::Messages(m) => {
+            let inputs = expand_inputs(&m.inputs.inputs)?;
+            check_stdin(&inputs)?;
+            let paths: Vec<String> = inputs.iter().map(InputSpec::display).collect();
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            if m.csv {
+                ignore_broken_pipe(writeln!(out, "{}", messages::CSV_HEADER))?;
+            }
+            let mut reports = Vec::new();
+            // Inputs one after the other so the listing streams in order; each input decodes in parallel batches.
+            for (i, spec) in inputs.iter().enumerate() {
+                let report = run_input(i as u32, spec, &limits, &mut |item| {
+                    if let Err(e) = messages::write_item(&mut out, &item, m.csv, &paths) {
+                        if e.kind() == std::io::ErrorKind::BrokenPipe {
+                            std::process::exit(0);
+                        }
+                        eprintln!("sipsleuth: error: writing output: {e}");
+                        std::process::exit(2);
+                    }
+                });
+                reports.push(report);
+            }
+            ignore_broken_pipe(out.flush())?;
+            let refs: Vec<&InputReport> = reports.iter().collect();
+            warn(&refs, cli.quiet);
+            let readable = reports.iter().any(|r| r.capture.is_some());
+            let complete = reports.iter().all(|r| r.complete());
+            Ok(exit_code(match (readable, complete) {
+                (false, _) => Completeness::Nothing,
+                (true, true) => Completeness::Complete,
+                (true, false) => Completeness::Partial,
+            }))
+        }
+    }
+}
+
+fn check_stdin(inputs: &[InputSpec]) -> Result<()> {
+    if inputs.iter().filter(|i| **i == InputSpec::Stdin).count() > 1 {
+        anyhow::bail!("stdin (-) can be given only once");
+    }
+    Ok(())
+}
+
+/// Every problem with an input, on stderr, naming the file and the byte offset.
+fn warn(reports: &[&InputReport], quiet: bool) {
+    for r in reports {
+        if let Some(e) = &r.error {
+            eprintln!("sipsleuth: skipped {e}");
+        } else if let Some(c) = &r.capture {
+            if let Some(p) = &c.problem {
+                if !quiet {
+                    eprintln!("sipsleuth: warning: {}: {p}; results cover the {} frame(s) before it", r.path, c.frames);
+                }
+            }
+        }
+    }
+}
+
+fn exit_code(c: Completeness) -> ExitCode {
+    ExitCode::from(match c {
+        Completeness::Complete => 0,
+        Completeness::Partial => 1,
+        Completeness::Nothing => 2,
+    })
+}
+
+fn ignore_broken_pipe(r: std::io::Result<()>) -> Result<()> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing output"),
+    }
+}

@@ -10,6 +10,7 @@
 //! scan and found it misreads compact forms and rejects folded, LF-only and
 //! non-UTF-8 headers, all of which real captures contain.
 
+pub mod codes;
 pub mod header;
 pub mod message;
 pub mod scan;

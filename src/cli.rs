@@ -1,0 +1,56 @@
+//! Command-line flags (clap), raw: only what the user typed, validated by clap.
+//! Turning them into a run is `main`'s job.
+
+use clap::{Args, Parser, Subcommand};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  every input was read to its end
+  1  partial: some input was damaged (truncated, corrupt) or unreadable; results cover the rest
+  2  nothing could be read, or the command line was wrong";
+
+#[derive(Parser, Debug)]
+#[command(name = "sipsleuth", version, about = "Offline SIP trace analyzer: every SIP message out of any capture, fast", after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Worker threads (default: one per core).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+    /// No warnings on stderr (errors still go there).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Summary tables: frames by bucket, SIP requests per method, responses per status code, transports.
+    Analyze(AnalyzeArgs),
+    /// One line per SIP message: time, source, destination, transport, start line, Call-ID.
+    Messages(MessagesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct Inputs {
+    /// Capture files (pcap, pcapng; plain, gzip or zstd), directories (walked in name order), or - for stdin.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Print the summary as one JSON object instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct MessagesArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// CSV with a header row instead of aligned lines.
+    #[arg(long)]
+    pub csv: bool,
+}

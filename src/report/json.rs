@@ -1,0 +1,102 @@
+//! The summary as one JSON object (`analyze --json`). Field names are stable:
+//! `frames.total` and the bucket names, `sip.messages`, `sip.requests` (method →
+//! count), `sip.responses` (status code as a string → count), …
+
+use crate::accounting::FrameCounts;
+use crate::analysis::traffic::TrafficJson;
+use crate::capture::CaptureInfo;
+use crate::pipeline::InputReport;
+use crate::reassembly::ipfrag::FragStats;
+use crate::reassembly::tcp::TcpStats;
+use crate::summary::Summary;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct InputJson<'a> {
+    path: &'a str,
+    complete: bool,
+    error: Option<&'a str>,
+    capture: Option<&'a CaptureInfo>,
+    frames: &'a FrameCounts,
+    sip: TrafficJson,
+}
+
+#[derive(Serialize)]
+struct Reassembly {
+    ip_fragments: FragStats,
+    tcp: TcpStats,
+}
+
+#[derive(Serialize)]
+struct Icmp {
+    errors: u64,
+    quoting_sip: u64,
+}
+
+#[derive(Serialize)]
+struct SummaryJson<'a> {
+    tool: Tool,
+    complete: bool,
+    frames: &'a FrameCounts,
+    sip: TrafficJson,
+    icmp: Icmp,
+    reassembly: Reassembly,
+    inputs: Vec<InputJson<'a>>,
+}
+
+fn sum_reassembly(inputs: &[&InputReport]) -> Reassembly {
+    let mut f = FragStats::default();
+    let mut t = TcpStats::default();
+    for r in inputs {
+        let a = &r.ip_fragments;
+        f.reassembled += a.reassembled;
+        f.duplicates += a.duplicates;
+        f.invalid += a.invalid;
+        f.timed_out += a.timed_out;
+        f.evicted_for_memory += a.evicted_for_memory;
+        f.left_at_end += a.left_at_end;
+        let b = &r.tcp;
+        t.streams += b.streams;
+        t.messages += b.messages;
+        t.websocket_messages += b.websocket_messages;
+        t.gaps_skipped += b.gaps_skipped;
+        t.bytes_lost_in_gaps += b.bytes_lost_in_gaps;
+        t.non_sip_bytes_skipped += b.non_sip_bytes_skipped;
+        t.retransmitted_segments += b.retransmitted_segments;
+        t.out_of_order_segments += b.out_of_order_segments;
+        t.streams_evicted += b.streams_evicted;
+        t.incomplete_at_end += b.incomplete_at_end;
+    }
+    Reassembly { ip_fragments: f, tcp: t }
+}
+
+pub fn summary_json(s: &Summary) -> serde_json::Value {
+    let reports: Vec<&InputReport> = s.inputs.iter().map(|i| &i.report).collect();
+    let j = SummaryJson {
+        tool: Tool { name: "sipsleuth", version: env!("CARGO_PKG_VERSION") },
+        complete: s.inputs.iter().all(|i| i.report.complete()),
+        frames: &s.frames,
+        sip: TrafficJson::from(&s.traffic),
+        icmp: Icmp { errors: s.traffic.icmp_errors, quoting_sip: s.traffic.icmp_quoting_sip },
+        reassembly: sum_reassembly(&reports),
+        inputs: s
+            .inputs
+            .iter()
+            .map(|i| InputJson {
+                path: &i.report.path,
+                complete: i.report.complete(),
+                error: i.report.error.as_deref(),
+                capture: i.report.capture.as_ref(),
+                frames: &i.report.frames,
+                sip: TrafficJson::from(&i.traffic),
+            })
+            .collect(),
+    };
+    serde_json::to_value(j).expect("summary serialises")
+}

@@ -1,0 +1,8 @@
+//! Outputs: terminal tables, JSON, message listings. Each format is its own
+//! module; none of them computes anything, they only render what the pipeline
+//! and the analyses produced.
+
+pub mod json;
+pub mod messages;
+pub mod table;
+pub mod time;

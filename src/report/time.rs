@@ -1,0 +1,35 @@
+//! UTC timestamps for display and CSV, from nanoseconds since the epoch.
+
+/// `2024-03-01T12:34:56.123456Z` (microseconds, like Wireshark's default).
+pub fn utc(ts_ns: i64) -> String {
+    let secs = ts_ns.div_euclid(1_000_000_000);
+    let micros = ts_ns.rem_euclid(1_000_000_000) / 1000;
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z", sod / 3600, sod / 60 % 60, sod % 60)
+}
+
+/// Howard Hinnant's days → (year, month, day) for the proleptic Gregorian calendar.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn known_instants() {
+        assert_eq!(super::utc(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(super::utc(1_709_296_496_123_456_789), "2024-03-01T12:34:56.123456Z");
+        assert_eq!(super::utc(-1_000), "1969-12-31T23:59:59.999999Z");
+    }
+}
