@@ -257,6 +257,12 @@ pub fn parse_start_line(buf: &[u8], end: usize) -> Result<StartLine, ScanError> 
     if ue <= us {
         return Err(ScanError::Malformed("request line without a Request-URI"));
     }
+    // RFC 3261 §25.1: the Request-URI is an absolute URI, so it has a scheme ("sip:", "tel:", …).
+    let uri = &buf[us..ue];
+    let scheme = uri.iter().take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')).count();
+    if scheme == 0 || uri.get(scheme) != Some(&b':') || !uri[0].is_ascii_alphabetic() {
+        return Err(ScanError::Malformed("Request-URI has no scheme"));
+    }
     Ok(StartLine::Request {
         method: Method::parse(&line[..m_end]),
         method_span: Span::new(0, m_end),
@@ -579,6 +585,7 @@ v=0\n";
         }
         assert_eq!(scan(b"SIP/2.0 20 OK\r\n\r\n", Mode::Datagram), Err(ScanError::Malformed("status line without a 3-digit status code")));
         assert_eq!(scan(b"INV(TE sip:x SIP/2.0\r\n\r\n", Mode::Datagram), Err(ScanError::Malformed("method is not a token")));
+        assert_eq!(scan(b"INVITE foo@bar SIP/2.0\r\n\r\n", Mode::Datagram), Err(ScanError::Malformed("Request-URI has no scheme")));
     }
 
     #[test]
