@@ -93,7 +93,13 @@ fn check_stdin(inputs: &[InputSpec]) -> Result<()> {
 fn warn(reports: &[&InputReport], quiet: bool) {
     for r in reports {
         if let Some(e) = &r.error {
-            eprintln!("sipsleuth: skipped {e}");
+            if r.skipped {
+                if !quiet {
+                    eprintln!("sipsleuth: note: skipped {e}");
+                }
+            } else {
+                eprintln!("sipsleuth: error: {e}");
+            }
         } else if let Some(c) = &r.capture {
             if let Some(p) = &c.problem {
                 if !quiet {

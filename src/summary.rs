@@ -23,6 +23,9 @@ impl Summary {
     /// results (damage or unreadable inputs beside readable ones), or nothing.
     pub fn completeness(&self) -> Completeness {
         let readable = self.inputs.iter().filter(|i| i.report.capture.is_some()).count();
+        if readable == 0 && !self.inputs.is_empty() && self.inputs.iter().all(|i| i.report.skipped) {
+            return Completeness::Nothing;
+        }
         if readable == 0 {
             Completeness::Nothing
         } else if self.inputs.iter().all(|i| i.report.complete()) {

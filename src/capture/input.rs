@@ -9,15 +9,22 @@ use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputSpec {
+    /// A file named on the command line.
     Path(PathBuf),
+    /// A file found by walking a directory: one that is not a capture is skipped, not an error.
+    Walked(PathBuf),
     Stdin,
 }
 
 impl InputSpec {
     /// The name used in messages and per-file rows.
+    pub fn walked(&self) -> bool {
+        matches!(self, InputSpec::Walked(_))
+    }
+
     pub fn display(&self) -> String {
         match self {
-            InputSpec::Path(p) => p.display().to_string(),
+            InputSpec::Path(p) | InputSpec::Walked(p) => p.display().to_string(),
             InputSpec::Stdin => "-".to_string(),
         }
     }
@@ -58,7 +65,7 @@ fn walk_dir(dir: &Path, out: &mut Vec<InputSpec>) -> std::io::Result<()> {
         if ft.is_dir() {
             walk_dir(&path, out)?;
         } else if ft.is_file() {
-            out.push(InputSpec::Path(path));
+            out.push(InputSpec::Walked(path));
         }
     }
     Ok(())
@@ -80,7 +87,7 @@ mod tests {
         let names: Vec<String> = got
             .iter()
             .map(|i| match i {
-                InputSpec::Path(p) => p.strip_prefix(&d).unwrap().display().to_string(),
+                InputSpec::Path(p) | InputSpec::Walked(p) => p.strip_prefix(&d).unwrap().display().to_string(),
                 InputSpec::Stdin => "-".into(),
             })
             .collect();

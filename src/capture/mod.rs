@@ -108,3 +108,10 @@ pub enum CaptureError {
         reason: String,
     },
 }
+
+impl CaptureError {
+    /// The input is simply not a capture (as opposed to a capture that is damaged or unreadable).
+    pub fn is_not_a_capture(&self) -> bool {
+        matches!(self, CaptureError::UnknownFormat { .. } | CaptureError::Empty { .. })
+    }
+}

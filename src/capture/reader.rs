@@ -213,7 +213,7 @@ pub fn read_capture(input: &InputSpec, on_batch: &mut dyn FnMut(&[Frame<'_>])) -
     let io_err = |source| CaptureError::Io { path: path.clone(), source };
     let mut reader: Box<dyn Read + Send> = match input {
         InputSpec::Stdin => Box::new(std::io::stdin()),
-        InputSpec::Path(p) => {
+        InputSpec::Path(p) | InputSpec::Walked(p) => {
             let file = File::open(p).map_err(io_err)?;
             let len = file.metadata().map_err(io_err)?.len();
             if len == 0 {

@@ -33,6 +33,8 @@ pub struct InputReport {
     /// Absent when the input could not be read at all (see `error`).
     pub capture: Option<CaptureInfo>,
     pub error: Option<String>,
+    /// Found by walking a directory and not a capture (a README, a checksum file): skipped, not an error.
+    pub skipped: bool,
     pub frames: FrameCounts,
     pub ip_fragments: FragStats,
     pub tcp: TcpStats,
@@ -41,7 +43,7 @@ pub struct InputReport {
 impl InputReport {
     /// Read to its natural end with no damage.
     pub fn complete(&self) -> bool {
-        self.error.is_none() && self.capture.as_ref().is_some_and(|c| c.problem.is_none())
+        self.skipped || (self.error.is_none() && self.capture.as_ref().is_some_and(|c| c.problem.is_none()))
     }
 }
 
@@ -72,9 +74,12 @@ pub fn run_input(index: u32, input: &InputSpec, limits: &Limits, sink: &mut dyn 
         }
     });
     st.finish(sink);
-    let (capture, error) = match result {
-        Ok(info) => (Some(info), None),
-        Err(e) => (None, Some(e.to_string())),
+    let (capture, error, skipped) = match result {
+        Ok(info) => (Some(info), None, false),
+        Err(e) => {
+            let skipped = input.walked() && e.is_not_a_capture();
+            (None, Some(e.to_string()), skipped)
+        }
     };
     debug_assert!(capture.as_ref().is_none_or(|c| c.frames == st.counts.total()));
     InputReport {
@@ -82,6 +87,7 @@ pub fn run_input(index: u32, input: &InputSpec, limits: &Limits, sink: &mut dyn 
         path: input.display(),
         capture,
         error,
+        skipped,
         frames: st.counts,
         ip_fragments: st.defrag.stats.clone(),
         tcp: st.tcp.stats.clone(),

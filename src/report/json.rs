@@ -21,6 +21,7 @@ struct Tool {
 struct InputJson<'a> {
     path: &'a str,
     complete: bool,
+    skipped: bool,
     error: Option<&'a str>,
     capture: Option<&'a CaptureInfo>,
     frames: &'a FrameCounts,
@@ -91,6 +92,7 @@ pub fn summary_json(s: &Summary) -> serde_json::Value {
             .map(|i| InputJson {
                 path: &i.report.path,
                 complete: i.report.complete(),
+                skipped: i.report.skipped,
                 error: i.report.error.as_deref(),
                 capture: i.report.capture.as_ref(),
                 frames: &i.report.frames,

@@ -251,7 +251,8 @@ impl MalformedSip {
             transport,
             origin,
             reason,
-            first_line: String::from_utf8_lossy(&bytes[..end]).into_owned(),
+            // Control bytes from a hostile capture must not reach a terminal or a report raw.
+            first_line: String::from_utf8_lossy(&bytes[..end]).chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect(),
             len: bytes.len(),
         }
     }
