@@ -26,7 +26,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(n) = cli.threads {
-        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().context("starting worker threads")?;
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .context("starting worker threads")?;
     }
     let limits = Limits::default();
     match cli.command {
@@ -38,7 +41,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             warn(&reports, cli.quiet);
             let mut out = std::io::stdout().lock();
             let r = if a.json {
-                serde_json::to_writer_pretty(&mut out, &json::summary_json(&summary)).map_err(std::io::Error::from).and_then(|_| writeln!(out))
+                serde_json::to_writer_pretty(&mut out, &json::summary_json(&summary))
+                    .map_err(std::io::Error::from)
+                    .and_then(|_| writeln!(out))
             } else {
                 write!(out, "{}", table::render(&summary))
             };
@@ -103,7 +108,10 @@ fn warn(reports: &[&InputReport], quiet: bool) {
         } else if let Some(c) = &r.capture {
             if let Some(p) = &c.problem {
                 if !quiet {
-                    eprintln!("sipsleuth: warning: {}: {p}; results cover the {} frame(s) before it", r.path, c.frames);
+                    eprintln!(
+                        "sipsleuth: warning: {}: {p}; results cover the {} frame(s) before it",
+                        r.path, c.frames
+                    );
                 }
             }
         }

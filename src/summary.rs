@@ -22,8 +22,13 @@ impl Summary {
     /// How the run ended, for the exit code: every input read completely, some
     /// results (damage or unreadable inputs beside readable ones), or nothing.
     pub fn completeness(&self) -> Completeness {
-        let readable = self.inputs.iter().filter(|i| i.report.capture.is_some()).count();
-        if readable == 0 && !self.inputs.is_empty() && self.inputs.iter().all(|i| i.report.skipped) {
+        let readable = self
+            .inputs
+            .iter()
+            .filter(|i| i.report.capture.is_some())
+            .count();
+        if readable == 0 && !self.inputs.is_empty() && self.inputs.iter().all(|i| i.report.skipped)
+        {
             return Completeness::Nothing;
         }
         if readable == 0 {
@@ -59,5 +64,9 @@ pub fn summarize(inputs: &[InputSpec], limits: &Limits) -> Summary {
         frames.merge(&i.report.frames);
         traffic.merge(&i.traffic);
     }
-    Summary { inputs: per, frames, traffic }
+    Summary {
+        inputs: per,
+        frames,
+        traffic,
+    }
 }

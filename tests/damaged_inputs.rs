@@ -24,8 +24,13 @@ fn truncated_last_record_keeps_the_frames_before_it() {
     assert_eq!(j["frames"]["total"], 49);
     assert_eq!(j["sip"]["messages"], 49);
     assert_eq!(j["complete"], false);
-    assert!(stderr.contains("cut.pcap") && stderr.contains("truncated at byte"), "{stderr}");
-    let offset = j["inputs"][0]["capture"]["problem"]["offset"].as_u64().unwrap();
+    assert!(
+        stderr.contains("cut.pcap") && stderr.contains("truncated at byte"),
+        "{stderr}"
+    );
+    let offset = j["inputs"][0]["capture"]["problem"]["offset"]
+        .as_u64()
+        .unwrap();
     assert!(offset > 24 && offset < full as u64);
 }
 
@@ -36,7 +41,10 @@ fn gzip_stream_cut_in_half() {
     let p = write(&d, "half.pcap.gz", &bytes[..bytes.len() / 2]);
     let (code, j, stderr) = analyze_json(&[&p]);
     assert_eq!(code, 1);
-    assert!(j["frames"]["total"].as_u64().unwrap() > 0, "frames before the cut are kept");
+    assert!(
+        j["frames"]["total"].as_u64().unwrap() > 0,
+        "frames before the cut are kept"
+    );
     assert!(stderr.contains("half.pcap.gz"), "{stderr}");
     assert_frames_accounted(&j);
 }
@@ -63,19 +71,29 @@ fn pcapng_block_length_that_lies() {
     let (code, j, stderr) = analyze_json(&[&p]);
     assert_eq!(code, 1);
     assert_eq!(j["frames"]["total"], 9);
-    assert!(stderr.contains(&format!("corrupt at byte {off}")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("corrupt at byte {off}")),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn garbage_and_empty_files_are_unreadable() {
     let d = scratch_dir("garbage");
-    let g = write(&d, "garbage.pcap", b"this is not a capture at all, just text");
+    let g = write(
+        &d,
+        "garbage.pcap",
+        b"this is not a capture at all, just text",
+    );
     let e = write(&d, "empty.pcap", b"");
     for p in [&g, &e] {
         let o = bin().arg("analyze").arg(p).output().unwrap();
         assert_eq!(o.status.code(), Some(2));
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains(p.file_name().unwrap().to_str().unwrap()), "{err}");
+        assert!(
+            err.contains(p.file_name().unwrap().to_str().unwrap()),
+            "{err}"
+        );
     }
 }
 
@@ -117,7 +135,11 @@ fn content_length_beyond_the_data_over_tcp_does_not_stall_the_stream() {
     let d = scratch_dir("cl");
     let mut bytes = std::fs::read(testdata("tcp-calls.pcap")).unwrap();
     let needle = b"Content-Length: ";
-    let at = bytes.windows(needle.len()).position(|w| w == needle).unwrap() + needle.len();
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap()
+        + needle.len();
     let end = at + bytes[at..].iter().position(|b| *b == b'\r').unwrap();
     let width = end - at;
     let repl = vec![b'9'; width];
@@ -126,5 +148,8 @@ fn content_length_beyond_the_data_over_tcp_does_not_stall_the_stream() {
     let (code, j, _) = analyze_json(&[&p]);
     assert_eq!(code, 0);
     assert_frames_accounted(&j);
-    assert!(j["sip"]["messages"].as_u64().unwrap() >= 40, "the rest of the capture is still read");
+    assert!(
+        j["sip"]["messages"].as_u64().unwrap() >= 40,
+        "the rest of the capture is still read"
+    );
 }

@@ -23,7 +23,11 @@ fn baseline() -> BTreeMap<String, Tshark> {
     let mut out: BTreeMap<String, Tshark> = BTreeMap::new();
     for line in tsv.lines().skip(1) {
         let f: Vec<&str> = line.split('\t').collect();
-        let e = out.entry(f[0].to_string()).or_insert_with(|| Tshark { frames: 0, requests: Counts::new(), responses: Counts::new() });
+        let e = out.entry(f[0].to_string()).or_insert_with(|| Tshark {
+            frames: 0,
+            requests: Counts::new(),
+            responses: Counts::new(),
+        });
         let n: u64 = f[3].parse().unwrap();
         match f[1] {
             "frames" => e.frames = n,
@@ -41,7 +45,13 @@ fn baseline() -> BTreeMap<String, Tshark> {
 
 /// Captures where tshark's count is wrong, what sipsleuth counts, and why.
 /// (file, requests, responses, reason)
-const TSHARK_IS_WRONG: &[(&str, &[(&str, u64)], &[(&str, u64)], &str)] = &[
+type Difference = (
+    &'static str,
+    &'static [(&'static str, u64)],
+    &'static [(&'static str, u64)],
+    &'static str,
+);
+const TSHARK_IS_WRONG: &[Difference] = &[
     (
         "sipcapture__hep-wireshark/pcap__hep.pcap",
         &[("INVITE", 1), ("OPTIONS", 1), ("PUBLISH", 1)],
@@ -92,7 +102,10 @@ fn every_shared_capture_matches_tshark_or_a_documented_difference() {
             continue;
         }
         assert_frames_accounted(&j);
-        let (req, resp) = (to_counts(&j["sip"]["requests"]), to_counts(&j["sip"]["responses"]));
+        let (req, resp) = (
+            to_counts(&j["sip"]["requests"]),
+            to_counts(&j["sip"]["responses"]),
+        );
         let (want_req, want_resp) = match TSHARK_IS_WRONG.iter().find(|d| d.0 == file) {
             Some((_, r, s, _)) => (
                 r.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
@@ -101,13 +114,23 @@ fn every_shared_capture_matches_tshark_or_a_documented_difference() {
             None => (t.requests.clone(), t.responses.clone()),
         };
         if j["frames"]["total"] != t.frames {
-            failures.push(format!("{file}: {} frames, tshark {}", j["frames"]["total"], t.frames));
+            failures.push(format!(
+                "{file}: {} frames, tshark {}",
+                j["frames"]["total"], t.frames
+            ));
         }
         if req != want_req || resp != want_resp {
-            failures.push(format!("{file}: requests {req:?} responses {resp:?}; expected {want_req:?} {want_resp:?}"));
+            failures.push(format!(
+                "{file}: requests {req:?} responses {resp:?}; expected {want_req:?} {want_resp:?}"
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} capture(s) differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} capture(s) differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// ICMP errors quote the SIP message that caused them; the quote is not a SIP message.
@@ -117,7 +140,8 @@ fn icmp_quotes_of_sip_are_not_counted() {
         eprintln!("skipping: ../shared/captures not found");
         return;
     };
-    let (_, j, _) = analyze_json(&[&dir.join("misosviso__MTAA-SIP-PROXY/pcap__registration.pcapng")]);
+    let (_, j, _) =
+        analyze_json(&[&dir.join("misosviso__MTAA-SIP-PROXY/pcap__registration.pcapng")]);
     assert_eq!(j["sip"]["messages"], 4);
     assert_eq!(j["icmp"]["quoting_sip"], 2);
 }

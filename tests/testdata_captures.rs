@@ -42,7 +42,11 @@ register_call_case!(zstd_compressed, "udp-register-call.pcap.zst", "udp");
 register_call_case!(pcapng_variant, "udp-register-call.pcapng", "udp");
 register_call_case!(nanosecond_pcap, "udp-register-call-nsec.pcap", "udp");
 register_call_case!(big_endian_pcap, "udp-register-call-be.pcap", "udp");
-register_call_case!(gzip_detected_by_magic_not_name, "compressed-without-extension.pcapng", "udp");
+register_call_case!(
+    gzip_detected_by_magic_not_name,
+    "compressed-without-extension.pcapng",
+    "udp"
+);
 register_call_case!(vlan_8021q, "vlan-udp.pcap", "udp");
 register_call_case!(qinq_8021ad, "qinq-udp.pcap", "udp");
 register_call_case!(tcp_calls_through_kamailio, "tcp-calls.pcap", "tcp");
@@ -76,7 +80,12 @@ fn fragmented_invite_is_marked_reassembled() {
 #[test]
 fn a_message_over_three_segments_is_marked() {
     let (_, j, _) = analyze_json(&[&testdata("tcp-multi-per-segment.pcap")]);
-    assert!(j["sip"]["carried"]["over_several_tcp_segments"].as_u64().unwrap() >= 1);
+    assert!(
+        j["sip"]["carried"]["over_several_tcp_segments"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
 }
 
 /// The same traffic stored in every container and compression gives the same messages.
@@ -138,7 +147,12 @@ fn stdin_input_with_compression() {
     use std::io::Write;
     use std::process::Stdio;
     let bytes = std::fs::read(testdata("udp-register-call.pcap.zst")).unwrap();
-    let mut child = bin().args(["analyze", "--json", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = bin()
+        .args(["analyze", "--json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     child.stdin.take().unwrap().write_all(&bytes).unwrap();
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success());
@@ -148,7 +162,10 @@ fn stdin_input_with_compression() {
 
 #[test]
 fn messages_lists_one_line_per_message() {
-    let o = run(&["messages", testdata("tcp-multi-per-segment.pcap").to_str().unwrap()]);
+    let o = run(&[
+        "messages",
+        testdata("tcp-multi-per-segment.pcap").to_str().unwrap(),
+    ]);
     assert!(o.status.success());
     let out = String::from_utf8(o.stdout).unwrap();
     let lines: Vec<&str> = out.lines().collect();

@@ -9,7 +9,20 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 const KNOWN: [&str; 14] = [
-    "INVITE", "ACK", "BYE", "CANCEL", "REGISTER", "OPTIONS", "PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE",
+    "INVITE",
+    "ACK",
+    "BYE",
+    "CANCEL",
+    "REGISTER",
+    "OPTIONS",
+    "PRACK",
+    "SUBSCRIBE",
+    "NOTIFY",
+    "PUBLISH",
+    "INFO",
+    "REFER",
+    "MESSAGE",
+    "UPDATE",
 ];
 
 fn known_index(m: Method) -> Option<usize> {
@@ -71,7 +84,12 @@ impl TrafficCounts {
             }
             None => match m.method_kind().and_then(known_index) {
                 Some(i) => self.known[i] += 1,
-                None => *self.other.entry(m.method().unwrap_or_default().into()).or_default() += 1,
+                None => {
+                    *self
+                        .other
+                        .entry(m.method().unwrap_or_default().into())
+                        .or_default() += 1
+                }
             },
         }
         *self.transports.entry(m.transport.as_str()).or_default() += 1;
@@ -124,14 +142,20 @@ impl TrafficCounts {
             }
         }
         for (k, n) in &self.other {
-            *out.entry(String::from_utf8_lossy(k).into_owned()).or_default() += n;
+            *out.entry(String::from_utf8_lossy(k).into_owned())
+                .or_default() += n;
         }
         out
     }
 
     /// Responses per status code.
     pub fn responses(&self) -> BTreeMap<u16, u64> {
-        self.codes.iter().enumerate().filter(|(_, n)| **n > 0).map(|(c, n)| (c as u16, *n)).collect()
+        self.codes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(c, n)| (c as u16, *n))
+            .collect()
     }
 
     pub fn request_total(&self) -> u64 {
@@ -180,9 +204,16 @@ impl From<&TrafficCounts> for TrafficJson {
             requests_total: t.request_total(),
             responses_total: t.response_total(),
             requests: t.requests(),
-            responses: t.responses().into_iter().map(|(c, n)| (c.to_string(), n)).collect(),
+            responses: t
+                .responses()
+                .into_iter()
+                .map(|(c, n)| (c.to_string(), n))
+                .collect(),
             transports: t.transports.clone(),
-            malformed: MalformedJson { total: t.malformed.values().sum(), reasons: t.malformed.clone() },
+            malformed: MalformedJson {
+                total: t.malformed.values().sum(),
+                reasons: t.malformed.clone(),
+            },
             defects: t.defects.clone(),
             carried: CarriedJson {
                 hep: t.via_hep,

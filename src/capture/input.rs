@@ -41,9 +41,15 @@ pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Vec<InputSpec>, Captur
             continue;
         }
         let p = Path::new(a);
-        let meta = std::fs::metadata(p).map_err(|source| CaptureError::Io { path: a.to_string(), source })?;
+        let meta = std::fs::metadata(p).map_err(|source| CaptureError::Io {
+            path: a.to_string(),
+            source,
+        })?;
         if meta.is_dir() {
-            walk_dir(p, &mut out).map_err(|source| CaptureError::Io { path: a.to_string(), source })?;
+            walk_dir(p, &mut out).map_err(|source| CaptureError::Io {
+                path: a.to_string(),
+                source,
+            })?;
         } else {
             out.push(InputSpec::Path(p.to_path_buf()));
         }
@@ -87,7 +93,9 @@ mod tests {
         let names: Vec<String> = got
             .iter()
             .map(|i| match i {
-                InputSpec::Path(p) | InputSpec::Walked(p) => p.strip_prefix(&d).unwrap().display().to_string(),
+                InputSpec::Path(p) | InputSpec::Walked(p) => {
+                    p.strip_prefix(&d).unwrap().display().to_string()
+                }
                 InputSpec::Stdin => "-".into(),
             })
             .collect();

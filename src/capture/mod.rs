@@ -77,10 +77,18 @@ impl fmt::Display for CaptureProblem {
                 self.offset, n
             ),
             ProblemKind::Truncated { missing: None } => {
-                write!(f, "truncated at byte {}: the last record is incomplete", self.offset)
+                write!(
+                    f,
+                    "truncated at byte {}: the last record is incomplete",
+                    self.offset
+                )
             }
-            ProblemKind::Corrupt { reason } => write!(f, "corrupt at byte {}: {}", self.offset, reason),
-            ProblemKind::Io { reason } => write!(f, "read error at byte {}: {}", self.offset, reason),
+            ProblemKind::Corrupt { reason } => {
+                write!(f, "corrupt at byte {}: {}", self.offset, reason)
+            }
+            ProblemKind::Io { reason } => {
+                write!(f, "read error at byte {}: {}", self.offset, reason)
+            }
         }
     }
 }
@@ -112,6 +120,9 @@ pub enum CaptureError {
 impl CaptureError {
     /// The input is simply not a capture (as opposed to a capture that is damaged or unreadable).
     pub fn is_not_a_capture(&self) -> bool {
-        matches!(self, CaptureError::UnknownFormat { .. } | CaptureError::Empty { .. })
+        matches!(
+            self,
+            CaptureError::UnknownFormat { .. } | CaptureError::Empty { .. }
+        )
     }
 }

@@ -9,8 +9,10 @@
 
 use super::reader::{Next, RecordParser, Stop, MAX_RECORD_LEN};
 use super::Frame;
-use pcap_parser::pcap::{parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified, parse_pcap_header};
 use pcap_parser::nom;
+use pcap_parser::pcap::{
+    parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified, parse_pcap_header,
+};
 use pcap_parser::PcapError;
 
 #[derive(Debug, Default)]
@@ -47,7 +49,9 @@ impl RecordParser for PcapParser {
                     });
                     Ok((HEADER_LEN, Next::Skip))
                 }
-                Err(_) => Err(Stop::BadHeader("the pcap global header is not recognised".into())),
+                Err(_) => Err(Stop::BadHeader(
+                    "the pcap global header is not recognised".into(),
+                )),
             };
         };
         let rec_header = if h.modified { 24 } else { 16 };
@@ -132,7 +136,9 @@ mod tests {
         v
     }
 
-    fn parse_all(bytes: &[u8]) -> (Vec<(i64, Vec<u8>)>, Result<(), Stop>) {
+    type Parsed = (Vec<(i64, Vec<u8>)>, Result<(), Stop>);
+
+    fn parse_all(bytes: &[u8]) -> Parsed {
         let mut p = PcapParser::default();
         let mut off = 0;
         let mut out = Vec::new();
@@ -154,7 +160,10 @@ mod tests {
         let f = le_file(false, &[(10, 5, b"abc"), (11, 0, b"")]);
         let (frames, end) = parse_all(&f);
         assert!(end.is_ok());
-        assert_eq!(frames, vec![(10_000_005_000, b"abc".to_vec()), (11_000_000_000, vec![])]);
+        assert_eq!(
+            frames,
+            vec![(10_000_005_000, b"abc".to_vec()), (11_000_000_000, vec![])]
+        );
     }
 
     #[test]

@@ -10,8 +10,8 @@
 use super::pcap::describe;
 use super::reader::{Next, RecordParser, Stop, MAX_RECORD_LEN};
 use super::Frame;
-use pcap_parser::pcapng::{parse_block_be, parse_block_le, Block};
 use pcap_parser::nom;
+use pcap_parser::pcapng::{parse_block_be, parse_block_le, Block};
 
 const SHB: u32 = 0x0A0D_0D0A;
 const BOM: u32 = 0x1A2B_3C4D;
@@ -71,19 +71,24 @@ impl PcapNgParser {
     fn obsolete_packet<'a>(&mut self, block: &'a [u8]) -> Result<Next<'a>, Stop> {
         // type(4) len(4) if_id(2) drops(2) ts_high(4) ts_low(4) caplen(4) origlen(4) data...
         if block.len() < 32 {
-            return Err(Stop::Corrupt("obsolete packet block shorter than its header".into()));
+            return Err(Stop::Corrupt(
+                "obsolete packet block shorter than its header".into(),
+            ));
         }
         let if_id = if self.big_endian {
             u16::from_be_bytes([block[8], block[9]])
         } else {
             u16::from_le_bytes([block[8], block[9]])
         };
-        let ts = (u64::from(self.read_u32(&block[12..])) << 32) | u64::from(self.read_u32(&block[16..]));
+        let ts =
+            (u64::from(self.read_u32(&block[12..])) << 32) | u64::from(self.read_u32(&block[16..]));
         let caplen = self.read_u32(&block[20..]) as usize;
         let origlen = self.read_u32(&block[24..]);
         let data_end = 28usize.saturating_add(caplen);
         if data_end > block.len() - 4 {
-            return Err(Stop::Corrupt(format!("packet block claims {caplen} bytes, more than the block holds")));
+            return Err(Stop::Corrupt(format!(
+                "packet block claims {caplen} bytes, more than the block holds"
+            )));
         }
         Ok(self.frame(u32::from(if_id), ts, origlen, &block[28..data_end]))
     }
@@ -121,16 +126,24 @@ impl RecordParser for PcapNgParser {
                 x if x == BOM.swap_bytes() => true,
                 _ => {
                     let msg = "section header has no valid byte-order magic".to_string();
-                    return Err(if self.started { Stop::Corrupt(msg) } else { Stop::BadHeader(msg) });
+                    return Err(if self.started {
+                        Stop::Corrupt(msg)
+                    } else {
+                        Stop::BadHeader(msg)
+                    });
                 }
             };
         } else if !self.started {
-            return Err(Stop::BadHeader("pcapng must start with a section header block".into()));
+            return Err(Stop::BadHeader(
+                "pcapng must start with a section header block".into(),
+            ));
         }
         let block_type = self.read_u32(&buf[0..4]);
         let len = self.read_u32(&buf[4..8]) as usize;
         if len < 12 || len % 4 != 0 || len > MAX_RECORD_LEN + 64 {
-            return Err(Stop::Corrupt(format!("block of type {block_type:#x} has an impossible length {len}")));
+            return Err(Stop::Corrupt(format!(
+                "block of type {block_type:#x} has an impossible length {len}"
+            )));
         }
         if buf.len() < len {
             return Err(Stop::NeedMore(Some((len - buf.len()) as u64)));
@@ -145,14 +158,23 @@ impl RecordParser for PcapNgParser {
         if block_type == OBSOLETE_PACKET {
             return self.obsolete_packet(block).map(|n| (len, n));
         }
-        let parsed = if self.big_endian { parse_block_be(block) } else { parse_block_le(block) };
+        let parsed = if self.big_endian {
+            parse_block_be(block)
+        } else {
+            parse_block_le(block)
+        };
         let block = match parsed {
             Ok((_, b)) => b,
             Err(nom::Err::Incomplete(_)) => {
-                return Err(Stop::Corrupt(format!("block of type {block_type:#x} is shorter than its contents")))
+                return Err(Stop::Corrupt(format!(
+                    "block of type {block_type:#x} is shorter than its contents"
+                )))
             }
             Err(nom::Err::Error(e)) | Err(nom::Err::Failure(e)) => {
-                return Err(Stop::Corrupt(format!("block of type {block_type:#x}: {}", describe(&e))))
+                return Err(Stop::Corrupt(format!(
+                    "block of type {block_type:#x}: {}",
+                    describe(&e)
+                )))
             }
         };
         let next = match block {
@@ -191,7 +213,11 @@ impl RecordParser for PcapNgParser {
                     n = n.min(snap as usize);
                 }
                 let ts = self.last_ts_ns;
-                let linktype = self.interfaces.first().map(|i| i.linktype).unwrap_or(u32::MAX);
+                let linktype = self
+                    .interfaces
+                    .first()
+                    .map(|i| i.linktype)
+                    .unwrap_or(u32::MAX);
                 Next::Frame(Frame {
                     number: 0,
                     ts_ns: ts,
@@ -254,7 +280,9 @@ mod tests {
         block(6, &b)
     }
 
-    fn frames(bytes: &[u8]) -> (Vec<(u32, i64, Vec<u8>)>, Option<Stop>) {
+    type Parsed = (Vec<(u32, i64, Vec<u8>)>, Option<Stop>);
+
+    fn frames(bytes: &[u8]) -> Parsed {
         let mut p = PcapNgParser::default();
         let mut off = 0;
         let mut out = vec![];
@@ -316,7 +344,10 @@ mod tests {
 
     #[test]
     fn garbage_is_not_pcapng() {
-        assert!(matches!(frames(b"this is not a capture file").1, Some(Stop::BadHeader(_))));
+        assert!(matches!(
+            frames(b"this is not a capture file").1,
+            Some(Stop::BadHeader(_))
+        ));
     }
 
     #[test]

@@ -100,23 +100,42 @@ const ZSTD: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 fn sniff_format(path: &str, head: &[u8]) -> Result<(CaptureFormat, bool), CaptureError> {
     let m = |b: &[u8]| head.len() >= 4 && head[..4] == *b;
     Ok(match () {
-        _ if m(&[0xd4, 0xc3, 0xb2, 0xa1]) || m(&[0x34, 0xcd, 0xb2, 0xa1]) => (CaptureFormat::Pcap, false),
+        _ if m(&[0xd4, 0xc3, 0xb2, 0xa1]) || m(&[0x34, 0xcd, 0xb2, 0xa1]) => {
+            (CaptureFormat::Pcap, false)
+        }
         _ if m(&[0xa1, 0xb2, 0xc3, 0xd4]) => (CaptureFormat::Pcap, true),
         _ if m(&[0x4d, 0x3c, 0xb2, 0xa1]) => (CaptureFormat::PcapNs, false),
         _ if m(&[0xa1, 0xb2, 0x3c, 0x4d]) => (CaptureFormat::PcapNs, true),
         _ if m(&[0x0a, 0x0d, 0x0d, 0x0a]) => (CaptureFormat::PcapNg, false),
         _ if m(b"GMBU") || m(b"RTSS") => {
-            return Err(CaptureError::UnsupportedFormat { path: path.into(), format: "Microsoft Network Monitor" })
+            return Err(CaptureError::UnsupportedFormat {
+                path: path.into(),
+                format: "Microsoft Network Monitor",
+            })
         }
         _ if head.starts_with(b"snoop\0") => {
-            return Err(CaptureError::UnsupportedFormat { path: path.into(), format: "Sun snoop" })
+            return Err(CaptureError::UnsupportedFormat {
+                path: path.into(),
+                format: "Sun snoop",
+            })
         }
         _ if head.starts_with(b"XCP\0") => {
-            return Err(CaptureError::UnsupportedFormat { path: path.into(), format: "NetXray/Sniffer" })
+            return Err(CaptureError::UnsupportedFormat {
+                path: path.into(),
+                format: "NetXray/Sniffer",
+            })
         }
         _ => {
-            let magic = head.iter().take(8).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
-            return Err(CaptureError::UnknownFormat { path: path.into(), magic });
+            let magic = head
+                .iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            return Err(CaptureError::UnknownFormat {
+                path: path.into(),
+                magic,
+            });
         }
     })
 }
@@ -180,20 +199,38 @@ fn finish_info(info: &mut CaptureInfo, parser: &Parser, frames: u64) {
     }
 }
 
-fn stop_to_problem(path: &str, offset: u64, stop: Stop, at_eof: bool, frames: u64) -> Result<Option<CaptureProblem>, CaptureError> {
+fn stop_to_problem(
+    path: &str,
+    offset: u64,
+    stop: Stop,
+    at_eof: bool,
+    frames: u64,
+) -> Result<Option<CaptureProblem>, CaptureError> {
     match stop {
         Stop::NeedMore(missing) => {
             if at_eof {
-                Ok(Some(CaptureProblem { offset, kind: ProblemKind::Truncated { missing } }))
+                Ok(Some(CaptureProblem {
+                    offset,
+                    kind: ProblemKind::Truncated { missing },
+                }))
             } else {
                 Ok(None)
             }
         }
-        Stop::Corrupt(reason) => Ok(Some(CaptureProblem { offset, kind: ProblemKind::Corrupt { reason } })),
-        Stop::BadHeader(reason) if frames == 0 && offset < 64 => {
-            Err(CaptureError::BadHeader { path: path.into(), what: "capture", offset, reason })
-        }
-        Stop::BadHeader(reason) => Ok(Some(CaptureProblem { offset, kind: ProblemKind::Corrupt { reason } })),
+        Stop::Corrupt(reason) => Ok(Some(CaptureProblem {
+            offset,
+            kind: ProblemKind::Corrupt { reason },
+        })),
+        Stop::BadHeader(reason) if frames == 0 && offset < 64 => Err(CaptureError::BadHeader {
+            path: path.into(),
+            what: "capture",
+            offset,
+            reason,
+        }),
+        Stop::BadHeader(reason) => Ok(Some(CaptureProblem {
+            offset,
+            kind: ProblemKind::Corrupt { reason },
+        })),
     }
 }
 
@@ -202,15 +239,25 @@ fn pcap_linktype(head: &[u8], big_endian: bool) -> Vec<u32> {
         return vec![];
     }
     let b = [head[20], head[21], head[22], head[23]];
-    vec![if big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }]
+    vec![if big_endian {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    }]
 }
 
 /// Reads one input to its end (or to the first damage), calling `on_batch` with
 /// every frame in order. Errors are for inputs that cannot be read at all; damage
 /// part-way is reported in [`CaptureInfo::problem`].
-pub fn read_capture(input: &InputSpec, on_batch: &mut dyn FnMut(&[Frame<'_>])) -> Result<CaptureInfo, CaptureError> {
+pub fn read_capture(
+    input: &InputSpec,
+    on_batch: &mut dyn FnMut(&[Frame<'_>]),
+) -> Result<CaptureInfo, CaptureError> {
     let path = input.display();
-    let io_err = |source| CaptureError::Io { path: path.clone(), source };
+    let io_err = |source| CaptureError::Io {
+        path: path.clone(),
+        source,
+    };
     let mut reader: Box<dyn Read + Send> = match input {
         InputSpec::Stdin => Box::new(std::io::stdin()),
         InputSpec::Path(p) | InputSpec::Walked(p) => {
@@ -267,7 +314,12 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-fn new_info(path: &str, format: CaptureFormat, compression: Compression, big_endian: bool) -> CaptureInfo {
+fn new_info(
+    path: &str,
+    format: CaptureFormat,
+    compression: Compression,
+    big_endian: bool,
+) -> CaptureInfo {
     CaptureInfo {
         path: path.to_string(),
         format,
@@ -320,23 +372,27 @@ fn read_stream(
     let mut eof = false;
     let mut offset = 0u64; // stream offset of buf[start]
     let mut read_problem: Option<String> = None;
-    let mut fill = |buf: &mut Vec<u8>, end: &mut usize, eof: &mut bool, problem: &mut Option<String>| {
-        while *end < buf.len() && !*eof {
-            match reader.read(&mut buf[*end..]) {
-                Ok(0) => *eof = true,
-                Ok(n) => *end += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    *problem = Some(e.to_string());
-                    *eof = true;
+    let mut fill =
+        |buf: &mut Vec<u8>, end: &mut usize, eof: &mut bool, problem: &mut Option<String>| {
+            while *end < buf.len() && !*eof {
+                match reader.read(&mut buf[*end..]) {
+                    Ok(0) => *eof = true,
+                    Ok(n) => *end += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        *problem = Some(e.to_string());
+                        *eof = true;
+                    }
                 }
             }
-        }
-    };
+        };
     fill(&mut buf, &mut end, &mut eof, &mut read_problem);
     if end == 0 {
         if let Some(reason) = read_problem {
-            return Err(CaptureError::Io { path: path.into(), source: std::io::Error::other(reason) });
+            return Err(CaptureError::Io {
+                path: path.into(),
+                source: std::io::Error::other(reason),
+            });
         }
         return Err(CaptureError::Empty { path: path.into() });
     }
@@ -348,17 +404,29 @@ fn read_stream(
     let mut parser = new_parser(format);
     let mut frame_no = 0u64;
     loop {
-        let (used, stop) = walk(&mut parser, &buf[start..end], &mut frame_no, &mut info, on_batch);
+        let (used, stop) = walk(
+            &mut parser,
+            &buf[start..end],
+            &mut frame_no,
+            &mut info,
+            on_batch,
+        );
         start += used;
         offset += used as u64;
-        let at_eof = eof && start == end || eof;
+        let at_eof = eof;
         match stop {
             None if eof => break,
             Some(Stop::NeedMore(missing)) if eof => {
                 info.problem = if let Some(reason) = read_problem.take() {
-                    Some(CaptureProblem { offset, kind: ProblemKind::Io { reason } })
+                    Some(CaptureProblem {
+                        offset,
+                        kind: ProblemKind::Io { reason },
+                    })
                 } else {
-                    Some(CaptureProblem { offset, kind: ProblemKind::Truncated { missing } })
+                    Some(CaptureProblem {
+                        offset,
+                        kind: ProblemKind::Truncated { missing },
+                    })
                 };
                 break;
             }
@@ -372,7 +440,9 @@ fn read_stream(
                     if grown == buf.len() {
                         info.problem = Some(CaptureProblem {
                             offset,
-                            kind: ProblemKind::Corrupt { reason: "record larger than any packet".into() },
+                            kind: ProblemKind::Corrupt {
+                                reason: "record larger than any packet".into(),
+                            },
                         });
                         break;
                     }
@@ -388,7 +458,10 @@ fn read_stream(
     }
     if info.problem.is_none() {
         if let Some(reason) = read_problem {
-            info.problem = Some(CaptureProblem { offset, kind: ProblemKind::Io { reason } });
+            info.problem = Some(CaptureProblem {
+                offset,
+                kind: ProblemKind::Io { reason },
+            });
         }
     }
     info.bytes = offset;

@@ -90,7 +90,11 @@ fn v3(d: &[u8]) -> Option<HepPacket<'_>> {
         version: 3,
         src: SocketAddr::new(src, sp),
         dst: SocketAddr::new(dst, dp),
-        transport: if proto == 6 { Transport::Tcp } else { Transport::Udp },
+        transport: if proto == 6 {
+            Transport::Tcp
+        } else {
+            Transport::Udp
+        },
         ts_ns: sec.map(|s| i64::from(s) * 1_000_000_000 + i64::from(usec) * 1000),
         proto_type: ptype,
         payload: payload?,
@@ -99,7 +103,10 @@ fn v3(d: &[u8]) -> Option<HepPacket<'_>> {
 
 fn inflate(v: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
-    flate2::read::ZlibDecoder::new(v).take(MAX_INFLATED).read_to_end(&mut out).ok()?;
+    flate2::read::ZlibDecoder::new(v)
+        .take(MAX_INFLATED)
+        .read_to_end(&mut out)
+        .ok()?;
     Some(out)
 }
 
@@ -133,7 +140,10 @@ fn v1v2(d: &[u8]) -> Option<HepPacket<'_>> {
         // captagent writes the timeval in the sender's byte order (little-endian in practice).
         let sec = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
         let usec = u32::from_le_bytes([t[4], t[5], t[6], t[7]]);
-        (Some(i64::from(sec) * 1_000_000_000 + i64::from(usec.min(999_999)) * 1000), hlen + 12)
+        (
+            Some(i64::from(sec) * 1_000_000_000 + i64::from(usec.min(999_999)) * 1000),
+            hlen + 12,
+        )
     } else {
         (None, hlen)
     };
@@ -146,7 +156,11 @@ fn v1v2(d: &[u8]) -> Option<HepPacket<'_>> {
         version,
         src: SocketAddr::new(src, sp),
         dst: SocketAddr::new(dst, dp),
-        transport: if proto == 6 { Transport::Tcp } else { Transport::Udp },
+        transport: if proto == 6 {
+            Transport::Tcp
+        } else {
+            Transport::Udp
+        },
         ts_ns,
         proto_type: PROTO_SIP,
         payload: Cow::Borrowed(payload),

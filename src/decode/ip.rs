@@ -23,7 +23,9 @@ pub(super) fn packet(d: &[u8], ctx: Ctx) -> Decoded<'_> {
 fn v4(d: &[u8], mut ctx: Ctx) -> Decoded<'_> {
     let ip = match LaxIpv4Slice::from_slice(d) {
         Ok((ip, _auth_err)) => ip,
-        Err(etherparse::err::ipv4::HeaderSliceError::Len(_)) => return Decoded::Done(Bucket::Truncated),
+        Err(etherparse::err::ipv4::HeaderSliceError::Len(_)) => {
+            return Decoded::Done(Bucket::Truncated)
+        }
         Err(_) => return Decoded::Done(Bucket::BadHeader),
     };
     let h = ip.header();
@@ -34,7 +36,12 @@ fn v4(d: &[u8], mut ctx: Ctx) -> Decoded<'_> {
     let proto = payload.ip_number.0;
     if payload.fragmented {
         return Decoded::Fragment(Fragment {
-            key: FragKey { src, dst, id: u32::from(h.identification()), proto },
+            key: FragKey {
+                src,
+                dst,
+                id: u32::from(h.identification()),
+                proto,
+            },
             offset: u32::from(h.fragments_offset().value()) * 8,
             more: h.more_fragments(),
             payload: payload.payload,
@@ -47,7 +54,9 @@ fn v4(d: &[u8], mut ctx: Ctx) -> Decoded<'_> {
 fn v6(d: &[u8], mut ctx: Ctx) -> Decoded<'_> {
     let ip = match LaxIpv6Slice::from_slice(d) {
         Ok((ip, _ext_err)) => ip,
-        Err(etherparse::err::ipv6::HeaderSliceError::Len(_)) => return Decoded::Done(Bucket::Truncated),
+        Err(etherparse::err::ipv6::HeaderSliceError::Len(_)) => {
+            return Decoded::Done(Bucket::Truncated)
+        }
         Err(_) => return Decoded::Done(Bucket::BadHeader),
     };
     let h = ip.header();
@@ -61,7 +70,12 @@ fn v6(d: &[u8], mut ctx: Ctx) -> Decoded<'_> {
             if let Ipv6ExtensionSlice::Fragment(f) = ext {
                 if f.is_fragmenting_payload() {
                     return Decoded::Fragment(Fragment {
-                        key: FragKey { src, dst, id: f.identification(), proto },
+                        key: FragKey {
+                            src,
+                            dst,
+                            id: f.identification(),
+                            proto,
+                        },
                         offset: u32::from(f.fragment_offset().value()) * 8,
                         more: f.more_fragments(),
                         payload: payload.payload,
@@ -76,7 +90,13 @@ fn v6(d: &[u8], mut ctx: Ctx) -> Decoded<'_> {
 }
 
 /// What an IP payload holds, by protocol number.
-pub(super) fn transport<'a>(proto: u8, src: IpAddr, dst: IpAddr, d: &'a [u8], ctx: Ctx) -> Decoded<'a> {
+pub(super) fn transport<'a>(
+    proto: u8,
+    src: IpAddr,
+    dst: IpAddr,
+    d: &'a [u8],
+    ctx: Ctx,
+) -> Decoded<'a> {
     match proto {
         17 => udp(src, dst, d, ctx),
         6 => tcp(src, dst, d, ctx),
@@ -138,7 +158,9 @@ fn udp<'a>(src: IpAddr, dst: IpAddr, d: &'a [u8], ctx: Ctx) -> Decoded<'a> {
 fn tcp<'a>(src: IpAddr, dst: IpAddr, d: &'a [u8], ctx: Ctx) -> Decoded<'a> {
     let t = match TcpSlice::from_slice(d) {
         Ok(t) => t,
-        Err(etherparse::err::tcp::HeaderSliceError::Len(_)) => return Decoded::Done(Bucket::Truncated),
+        Err(etherparse::err::tcp::HeaderSliceError::Len(_)) => {
+            return Decoded::Done(Bucket::Truncated)
+        }
         Err(_) => return Decoded::Done(Bucket::BadHeader),
     };
     Decoded::Tcp(Segment {
@@ -160,7 +182,11 @@ fn icmp(v6: bool, reporter: IpAddr, to: IpAddr, d: &[u8]) -> Decoded<'_> {
         return Decoded::Done(Bucket::Icmp);
     }
     let (t, code) = (d[0], d[1]);
-    let is_error = if v6 { t < 128 } else { matches!(t, 3 | 4 | 5 | 11 | 12) };
+    let is_error = if v6 {
+        t < 128
+    } else {
+        matches!(t, 3 | 4 | 5 | 11 | 12)
+    };
     if !is_error {
         return Decoded::Done(Bucket::Icmp);
     }
@@ -180,12 +206,22 @@ fn icmp(v6: bool, reporter: IpAddr, to: IpAddr, d: &[u8]) -> Decoded<'_> {
     let parsed = if v6 {
         LaxIpv6Slice::from_slice(quote).ok().map(|(ip, _)| {
             let h = ip.header();
-            (IpAddr::from(h.source()), IpAddr::from(h.destination()), ip.payload().ip_number.0, ip.payload().payload)
+            (
+                IpAddr::from(h.source()),
+                IpAddr::from(h.destination()),
+                ip.payload().ip_number.0,
+                ip.payload().payload,
+            )
         })
     } else {
         LaxIpv4Slice::from_slice(quote).ok().map(|(ip, _)| {
             let h = ip.header();
-            (IpAddr::from(h.source()), IpAddr::from(h.destination()), ip.payload().ip_number.0, ip.payload().payload)
+            (
+                IpAddr::from(h.source()),
+                IpAddr::from(h.destination()),
+                ip.payload().ip_number.0,
+                ip.payload().payload,
+            )
         })
     };
     if let Some((qs, qd, proto, qp)) = parsed {
@@ -197,7 +233,8 @@ fn icmp(v6: bool, reporter: IpAddr, to: IpAddr, d: &[u8]) -> Decoded<'_> {
             n.quoted_dst = Some(SocketAddr::new(qd, dp));
             if proto == 17 && qp.len() > 8 {
                 n.quotes_sip = crate::sip::scan::may_start_sip(&qp[8..])
-                    && crate::sip::scan::parse_start_line(&qp[8..], first_line_len(&qp[8..])).is_ok();
+                    && crate::sip::scan::parse_start_line(&qp[8..], first_line_len(&qp[8..]))
+                        .is_ok();
             }
         }
     }

@@ -118,7 +118,11 @@ fn null_loopback(d: &[u8], ctx: Ctx) -> Decoded<'_> {
 
 /// PPP with optional HDLC address/control bytes.
 pub(super) fn ppp(d: &[u8], ctx: Ctx) -> Decoded<'_> {
-    let d = if d.len() >= 2 && d[0] == 0xff && d[1] == 0x03 { &d[2..] } else { d };
+    let d = if d.len() >= 2 && d[0] == 0xff && d[1] == 0x03 {
+        &d[2..]
+    } else {
+        d
+    };
     ppp_protocol(d, ctx)
 }
 

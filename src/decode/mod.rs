@@ -47,7 +47,11 @@ pub struct Ctx {
 
 impl Ctx {
     fn deeper(self) -> Option<Ctx> {
-        (self.depth < MAX_DEPTH).then_some(Ctx { depth: self.depth + 1, tunnelled: true, ..self })
+        (self.depth < MAX_DEPTH).then_some(Ctx {
+            depth: self.depth + 1,
+            tunnelled: true,
+            ..self
+        })
     }
 }
 
@@ -110,12 +114,22 @@ pub struct IcmpNotice {
 
 /// Decodes one captured frame.
 pub fn decode_frame(linktype: u32, data: &[u8], orig_len: u32) -> Decoded<'_> {
-    let ctx = Ctx { depth: 0, tunnelled: false, cut: (data.len() as u64) < u64::from(orig_len) };
+    let ctx = Ctx {
+        depth: 0,
+        tunnelled: false,
+        cut: (data.len() as u64) < u64::from(orig_len),
+    };
     link::by_linktype(linktype, data, ctx)
 }
 
 /// Decodes the payload of an IP datagram (protocol number + bytes); used again
 /// on datagrams put back together from fragments.
-pub fn ip_payload<'a>(proto: u8, src: IpAddr, dst: IpAddr, payload: &'a [u8], ctx: Ctx) -> Decoded<'a> {
+pub fn ip_payload<'a>(
+    proto: u8,
+    src: IpAddr,
+    dst: IpAddr,
+    payload: &'a [u8],
+    ctx: Ctx,
+) -> Decoded<'a> {
     ip::transport(proto, src, dst, payload, ctx)
 }

@@ -43,11 +43,13 @@ pub struct InputReport {
 impl InputReport {
     /// Read to its natural end with no damage.
     pub fn complete(&self) -> bool {
-        self.skipped || (self.error.is_none() && self.capture.as_ref().is_some_and(|c| c.problem.is_none()))
+        self.skipped
+            || (self.error.is_none() && self.capture.as_ref().is_some_and(|c| c.problem.is_none()))
     }
 }
 
 /// Work left for the ordered stage after a frame's parallel decode.
+#[allow(clippy::large_enum_variant)]
 enum Work<'a> {
     Final(Bucket, Option<Item>),
     Frag(Fragment<'a>),
@@ -55,7 +57,12 @@ enum Work<'a> {
 }
 
 /// Decodes and reassembles one input, pushing its items to `sink` in capture order.
-pub fn run_input(index: u32, input: &InputSpec, limits: &Limits, sink: &mut dyn FnMut(Item)) -> InputReport {
+pub fn run_input(
+    index: u32,
+    input: &InputSpec,
+    limits: &Limits,
+    sink: &mut dyn FnMut(Item),
+) -> InputReport {
     let mut st = Ordered {
         file: index,
         counts: FrameCounts::default(),
@@ -65,7 +72,11 @@ pub fn run_input(index: u32, input: &InputSpec, limits: &Limits, sink: &mut dyn 
     };
     let result = read_capture(input, &mut |batch: &[Frame<'_>]| {
         let work: Vec<Work<'_>> = if batch.len() >= 64 {
-            batch.par_iter().with_min_len(256).map(|f| stage_a(f, index)).collect()
+            batch
+                .par_iter()
+                .with_min_len(256)
+                .map(|f| stage_a(f, index))
+                .collect()
         } else {
             batch.iter().map(|f| stage_a(f, index)).collect()
         };
@@ -81,7 +92,9 @@ pub fn run_input(index: u32, input: &InputSpec, limits: &Limits, sink: &mut dyn 
             (None, Some(e.to_string()), skipped)
         }
     };
-    debug_assert!(capture.as_ref().is_none_or(|c| c.frames == st.counts.total()));
+    debug_assert!(capture
+        .as_ref()
+        .is_none_or(|c| c.frames == st.counts.total()));
     InputReport {
         index,
         path: input.display(),
@@ -96,27 +109,57 @@ pub fn run_input(index: u32, input: &InputSpec, limits: &Limits, sink: &mut dyn 
 
 /// The parallel, stateless part: one frame in, its work out.
 fn stage_a<'a>(f: &Frame<'a>, file: u32) -> Work<'a> {
-    let origin = Origin { file, frame: f.number };
-    resolve(decode::decode_frame(f.linktype, f.data, f.orig_len), f.ts_ns, origin)
+    let origin = Origin {
+        file,
+        frame: f.number,
+    };
+    resolve(
+        decode::decode_frame(f.linktype, f.data, f.orig_len),
+        f.ts_ns,
+        origin,
+    )
 }
 
 fn resolve(d: Decoded<'_>, ts: i64, origin: Origin) -> Work<'_> {
     match d {
         Decoded::Done(b) => Work::Final(b, None),
         Decoded::Udp(dg) => {
-            let carriage = Carriage { tunnelled: dg.ctx.tunnelled, ..Carriage::default() };
-            let (b, item) = datagram(&dg.payload, (ts, dg.src, dg.dst, Transport::Udp, origin), carriage, dg.ctx.cut);
+            let carriage = Carriage {
+                tunnelled: dg.ctx.tunnelled,
+                ..Carriage::default()
+            };
+            let (b, item) = datagram(
+                &dg.payload,
+                (ts, dg.src, dg.dst, Transport::Udp, origin),
+                carriage,
+                dg.ctx.cut,
+            );
             Work::Final(b, item)
         }
         Decoded::Hep(h) => {
             if h.proto_type != decode::hep::PROTO_SIP {
                 return Work::Final(Bucket::NotSip, None);
             }
-            let carriage = Carriage { hep: true, ..Carriage::default() };
-            let (b, item) = datagram(&h.payload, (h.ts_ns.unwrap_or(ts), h.src, h.dst, h.transport, origin), carriage, false);
+            let carriage = Carriage {
+                hep: true,
+                ..Carriage::default()
+            };
+            let (b, item) = datagram(
+                &h.payload,
+                (h.ts_ns.unwrap_or(ts), h.src, h.dst, h.transport, origin),
+                carriage,
+                false,
+            );
             Work::Final(b, item)
         }
-        Decoded::Icmp(notice) => Work::Final(Bucket::Icmp, Some(Item::Icmp(IcmpEvent { ts_ns: ts, origin, notice }))),
+        Decoded::Icmp(notice) => Work::Final(
+            Bucket::Icmp,
+            Some(Item::Icmp(IcmpEvent {
+                ts_ns: ts,
+                origin,
+                notice,
+            })),
+        ),
         Decoded::Fragment(f) => Work::Frag(f),
         Decoded::Tcp(s) => Work::Tcp(s),
     }
@@ -135,13 +178,20 @@ fn datagram(
     match scan(payload, Mode::Datagram) {
         Ok(head) => {
             let (ts, src, dst, transport, origin) = meta;
-            let mut m = SipMessage::new((ts, src, dst, transport, origin, carriage), payload.into(), head);
+            let mut m = SipMessage::new(
+                (ts, src, dst, transport, origin, carriage),
+                payload.into(),
+                head,
+            );
             if cut {
                 m.mark(Defects::SNAPLEN_CUT);
             }
             (Bucket::Sip, Some(Item::Sip(m)))
         }
-        Err(ScanError::Malformed(reason)) => (Bucket::SipMalformed, Some(Item::Malformed(MalformedSip::new(meta, reason, payload)))),
+        Err(ScanError::Malformed(reason)) => (
+            Bucket::SipMalformed,
+            Some(Item::Malformed(MalformedSip::new(meta, reason, payload))),
+        ),
         Err(_) => (Bucket::NotSip, None),
     }
 }
@@ -157,7 +207,10 @@ struct Ordered {
 
 impl Ordered {
     fn frame(&mut self, f: &Frame<'_>, w: Work<'_>, sink: &mut dyn FnMut(Item)) {
-        let origin = Origin { file: self.file, frame: f.number };
+        let origin = Origin {
+            file: self.file,
+            frame: f.number,
+        };
         match w {
             Work::Final(b, item) => {
                 self.counts.add(b, 1);
@@ -167,7 +220,15 @@ impl Ordered {
             }
             Work::Frag(fr) => self.fragment(&fr, f.ts_ns, origin, sink),
             Work::Tcp(seg) => {
-                self.tcp.segment(&seg, At { ts_ns: f.ts_ns, origin }, &mut self.out, &mut self.counts);
+                self.tcp.segment(
+                    &seg,
+                    At {
+                        ts_ns: f.ts_ns,
+                        origin,
+                    },
+                    &mut self.out,
+                    &mut self.counts,
+                );
                 self.out.drain(..).for_each(&mut *sink);
             }
         }
@@ -181,13 +242,24 @@ impl Ordered {
             FragOutcome::Pending => {}
             FragOutcome::Duplicate => self.counts.add(Bucket::Duplicate, 1),
             FragOutcome::Invalid => self.counts.add(Bucket::BadHeader, 1),
-            FragOutcome::Complete { payload, frames, ctx } => {
+            FragOutcome::Complete {
+                payload,
+                frames,
+                ctx,
+            } => {
                 let earlier = u64::from(frames.saturating_sub(1));
                 let d = decode::ip_payload(fr.key.proto, fr.key.src, fr.key.dst, &payload, ctx);
                 match resolve(d, ts, origin) {
                     Work::Final(b, item) => {
                         self.counts.add(b, 1);
-                        self.counts.add(if b == Bucket::Sip { Bucket::SipPartial } else { b }, earlier);
+                        self.counts.add(
+                            if b == Bucket::Sip {
+                                Bucket::SipPartial
+                            } else {
+                                b
+                            },
+                            earlier,
+                        );
                         if let Some(mut i) = item {
                             if let Item::Sip(m) = &mut i {
                                 m.carriage.reassembled = true;
@@ -197,9 +269,18 @@ impl Ordered {
                     }
                     Work::Tcp(seg) => {
                         // TCP over fragmented IP: the earlier fragments belong to this segment.
-                        let b = if crate::sip::scan::may_start_sip(seg.payload) { Bucket::SipPartial } else { Bucket::NotSip };
+                        let b = if crate::sip::scan::may_start_sip(seg.payload) {
+                            Bucket::SipPartial
+                        } else {
+                            Bucket::NotSip
+                        };
                         self.counts.add(b, earlier);
-                        self.tcp.segment(&seg, At { ts_ns: ts, origin }, &mut self.out, &mut self.counts);
+                        self.tcp.segment(
+                            &seg,
+                            At { ts_ns: ts, origin },
+                            &mut self.out,
+                            &mut self.counts,
+                        );
                         self.out.drain(..).for_each(&mut *sink);
                     }
                     Work::Frag(inner) => {

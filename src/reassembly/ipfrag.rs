@@ -30,7 +30,11 @@ pub struct FragLimits {
 impl Default for FragLimits {
     fn default() -> Self {
         // 30 s is what Linux (ipfrag_time) and Wireshark-style analysers use for IPv4.
-        FragLimits { timeout_ns: 30_000_000_000, max_bytes: 64 << 20, max_datagrams: 65_536 }
+        FragLimits {
+            timeout_ns: 30_000_000_000,
+            max_bytes: 64 << 20,
+            max_datagrams: 65_536,
+        }
     }
 }
 
@@ -56,7 +60,11 @@ pub enum FragOutcome {
     /// Impossible offsets or lengths.
     Invalid,
     /// The datagram is whole. `frames` counts every fragment frame used, this one included.
-    Complete { payload: Vec<u8>, frames: u32, ctx: Ctx },
+    Complete {
+        payload: Vec<u8>,
+        frames: u32,
+        ctx: Ctx,
+    },
 }
 
 #[derive(Default, Debug, Clone, serde::Serialize)]
@@ -80,7 +88,10 @@ pub struct Defragmenter {
 
 impl Defragmenter {
     pub fn new(limits: FragLimits) -> Self {
-        Defragmenter { limits, ..Default::default() }
+        Defragmenter {
+            limits,
+            ..Default::default()
+        }
     }
 
     /// Adds one fragment. `dropped_frames` receives the frame count of datagrams
@@ -88,7 +99,10 @@ impl Defragmenter {
     pub fn push(&mut self, f: &Fragment<'_>, ts: i64, dropped_frames: &mut u64) -> FragOutcome {
         *dropped_frames += self.sweep(ts);
         let start = f.offset;
-        let Some(end) = start.checked_add(f.payload.len() as u32).filter(|e| *e <= MAX_DATAGRAM) else {
+        let Some(end) = start
+            .checked_add(f.payload.len() as u32)
+            .filter(|e| *e <= MAX_DATAGRAM)
+        else {
             self.stats.invalid += 1;
             return FragOutcome::Invalid;
         };
@@ -99,7 +113,8 @@ impl Defragmenter {
         }
         if !self.pending.contains_key(&f.key) {
             while self.pending.len() >= self.limits.max_datagrams
-                || (self.bytes + f.payload.len() > self.limits.max_bytes && !self.pending.is_empty())
+                || (self.bytes + f.payload.len() > self.limits.max_bytes
+                    && !self.pending.is_empty())
             {
                 *dropped_frames += self.evict_oldest();
             }
@@ -133,7 +148,11 @@ impl Defragmenter {
             p.data.resize(end as usize, 0);
         }
         let mut cursor = start;
-        for &(cs, ce) in p.covered.iter().chain(std::iter::once(&(u32::MAX, u32::MAX))) {
+        for &(cs, ce) in p
+            .covered
+            .iter()
+            .chain(std::iter::once(&(u32::MAX, u32::MAX)))
+        {
             if ce <= cursor {
                 continue;
             }
@@ -161,7 +180,11 @@ impl Defragmenter {
                 self.bytes -= p.data.len();
                 p.data.truncate(t as usize);
                 self.stats.reassembled += 1;
-                return FragOutcome::Complete { payload: p.data, frames: p.frames, ctx: p.ctx };
+                return FragOutcome::Complete {
+                    payload: p.data,
+                    frames: p.frames,
+                    ctx: p.ctx,
+                };
             }
         }
         FragOutcome::Pending
@@ -194,7 +217,12 @@ impl Defragmenter {
     }
 
     fn evict_oldest(&mut self) -> u64 {
-        let Some(key) = self.pending.iter().min_by_key(|(_, p)| p.first_ts).map(|(k, _)| *k) else {
+        let Some(key) = self
+            .pending
+            .iter()
+            .min_by_key(|(_, p)| p.first_ts)
+            .map(|(k, _)| *k)
+        else {
             return 0;
         };
         let p = self.pending.remove(&key).expect("present");
@@ -238,7 +266,12 @@ mod tests {
     fn frag(offset: u32, more: bool, payload: &[u8]) -> Fragment<'_> {
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         Fragment {
-            key: FragKey { src: a, dst: a, id: 7, proto: 17 },
+            key: FragKey {
+                src: a,
+                dst: a,
+                id: 7,
+                proto: 17,
+            },
             offset,
             more,
             payload,
@@ -250,11 +283,22 @@ mod tests {
     fn out_of_order_and_duplicated_fragments() {
         let mut d = Defragmenter::new(FragLimits::default());
         let mut dropped = 0;
-        assert_eq!(d.push(&frag(16, false, b"CCCC"), 0, &mut dropped), FragOutcome::Pending);
-        assert_eq!(d.push(&frag(8, true, b"BBBBBBBB"), 0, &mut dropped), FragOutcome::Pending);
-        assert_eq!(d.push(&frag(8, true, b"xxxxxxxx"), 0, &mut dropped), FragOutcome::Duplicate);
+        assert_eq!(
+            d.push(&frag(16, false, b"CCCC"), 0, &mut dropped),
+            FragOutcome::Pending
+        );
+        assert_eq!(
+            d.push(&frag(8, true, b"BBBBBBBB"), 0, &mut dropped),
+            FragOutcome::Pending
+        );
+        assert_eq!(
+            d.push(&frag(8, true, b"xxxxxxxx"), 0, &mut dropped),
+            FragOutcome::Duplicate
+        );
         match d.push(&frag(0, true, b"AAAAAAAA"), 0, &mut dropped) {
-            FragOutcome::Complete { payload, frames, .. } => {
+            FragOutcome::Complete {
+                payload, frames, ..
+            } => {
                 assert_eq!(payload, b"AAAAAAAABBBBBBBBCCCC");
                 assert_eq!(frames, 3);
             }
@@ -277,7 +321,11 @@ mod tests {
 
     #[test]
     fn timeout_and_memory_bound_drop_pending_datagrams() {
-        let mut d = Defragmenter::new(FragLimits { timeout_ns: 10, max_bytes: 16, max_datagrams: 2 });
+        let mut d = Defragmenter::new(FragLimits {
+            timeout_ns: 10,
+            max_bytes: 16,
+            max_datagrams: 2,
+        });
         let mut dropped = 0;
         d.push(&frag(0, true, b"AAAAAAAA"), 0, &mut dropped);
         // A later, different datagram past the timeout sweeps the first one away.
@@ -299,6 +347,9 @@ mod tests {
     fn impossible_fragments_are_invalid() {
         let mut d = Defragmenter::new(FragLimits::default());
         let mut dropped = 0;
-        assert_eq!(d.push(&frag(65_528, true, &[0; 16]), 0, &mut dropped), FragOutcome::Invalid);
+        assert_eq!(
+            d.push(&frag(65_528, true, &[0; 16]), 0, &mut dropped),
+            FragOutcome::Invalid
+        );
     }
 }

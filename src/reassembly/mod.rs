@@ -13,7 +13,9 @@ use crate::decode::IcmpNotice;
 use crate::sip::{MalformedSip, Origin, SipMessage};
 
 /// What the decoding half of the pipeline hands on, in capture order.
+/// (A message is held inline, not boxed: one allocation per message is its bytes.)
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Item {
     Sip(SipMessage),
     Malformed(MalformedSip),

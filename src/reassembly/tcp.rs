@@ -98,12 +98,24 @@ pub struct At {
 
 impl TcpReassembler {
     pub fn new(limits: TcpLimits) -> Self {
-        TcpReassembler { streams: HashMap::new(), limits, ooo_total: 0, last_sweep_ts: i64::MIN, stats: TcpStats::default() }
+        TcpReassembler {
+            streams: HashMap::new(),
+            limits,
+            ooo_total: 0,
+            last_sweep_ts: i64::MIN,
+            stats: TcpStats::default(),
+        }
     }
 
     /// Takes one segment. Counts the frame in `counts` now or, if its bytes wait
     /// in the stream, when they are resolved.
-    pub fn segment(&mut self, seg: &Segment<'_>, at: At, out: &mut Vec<Item>, counts: &mut FrameCounts) {
+    pub fn segment(
+        &mut self,
+        seg: &Segment<'_>,
+        at: At,
+        out: &mut Vec<Item>,
+        counts: &mut FrameCounts,
+    ) {
         self.sweep(at.ts_ns, out, counts);
         let key = (seg.src, seg.dst);
         if !self.streams.contains_key(&key) {
@@ -151,7 +163,9 @@ impl TcpReassembler {
             st.ooo.insert(at_pos, (payload.to_vec(), 1, at));
             st.ooo_bytes += payload.len();
             self.ooo_total += payload.len();
-            if st.ooo_bytes > self.limits.max_out_of_order_per_stream || self.ooo_total > self.limits.max_out_of_order_total {
+            if st.ooo_bytes > self.limits.max_out_of_order_per_stream
+                || self.ooo_total > self.limits.max_out_of_order_total
+            {
                 Self::skip_gap(st, &mut self.stats, &mut self.ooo_total, counts);
                 Self::pull_in_order(st, &mut self.ooo_total);
                 Self::drain(st, key, out, counts, &mut self.stats);
@@ -194,13 +208,24 @@ impl TcpReassembler {
     }
 
     /// Gives up on the bytes missing before the first waiting segment.
-    fn skip_gap(st: &mut Stream, stats: &mut TcpStats, ooo_total: &mut usize, counts: &mut FrameCounts) {
-        let Some((&p, _)) = st.ooo.first_key_value() else { return };
+    fn skip_gap(
+        st: &mut Stream,
+        stats: &mut TcpStats,
+        ooo_total: &mut usize,
+        counts: &mut FrameCounts,
+    ) {
+        let Some((&p, _)) = st.ooo.first_key_value() else {
+            return;
+        };
         stats.gaps_skipped += 1;
         stats.bytes_lost_in_gaps += p - st.pos;
         // Whatever message was in progress cannot be completed.
         if st.pending_frames > 0 {
-            let b = if st.buf.is_empty() { Bucket::NotSip } else { Bucket::TcpIncomplete };
+            let b = if st.buf.is_empty() {
+                Bucket::NotSip
+            } else {
+                Bucket::TcpIncomplete
+            };
             counts.add(b, st.pending_frames);
             st.pending_frames = 0;
         }
@@ -215,7 +240,13 @@ impl TcpReassembler {
     }
 
     /// Frames SIP (or WebSocket) messages off the front of the buffer.
-    fn drain(st: &mut Stream, key: Key, out: &mut Vec<Item>, counts: &mut FrameCounts, stats: &mut TcpStats) {
+    fn drain(
+        st: &mut Stream,
+        key: Key,
+        out: &mut Vec<Item>,
+        counts: &mut FrameCounts,
+        stats: &mut TcpStats,
+    ) {
         let at = st.latest;
         let mut emitted = 0u64;
         let mut malformed = 0u64;
@@ -235,7 +266,11 @@ impl TcpReassembler {
                         st.ws = None;
                         continue;
                     }
-                    WsStep::Frame { consumed: n, message, .. } => {
+                    WsStep::Frame {
+                        consumed: n,
+                        message,
+                        ..
+                    } => {
                         consumed += n;
                         if let Some(m) = message {
                             match scan(&m, Mode::Datagram) {
@@ -243,14 +278,25 @@ impl TcpReassembler {
                                     emitted += 1;
                                     stats.websocket_messages += 1;
                                     out.push(Item::Sip(SipMessage::new(
-                                        (at.ts_ns, key.0, key.1, Transport::Ws, at.origin, carriage(st, multi)),
+                                        (
+                                            at.ts_ns,
+                                            key.0,
+                                            key.1,
+                                            Transport::Ws,
+                                            at.origin,
+                                            carriage(st, multi),
+                                        ),
                                         m.into_boxed_slice(),
                                         head,
                                     )));
                                 }
                                 Err(ScanError::Malformed(reason)) => {
                                     malformed += 1;
-                                    out.push(Item::Malformed(MalformedSip::new((at.ts_ns, key.0, key.1, Transport::Ws, at.origin), reason, &m)));
+                                    out.push(Item::Malformed(MalformedSip::new(
+                                        (at.ts_ns, key.0, key.1, Transport::Ws, at.origin),
+                                        reason,
+                                        &m,
+                                    )));
                                 }
                                 Err(_) => stats.non_sip_bytes_skipped += m.len() as u64,
                             }
@@ -260,7 +306,10 @@ impl TcpReassembler {
                 }
             }
             // CRLF keep-alives between messages (RFC 5626 §4.4.1).
-            let crlf = buf.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+            let crlf = buf
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
             if crlf > 0 {
                 consumed += crlf;
                 keepalive = true;
@@ -272,7 +321,14 @@ impl TcpReassembler {
                     emitted += 1;
                     stats.messages += 1;
                     out.push(Item::Sip(SipMessage::new(
-                        (at.ts_ns, key.0, key.1, Transport::Tcp, at.origin, carriage(st, multi)),
+                        (
+                            at.ts_ns,
+                            key.0,
+                            key.1,
+                            Transport::Tcp,
+                            at.origin,
+                            carriage(st, multi),
+                        ),
                         buf[..len].into(),
                         head,
                     )));
@@ -281,7 +337,11 @@ impl TcpReassembler {
                 Err(ScanError::Incomplete) => break,
                 Err(ScanError::Malformed(reason)) => {
                     malformed += 1;
-                    out.push(Item::Malformed(MalformedSip::new((at.ts_ns, key.0, key.1, Transport::Tcp, at.origin), reason, buf)));
+                    out.push(Item::Malformed(MalformedSip::new(
+                        (at.ts_ns, key.0, key.1, Transport::Tcp, at.origin),
+                        reason,
+                        buf,
+                    )));
                     consumed += line_len(buf);
                 }
                 Err(ScanError::TooLarge) => {
@@ -332,12 +392,20 @@ impl TcpReassembler {
         st.buf.drain(..consumed);
         // Settle the frames whose bytes were used.
         if emitted + malformed > 0 {
-            let b = if emitted > 0 { Bucket::Sip } else { Bucket::SipMalformed };
+            let b = if emitted > 0 {
+                Bucket::Sip
+            } else {
+                Bucket::SipMalformed
+            };
             counts.add(b, 1);
             counts.add(Bucket::SipPartial, st.pending_frames.saturating_sub(1));
             st.pending_frames = 0;
         } else if st.buf.is_empty() && st.pending_frames > 0 {
-            let b = if keepalive && consumed <= 4 * st.pending_frames as usize { Bucket::SipKeepalive } else { Bucket::NotSip };
+            let b = if keepalive && consumed <= 4 * st.pending_frames as usize {
+                Bucket::SipKeepalive
+            } else {
+                Bucket::NotSip
+            };
             counts.add(b, st.pending_frames);
             st.pending_frames = 0;
         }
@@ -345,7 +413,14 @@ impl TcpReassembler {
 
     /// Settles a stream that will get no more bytes: skip its gaps, frame what
     /// can be framed, and count what is left as never completed.
-    fn resolve_leftovers(st: &mut Stream, key: Key, out: &mut Vec<Item>, counts: &mut FrameCounts, stats: &mut TcpStats, ooo_total: &mut usize) {
+    fn resolve_leftovers(
+        st: &mut Stream,
+        key: Key,
+        out: &mut Vec<Item>,
+        counts: &mut FrameCounts,
+        stats: &mut TcpStats,
+        ooo_total: &mut usize,
+    ) {
         while !st.ooo.is_empty() {
             Self::skip_gap(st, stats, ooo_total, counts);
             Self::pull_in_order(st, ooo_total);
@@ -353,7 +428,11 @@ impl TcpReassembler {
         }
         if st.pending_frames > 0 {
             let looks_sip = crate::sip::scan::may_start_sip(&st.buf);
-            let b = if looks_sip { Bucket::TcpIncomplete } else { Bucket::NotSip };
+            let b = if looks_sip {
+                Bucket::TcpIncomplete
+            } else {
+                Bucket::NotSip
+            };
             if looks_sip {
                 stats.incomplete_at_end += 1;
             }
@@ -369,19 +448,43 @@ impl TcpReassembler {
         }
         self.last_sweep_ts = ts;
         let limit = ts - self.limits.idle_timeout_ns;
-        let idle: Vec<Key> = self.streams.iter().filter(|(_, s)| s.last_ts < limit).map(|(k, _)| *k).collect();
+        let idle: Vec<Key> = self
+            .streams
+            .iter()
+            .filter(|(_, s)| s.last_ts < limit)
+            .map(|(k, _)| *k)
+            .collect();
         for k in idle {
             if let Some(mut st) = self.streams.remove(&k) {
-                Self::resolve_leftovers(&mut st, k, out, counts, &mut self.stats, &mut self.ooo_total);
+                Self::resolve_leftovers(
+                    &mut st,
+                    k,
+                    out,
+                    counts,
+                    &mut self.stats,
+                    &mut self.ooo_total,
+                );
                 self.stats.streams_evicted += 1;
             }
         }
     }
 
     fn evict_least_recent(&mut self, out: &mut Vec<Item>, counts: &mut FrameCounts) {
-        if let Some(k) = self.streams.iter().min_by_key(|(_, s)| s.last_ts).map(|(k, _)| *k) {
+        if let Some(k) = self
+            .streams
+            .iter()
+            .min_by_key(|(_, s)| s.last_ts)
+            .map(|(k, _)| *k)
+        {
             if let Some(mut st) = self.streams.remove(&k) {
-                Self::resolve_leftovers(&mut st, k, out, counts, &mut self.stats, &mut self.ooo_total);
+                Self::resolve_leftovers(
+                    &mut st,
+                    k,
+                    out,
+                    counts,
+                    &mut self.stats,
+                    &mut self.ooo_total,
+                );
                 self.stats.streams_evicted += 1;
             }
         }
@@ -394,21 +497,33 @@ impl TcpReassembler {
         keys.sort();
         for k in keys {
             if let Some(mut st) = self.streams.remove(&k) {
-                Self::resolve_leftovers(&mut st, k, out, counts, &mut self.stats, &mut self.ooo_total);
+                Self::resolve_leftovers(
+                    &mut st,
+                    k,
+                    out,
+                    counts,
+                    &mut self.stats,
+                    &mut self.ooo_total,
+                );
             }
         }
     }
 }
 
 fn carriage(st: &Stream, multi: bool) -> Carriage {
-    Carriage { tunnelled: st.tunnelled, multi_segment: multi, ..Carriage::default() }
+    Carriage {
+        tunnelled: st.tunnelled,
+        multi_segment: multi,
+        ..Carriage::default()
+    }
 }
 
 /// True for the first bytes of what may be a SIP start line still arriving.
 fn could_become_start_line(t: &[u8]) -> bool {
     t.len() < 8192
         && t.first().is_none_or(|b| b.is_ascii_alphabetic())
-        && t.iter().all(|&b| (0x20..0x7f).contains(&b) || b == b'\r' || b == b'\t')
+        && t.iter()
+            .all(|&b| (0x20..0x7f).contains(&b) || b == b'\r' || b == b'\t')
 }
 
 fn line_len(buf: &[u8]) -> usize {
@@ -441,15 +556,29 @@ mod tests {
         let mut out = vec![];
         let mut counts = FrameCounts::default();
         for (i, (s, p)) in segs.iter().enumerate() {
-            let at = At { ts_ns: i as i64, origin: Origin { file: 0, frame: i as u64 + 1 } };
+            let at = At {
+                ts_ns: i as i64,
+                origin: Origin {
+                    file: 0,
+                    frame: i as u64 + 1,
+                },
+            };
             r.segment(&seg(*s, p), at, &mut out, &mut counts);
         }
         r.finish(&mut out, &mut counts);
-        assert_eq!(counts.total(), segs.len() as u64, "every frame counted once");
+        assert_eq!(
+            counts.total(),
+            segs.len() as u64,
+            "every frame counted once"
+        );
         let lines = out
             .iter()
             .map(|i| match i {
-                Item::Sip(m) => format!("{}@{}", String::from_utf8_lossy(m.start_line()), m.origin.frame),
+                Item::Sip(m) => format!(
+                    "{}@{}",
+                    String::from_utf8_lossy(m.start_line()),
+                    m.origin.frame
+                ),
                 Item::Malformed(m) => format!("malformed:{}", m.reason),
                 Item::Icmp(_) => "icmp".into(),
             })
@@ -507,7 +636,11 @@ mod tests {
 
     #[test]
     fn keepalives_and_non_sip() {
-        let (m, c) = run(&[(1, b"\r\n\r\n"), (5, b"\x16\x03\x01 tls bytes"), (23, b"\r\n")]);
+        let (m, c) = run(&[
+            (1, b"\r\n\r\n"),
+            (5, b"\x16\x03\x01 tls bytes"),
+            (23, b"\r\n"),
+        ]);
         assert!(m.is_empty());
         assert_eq!(c.get(Bucket::SipKeepalive), 2);
         assert_eq!(c.get(Bucket::NotSip), 1);

@@ -11,7 +11,11 @@ pub const MAX_WS_MESSAGE: usize = 16 * 1024 * 1024;
 pub enum WsStep {
     NeedMore,
     /// One frame was consumed; a data message completed if `message` is set.
-    Frame { consumed: usize, message: Option<Vec<u8>>, control: bool },
+    Frame {
+        consumed: usize,
+        message: Option<Vec<u8>>,
+        control: bool,
+    },
     Invalid,
 }
 
@@ -24,18 +28,28 @@ pub struct WsState {
 /// The length of an HTTP Upgrade request or 101 response at the start of `buf`
 /// that switches the connection to WebSocket. `Some(None)`: it may be one, wait for more.
 pub fn upgrade_len(buf: &[u8]) -> Option<Option<usize>> {
-    let http = buf.starts_with(b"GET ") || buf.starts_with(b"HTTP/1.1 101") || buf.starts_with(b"HTTP/1.0 101");
+    let http = buf.starts_with(b"GET ")
+        || buf.starts_with(b"HTTP/1.1 101")
+        || buf.starts_with(b"HTTP/1.0 101");
     if !http {
         return None;
     }
     let end = match memchr::memmem::find(buf, b"\r\n\r\n") {
         Some(e) => e + 4,
-        None => return if buf.len() < 16 * 1024 { Some(None) } else { None },
+        None => {
+            return if buf.len() < 16 * 1024 {
+                Some(None)
+            } else {
+                None
+            }
+        }
     };
     let head = &buf[..end];
-    let is_ws = head
-        .split(|b| *b == b'\n')
-        .any(|l| l.len() > 8 && l[..8].eq_ignore_ascii_case(b"upgrade:") && contains_ci(&l[8..], b"websocket"));
+    let is_ws = head.split(|b| *b == b'\n').any(|l| {
+        l.len() > 8
+            && l[..8].eq_ignore_ascii_case(b"upgrade:")
+            && contains_ci(&l[8..], b"websocket")
+    });
     is_ws.then_some(Some(end))
 }
 
@@ -50,7 +64,9 @@ pub fn looks_like_sip_frame(buf: &[u8]) -> bool {
     if b0 & 0x70 != 0 || !matches!(b0 & 0x0f, 1 | 2) {
         return false;
     }
-    let Some((hlen, len, mask)) = header(buf) else { return false };
+    let Some((hlen, len, mask)) = header(buf) else {
+        return false;
+    };
     let avail = &buf[hlen..buf.len().min(hlen + len)];
     let mut start = [0u8; 8];
     if avail.len() < start.len() {
@@ -59,7 +75,9 @@ pub fn looks_like_sip_frame(buf: &[u8]) -> bool {
     for (i, b) in avail[..8].iter().enumerate() {
         start[i] = b ^ mask.map_or(0, |m| m[i % 4]);
     }
-    start.starts_with(b"SIP/2.0 ") || (start[0].is_ascii_uppercase() && start.iter().take_while(|b| b.is_ascii_uppercase()).count() >= 3)
+    start.starts_with(b"SIP/2.0 ")
+        || (start[0].is_ascii_uppercase()
+            && start.iter().take_while(|b| b.is_ascii_uppercase()).count() >= 3)
 }
 
 /// Header length, payload length and masking key of the frame at `buf[0]`.
@@ -69,7 +87,10 @@ fn header(buf: &[u8]) -> Option<(usize, usize, Option<[u8; 4]>)> {
     }
     let masked = buf[1] & 0x80 != 0;
     let (mut hlen, len) = match buf[1] & 0x7f {
-        126 => (4, u64::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?]))),
+        126 => (
+            4,
+            u64::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])),
+        ),
         127 => {
             let b: [u8; 8] = buf.get(2..10)?.try_into().ok()?;
             (10, u64::from_be_bytes(b))
@@ -117,10 +138,18 @@ pub fn next_frame(buf: &[u8], st: &mut WsState) -> WsStep {
         1 | 2 => {
             if fin {
                 st.partial = None;
-                WsStep::Frame { consumed, message: Some(payload), control: false }
+                WsStep::Frame {
+                    consumed,
+                    message: Some(payload),
+                    control: false,
+                }
             } else {
                 st.partial = Some(payload);
-                WsStep::Frame { consumed, message: None, control: false }
+                WsStep::Frame {
+                    consumed,
+                    message: None,
+                    control: false,
+                }
             }
         }
         0 => {
@@ -133,12 +162,24 @@ pub fn next_frame(buf: &[u8], st: &mut WsState) -> WsStep {
             }
             p.extend_from_slice(&payload);
             if fin {
-                WsStep::Frame { consumed, message: st.partial.take(), control: false }
+                WsStep::Frame {
+                    consumed,
+                    message: st.partial.take(),
+                    control: false,
+                }
             } else {
-                WsStep::Frame { consumed, message: None, control: false }
+                WsStep::Frame {
+                    consumed,
+                    message: None,
+                    control: false,
+                }
             }
         }
-        8..=10 => WsStep::Frame { consumed, message: None, control: true },
+        8..=10 => WsStep::Frame {
+            consumed,
+            message: None,
+            control: true,
+        },
         _ => WsStep::Invalid,
     }
 }
@@ -173,9 +214,22 @@ mod tests {
         let sip = b"OPTIONS sip:x SIP/2.0\r\n\r\n";
         let f = frame(true, 1, sip, Some([1, 2, 3, 4]));
         assert!(looks_like_sip_frame(&f));
-        assert_eq!(next_frame(&f, &mut st), WsStep::Frame { consumed: f.len(), message: Some(sip.to_vec()), control: false });
+        assert_eq!(
+            next_frame(&f, &mut st),
+            WsStep::Frame {
+                consumed: f.len(),
+                message: Some(sip.to_vec()),
+                control: false
+            }
+        );
         let g = frame(true, 1, sip, None);
-        assert!(matches!(next_frame(&g, &mut st), WsStep::Frame { message: Some(_), .. }));
+        assert!(matches!(
+            next_frame(&g, &mut st),
+            WsStep::Frame {
+                message: Some(_),
+                ..
+            }
+        ));
         assert_eq!(next_frame(&g[..g.len() - 1], &mut st), WsStep::NeedMore);
     }
 
@@ -184,9 +238,14 @@ mod tests {
         let mut st = WsState::default();
         let a = frame(false, 1, b"SIP/2.0 200", Some([9, 9, 9, 9]));
         let b = frame(true, 0, b" OK\r\n\r\n", Some([7, 7, 7, 7]));
-        assert!(matches!(next_frame(&a, &mut st), WsStep::Frame { message: None, .. }));
+        assert!(matches!(
+            next_frame(&a, &mut st),
+            WsStep::Frame { message: None, .. }
+        ));
         match next_frame(&b, &mut st) {
-            WsStep::Frame { message: Some(m), .. } => assert_eq!(m, b"SIP/2.0 200 OK\r\n\r\n"),
+            WsStep::Frame {
+                message: Some(m), ..
+            } => assert_eq!(m, b"SIP/2.0 200 OK\r\n\r\n"),
             other => panic!("{other:?}"),
         }
     }

@@ -74,17 +74,26 @@ fn sum_reassembly(inputs: &[&InputReport]) -> Reassembly {
         t.streams_evicted += b.streams_evicted;
         t.incomplete_at_end += b.incomplete_at_end;
     }
-    Reassembly { ip_fragments: f, tcp: t }
+    Reassembly {
+        ip_fragments: f,
+        tcp: t,
+    }
 }
 
 pub fn summary_json(s: &Summary) -> serde_json::Value {
     let reports: Vec<&InputReport> = s.inputs.iter().map(|i| &i.report).collect();
     let j = SummaryJson {
-        tool: Tool { name: "sipsleuth", version: env!("CARGO_PKG_VERSION") },
+        tool: Tool {
+            name: "sipsleuth",
+            version: env!("CARGO_PKG_VERSION"),
+        },
         complete: s.inputs.iter().all(|i| i.report.complete()),
         frames: &s.frames,
         sip: TrafficJson::from(&s.traffic),
-        icmp: Icmp { errors: s.traffic.icmp_errors, quoting_sip: s.traffic.icmp_quoting_sip },
+        icmp: Icmp {
+            errors: s.traffic.icmp_errors,
+            quoting_sip: s.traffic.icmp_quoting_sip,
+        },
         reassembly: sum_reassembly(&reports),
         inputs: s
             .inputs

@@ -5,7 +5,8 @@ use crate::reassembly::Item;
 use crate::report::time::utc;
 use std::io::Write;
 
-pub const CSV_HEADER: &str = "time,src,dst,transport,kind,method,status,start_line,call_id,cseq,file,frame,defects";
+pub const CSV_HEADER: &str =
+    "time,src,dst,transport,kind,method,status,start_line,call_id,cseq,file,frame,defects";
 
 /// A CSV cell: quoted when needed, and neutralised when it starts like a
 /// spreadsheet formula (capture contents are untrusted).
@@ -22,17 +23,29 @@ pub fn csv_cell(s: &str) -> String {
 }
 
 fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect()
+    String::from_utf8_lossy(b)
+        .chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
 }
 
 /// Writes one item; returns false for items that are not listed (ICMP errors).
-pub fn write_item(w: &mut dyn Write, item: &Item, csv: bool, paths: &[String]) -> std::io::Result<bool> {
+pub fn write_item(
+    w: &mut dyn Write,
+    item: &Item,
+    csv: bool,
+    paths: &[String],
+) -> std::io::Result<bool> {
     match item {
         Item::Sip(m) => {
             let start = lossy(m.start_line());
             let call_id = m.call_id().map(lossy).unwrap_or_default();
             if csv {
-                let cseq = m.head().span(crate::sip::Hdr::CSeq).map(|s| lossy(s.get(m.raw()))).unwrap_or_default();
+                let cseq = m
+                    .head()
+                    .span(crate::sip::Hdr::CSeq)
+                    .map(|s| lossy(s.get(m.raw())))
+                    .unwrap_or_default();
                 let defects: Vec<&str> = m.defects().names().collect();
                 writeln!(
                     w,
@@ -41,7 +54,11 @@ pub fn write_item(w: &mut dyn Write, item: &Item, csv: bool, paths: &[String]) -
                     m.src,
                     m.dst,
                     m.transport.as_str(),
-                    if m.is_request() { "request" } else { "response" },
+                    if m.is_request() {
+                        "request"
+                    } else {
+                        "response"
+                    },
                     csv_cell(&m.method().map(lossy).unwrap_or_default()),
                     m.status().map(|c| c.to_string()).unwrap_or_default(),
                     csv_cell(&start),

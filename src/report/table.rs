@@ -17,7 +17,11 @@ fn table(header: &[&str]) -> Table {
     if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         t.force_no_tty();
     }
-    t.set_header(header.iter().map(|h| Cell::new(h).add_attribute(Attribute::Bold)));
+    t.set_header(
+        header
+            .iter()
+            .map(|h| Cell::new(h).add_attribute(Attribute::Bold)),
+    );
     t
 }
 
@@ -39,15 +43,32 @@ pub fn group(n: u64) -> String {
 }
 
 fn pct(n: u64, of: u64) -> Cell {
-    let s = if of == 0 { "-".to_string() } else { format!("{:.1}%", 100.0 * n as f64 / of as f64) };
+    let s = if of == 0 {
+        "-".to_string()
+    } else {
+        format!("{:.1}%", 100.0 * n as f64 / of as f64)
+    };
     Cell::new(s).set_alignment(CellAlignment::Right)
 }
 
 pub fn render(s: &Summary) -> String {
     let mut out = String::new();
-    let bytes: u64 = s.inputs.iter().filter_map(|i| i.report.capture.as_ref()).map(|c| c.bytes).sum();
-    let first = s.inputs.iter().filter_map(|i| i.report.capture.as_ref()?.first_ts_ns).min();
-    let last = s.inputs.iter().filter_map(|i| i.report.capture.as_ref()?.last_ts_ns).max();
+    let bytes: u64 = s
+        .inputs
+        .iter()
+        .filter_map(|i| i.report.capture.as_ref())
+        .map(|c| c.bytes)
+        .sum();
+    let first = s
+        .inputs
+        .iter()
+        .filter_map(|i| i.report.capture.as_ref()?.first_ts_ns)
+        .min();
+    let last = s
+        .inputs
+        .iter()
+        .filter_map(|i| i.report.capture.as_ref()?.last_ts_ns)
+        .max();
     let _ = writeln!(
         out,
         "sipsleuth {} · {} input(s) · {} bytes · {} frames",
@@ -57,7 +78,13 @@ pub fn render(s: &Summary) -> String {
         group(s.frames.total())
     );
     if let (Some(a), Some(b)) = (first, last) {
-        let _ = writeln!(out, "captured {} → {} ({:.3} s)", utc(a), utc(b), (b - a) as f64 / 1e9);
+        let _ = writeln!(
+            out,
+            "captured {} → {} ({:.3} s)",
+            utc(a),
+            utc(b),
+            (b - a) as f64 / 1e9
+        );
     }
     out.push('\n');
 
@@ -68,12 +95,31 @@ pub fn render(s: &Summary) -> String {
             let (format, status) = match (&r.capture, &r.error) {
                 (_, Some(e)) => ("-".to_string(), format!("unreadable: {e}")),
                 (Some(c), None) => {
-                    let f = format!("{:?}{}", c.format, if c.compression == crate::capture::Compression::None { String::new() } else { format!(" ({:?})", c.compression) });
-                    (f.to_lowercase(), c.problem.as_ref().map_or("complete".to_string(), |p| p.to_string()))
+                    let f = format!(
+                        "{:?}{}",
+                        c.format,
+                        if c.compression == crate::capture::Compression::None {
+                            String::new()
+                        } else {
+                            format!(" ({:?})", c.compression)
+                        }
+                    );
+                    (
+                        f.to_lowercase(),
+                        c.problem
+                            .as_ref()
+                            .map_or("complete".to_string(), |p| p.to_string()),
+                    )
                 }
                 (None, None) => ("-".into(), "-".into()),
             };
-            t.add_row(vec![Cell::new(&r.path), Cell::new(format), num(r.frames.total()), num(i.traffic.messages()), Cell::new(status)]);
+            t.add_row(vec![
+                Cell::new(&r.path),
+                Cell::new(format),
+                num(r.frames.total()),
+                num(i.traffic.messages()),
+                Cell::new(status),
+            ]);
         }
         let _ = writeln!(out, "Inputs\n{t}\n");
     }
@@ -81,9 +127,19 @@ pub fn render(s: &Summary) -> String {
     let total = s.frames.total();
     let mut t = table(&["frames", "count", "share", "what"]);
     for (b, n) in s.frames.iter().filter(|(_, n)| *n > 0) {
-        t.add_row(vec![Cell::new(b.name()), num(n), pct(n, total), Cell::new(b.describe())]);
+        t.add_row(vec![
+            Cell::new(b.name()),
+            num(n),
+            pct(n, total),
+            Cell::new(b.describe()),
+        ]);
     }
-    t.add_row(vec![Cell::new("total").add_attribute(Attribute::Bold), num(total), pct(total, total), Cell::new("")]);
+    t.add_row(vec![
+        Cell::new("total").add_attribute(Attribute::Bold),
+        num(total),
+        pct(total, total),
+        Cell::new(""),
+    ]);
     let _ = writeln!(out, "Frames: every frame in exactly one bucket\n{t}\n");
 
     let tr = &s.traffic;
@@ -99,7 +155,15 @@ pub fn render(s: &Summary) -> String {
     if !reqs.is_empty() {
         let mut t = table(&["method", "requests", "share"]);
         for (m, n) in reqs {
-            let shown = if m.chars().count() > 40 { format!("{}… ({} chars)", m.chars().take(24).collect::<String>(), m.chars().count()) } else { m };
+            let shown = if m.chars().count() > 40 {
+                format!(
+                    "{}… ({} chars)",
+                    m.chars().take(24).collect::<String>(),
+                    m.chars().count()
+                )
+            } else {
+                m
+            };
             t.add_row(vec![Cell::new(shown), num(n), pct(n, tr.request_total())]);
         }
         let _ = writeln!(out, "{t}");
@@ -108,14 +172,22 @@ pub fn render(s: &Summary) -> String {
     if !resp.is_empty() {
         let mut t = table(&["status", "responses", "share"]);
         for (c, n) in resp {
-            t.add_row(vec![Cell::new(format!("{c} {}", reason_phrase(c).unwrap_or(""))), num(n), pct(n, tr.response_total())]);
+            t.add_row(vec![
+                Cell::new(format!("{c} {}", reason_phrase(c).unwrap_or(""))),
+                num(n),
+                pct(n, tr.response_total()),
+            ]);
         }
         let _ = writeln!(out, "{t}");
     }
     if !tr.transports.is_empty() {
         let mut t = table(&["transport", "messages", "share"]);
         for (k, n) in &tr.transports {
-            t.add_row(vec![Cell::new(k.to_uppercase()), num(*n), pct(*n, tr.messages())]);
+            t.add_row(vec![
+                Cell::new(k.to_uppercase()),
+                num(*n),
+                pct(*n, tr.messages()),
+            ]);
         }
         let carried = [
             ("in HEP packets", tr.via_hep),
@@ -124,7 +196,11 @@ pub fn render(s: &Summary) -> String {
             ("over several TCP segments", tr.multi_segment),
         ];
         for (what, n) in carried.into_iter().filter(|(_, n)| *n > 0) {
-            t.add_row(vec![Cell::new(format!("  {what}")), num(n), pct(n, tr.messages())]);
+            t.add_row(vec![
+                Cell::new(format!("  {what}")),
+                num(n),
+                pct(n, tr.messages()),
+            ]);
         }
         let _ = writeln!(out, "{t}");
     }
@@ -137,14 +213,20 @@ pub fn render(s: &Summary) -> String {
         anomalies.push((format!("SIP defect: {}", d.replace('_', " ")), *n));
     }
     if tr.icmp_errors > 0 {
-        anomalies.push(("ICMP errors (quoting SIP, not counted as SIP)".into(), tr.icmp_quoting_sip));
+        anomalies.push((
+            "ICMP errors (quoting SIP, not counted as SIP)".into(),
+            tr.icmp_quoting_sip,
+        ));
     }
     for i in &s.inputs {
         let r = &i.report;
         let f = &r.ip_fragments;
         let tc = &r.tcp;
         for (what, n) in [
-            ("IP datagrams never reassembled (timeout/memory/end)", f.timed_out + f.evicted_for_memory + f.left_at_end),
+            (
+                "IP datagrams never reassembled (timeout/memory/end)",
+                f.timed_out + f.evicted_for_memory + f.left_at_end,
+            ),
             ("TCP gaps skipped (bytes lost)", tc.gaps_skipped),
             ("TCP streams ending mid-message", tc.incomplete_at_end),
         ] {
@@ -154,10 +236,16 @@ pub fn render(s: &Summary) -> String {
         }
         if let Some(c) = &r.capture {
             if c.caplen_over_snaplen > 0 {
-                anomalies.push((format!("records longer than the snaplen in {}", r.path), c.caplen_over_snaplen));
+                anomalies.push((
+                    format!("records longer than the snaplen in {}", r.path),
+                    c.caplen_over_snaplen,
+                ));
             }
             if c.unknown_interface > 0 {
-                anomalies.push((format!("pcapng packets on an undescribed interface in {}", r.path), c.unknown_interface));
+                anomalies.push((
+                    format!("pcapng packets on an undescribed interface in {}", r.path),
+                    c.unknown_interface,
+                ));
             }
         }
     }
@@ -170,7 +258,12 @@ pub fn render(s: &Summary) -> String {
     }
     let unsupported = s.frames.get(Bucket::UnsupportedLink);
     if unsupported > 0 {
-        let mut lts: Vec<u32> = s.inputs.iter().filter_map(|i| i.report.capture.as_ref()).flat_map(|c| c.linktypes.clone()).collect();
+        let mut lts: Vec<u32> = s
+            .inputs
+            .iter()
+            .filter_map(|i| i.report.capture.as_ref())
+            .flat_map(|c| c.linktypes.clone())
+            .collect();
         lts.sort_unstable();
         lts.dedup();
         let _ = writeln!(out, "note: {} frame(s) on link types or tunnels not decoded (link types in the input: {:?})", group(unsupported), lts);

@@ -7,7 +7,12 @@ pub fn utc(ts_ns: i64) -> String {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z", sod / 3600, sod / 60 % 60, sod % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        sod / 3600,
+        sod / 60 % 60,
+        sod % 60
+    )
 }
 
 /// Howard Hinnant's days → (year, month, day) for the proleptic Gregorian calendar.
@@ -29,7 +34,10 @@ mod tests {
     #[test]
     fn known_instants() {
         assert_eq!(super::utc(0), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(super::utc(1_709_296_496_123_456_789), "2024-03-01T12:34:56.123456Z");
+        assert_eq!(
+            super::utc(1_709_296_496_123_456_789),
+            "2024-03-01T12:34:56.123456Z"
+        );
         assert_eq!(super::utc(-1_000), "1969-12-31T23:59:59.999999Z");
     }
 }

@@ -191,7 +191,10 @@ impl Hdr {
             (4, b'r') => &[Hdr::RSeq],
             _ => return None,
         };
-        candidates.iter().copied().find(|h| h.name().as_bytes().eq_ignore_ascii_case(name))
+        candidates
+            .iter()
+            .copied()
+            .find(|h| h.name().as_bytes().eq_ignore_ascii_case(name))
     }
 
     /// True if `name` (any case, long or compact) names this header.
@@ -208,8 +211,14 @@ mod tests {
     fn every_long_and_compact_name_round_trips() {
         for h in Hdr::ALL {
             assert_eq!(Hdr::lookup(h.name().as_bytes()), Some(h), "{}", h.name());
-            assert_eq!(Hdr::lookup(h.name().to_ascii_uppercase().as_bytes()), Some(h));
-            assert_eq!(Hdr::lookup(h.name().to_ascii_lowercase().as_bytes()), Some(h));
+            assert_eq!(
+                Hdr::lookup(h.name().to_ascii_uppercase().as_bytes()),
+                Some(h)
+            );
+            assert_eq!(
+                Hdr::lookup(h.name().to_ascii_lowercase().as_bytes()),
+                Some(h)
+            );
             if let Some(c) = h.compact() {
                 assert_eq!(Hdr::lookup(&[c]), Some(h));
                 assert_eq!(Hdr::lookup(&[c.to_ascii_uppercase()]), Some(h));

@@ -71,7 +71,16 @@ impl SipMessage {
         head: SipHead,
     ) -> SipMessage {
         let (ts_ns, src, dst, transport, origin, carriage) = meta;
-        SipMessage { ts_ns, src, dst, transport, origin, carriage, raw, head }
+        SipMessage {
+            ts_ns,
+            src,
+            dst,
+            transport,
+            origin,
+            carriage,
+            raw,
+            head,
+        }
     }
 
     pub fn raw(&self) -> &[u8] {
@@ -181,13 +190,18 @@ impl SipMessage {
 
     pub fn call_id(&self) -> Option<&[u8]> {
         // Call-ID is never folded in practice; if it was, the unfolded form is on `header()`.
-        self.head.span(Hdr::CallId).map(|s| s.get(&self.raw)).filter(|v| !v.is_empty())
+        self.head
+            .span(Hdr::CallId)
+            .map(|s| s.get(&self.raw))
+            .filter(|v| !v.is_empty())
     }
 
     /// CSeq sequence number and method.
     pub fn cseq(&self) -> Option<(u32, &[u8])> {
         let v = self.head.span(Hdr::CSeq)?.get(&self.raw);
-        let mut it = v.split(|b| *b == b' ' || *b == b'\t').filter(|p| !p.is_empty());
+        let mut it = v
+            .split(|b| *b == b' ' || *b == b'\t')
+            .filter(|p| !p.is_empty());
         let n = std::str::from_utf8(it.next()?).ok()?.parse().ok()?;
         Some((n, it.next()?))
     }
@@ -213,13 +227,19 @@ impl SipMessage {
         Some((trim_bytes(&rest[..end]), transport))
     }
     pub fn from_tag(&self) -> Option<&[u8]> {
-        self.head.span(Hdr::From).and_then(|s| addr_param(s.get(&self.raw), b"tag"))
+        self.head
+            .span(Hdr::From)
+            .and_then(|s| addr_param(s.get(&self.raw), b"tag"))
     }
     pub fn to_tag(&self) -> Option<&[u8]> {
-        self.head.span(Hdr::To).and_then(|s| addr_param(s.get(&self.raw), b"tag"))
+        self.head
+            .span(Hdr::To)
+            .and_then(|s| addr_param(s.get(&self.raw), b"tag"))
     }
     pub fn from_uri(&self) -> Option<&[u8]> {
-        self.head.span(Hdr::From).map(|s| addr_uri(s.get(&self.raw)))
+        self.head
+            .span(Hdr::From)
+            .map(|s| addr_uri(s.get(&self.raw)))
     }
     pub fn to_uri(&self) -> Option<&[u8]> {
         self.head.span(Hdr::To).map(|s| addr_uri(s.get(&self.raw)))
@@ -241,9 +261,17 @@ pub struct MalformedSip {
 }
 
 impl MalformedSip {
-    pub fn new(meta: (i64, SocketAddr, SocketAddr, Transport, Origin), reason: &'static str, bytes: &[u8]) -> Self {
+    pub fn new(
+        meta: (i64, SocketAddr, SocketAddr, Transport, Origin),
+        reason: &'static str,
+        bytes: &[u8],
+    ) -> Self {
         let (ts_ns, src, dst, transport, origin) = meta;
-        let end = bytes.iter().position(|b| *b == b'\r' || *b == b'\n').unwrap_or(bytes.len()).min(200);
+        let end = bytes
+            .iter()
+            .position(|b| *b == b'\r' || *b == b'\n')
+            .unwrap_or(bytes.len())
+            .min(200);
         MalformedSip {
             ts_ns,
             src,
@@ -252,7 +280,10 @@ impl MalformedSip {
             origin,
             reason,
             // Control bytes from a hostile capture must not reach a terminal or a report raw.
-            first_line: String::from_utf8_lossy(&bytes[..end]).chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect(),
+            first_line: String::from_utf8_lossy(&bytes[..end])
+                .chars()
+                .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+                .collect(),
             len: bytes.len(),
         }
     }
@@ -280,8 +311,14 @@ pub fn unfold(v: &[u8]) -> Vec<u8> {
 }
 
 pub fn trim_bytes(v: &[u8]) -> &[u8] {
-    let s = v.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(v.len());
-    let e = v.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(s, |e| e + 1);
+    let s = v
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(v.len());
+    let e = v
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(s, |e| e + 1);
     &v[s..e]
 }
 
@@ -365,7 +402,18 @@ mod tests {
     fn msg(b: &[u8]) -> SipMessage {
         let head = scan(b, Mode::Datagram).unwrap();
         let a: SocketAddr = "10.0.0.1:5060".parse().unwrap();
-        SipMessage::new((0, a, a, Transport::Udp, Origin { file: 0, frame: 1 }, Carriage::default()), b.into(), head)
+        SipMessage::new(
+            (
+                0,
+                a,
+                a,
+                Transport::Udp,
+                Origin { file: 0, frame: 1 },
+                Carriage::default(),
+            ),
+            b.into(),
+            head,
+        )
     }
 
     #[test]
@@ -388,7 +436,8 @@ i: cid\r\nCSeq:  7   INVITE\r\n\r\n");
 
     #[test]
     fn uri_parameters_are_not_header_parameters() {
-        let m = msg(b"SIP/2.0 200 OK\r\nTo: <sip:b@x;tag=inside>\r\nFrom: <sip:a@x>;tag=out\r\n\r\n");
+        let m =
+            msg(b"SIP/2.0 200 OK\r\nTo: <sip:b@x;tag=inside>\r\nFrom: <sip:a@x>;tag=out\r\n\r\n");
         assert_eq!(m.to_tag(), None);
         assert_eq!(m.from_tag(), Some(&b"out"[..]));
     }
@@ -399,6 +448,9 @@ i: cid\r\nCSeq:  7   INVITE\r\n\r\n");
         let v = m.header_values("WWW-Authenticate");
         assert_eq!(v.len(), 2);
         assert_eq!(&*v[0], b"Digest realm=\"a\", nonce=\"1\"");
-        assert_eq!(&*m.header(Hdr::WwwAuthenticate).unwrap(), b"Digest realm=\"a\", nonce=\"1\"");
+        assert_eq!(
+            &*m.header(Hdr::WwwAuthenticate).unwrap(),
+            b"Digest realm=\"a\", nonce=\"1\""
+        );
     }
 }

@@ -22,11 +22,15 @@ pub struct Span {
 impl Span {
     #[inline]
     pub fn new(start: usize, end: usize) -> Span {
-        Span { start: start as u32, end: end as u32 }
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
     }
     #[inline]
     pub fn get<'a>(&self, buf: &'a [u8]) -> &'a [u8] {
-        buf.get(self.start as usize..self.end as usize).unwrap_or(&[])
+        buf.get(self.start as usize..self.end as usize)
+            .unwrap_or(&[])
     }
     pub fn len(&self) -> usize {
         (self.end - self.start) as usize
@@ -81,8 +85,15 @@ impl Method {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StartLine {
-    Request { method: Method, method_span: Span, uri: Span },
-    Response { code: u16, reason: Span },
+    Request {
+        method: Method,
+        method_span: Span,
+        uri: Span,
+    },
+    Response {
+        code: u16,
+        reason: Span,
+    },
 }
 
 /// Things wrong with a message that still parsed. Each is a bit; see [`Defects::names`].
@@ -112,7 +123,10 @@ impl Defects {
         (Self::MISSING_VIA, "missing_via"),
         (Self::BAD_CSEQ, "bad_cseq"),
         (Self::BAD_CONTENT_LENGTH, "bad_content_length"),
-        (Self::BODY_SHORTER_THAN_CONTENT_LENGTH, "body_shorter_than_content_length"),
+        (
+            Self::BODY_SHORTER_THAN_CONTENT_LENGTH,
+            "body_shorter_than_content_length",
+        ),
         (Self::BYTES_AFTER_BODY, "bytes_after_body"),
         (Self::NO_END_OF_HEADERS, "no_end_of_headers"),
         (Self::HEADER_LINE_WITHOUT_COLON, "header_line_without_colon"),
@@ -131,7 +145,10 @@ impl Defects {
     }
     /// Stable snake_case names of the defects present.
     pub fn names(self) -> impl Iterator<Item = &'static str> {
-        Self::NAMES.into_iter().filter(move |(b, _)| self.0 & b != 0).map(|(_, n)| n)
+        Self::NAMES
+            .into_iter()
+            .filter(move |(b, _)| self.0 & b != 0)
+            .map(|(_, n)| n)
     }
 }
 
@@ -193,7 +210,11 @@ pub const MAX_MESSAGE: usize = 16 * 1024 * 1024;
 #[inline]
 fn is_token(b: u8) -> bool {
     // RFC 3261 token: alphanum and -.!%*_+`'~
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~')
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+        )
 }
 
 #[inline]
@@ -221,7 +242,11 @@ pub fn may_start_sip(b: &[u8]) -> bool {
 #[inline]
 fn line_at(buf: &[u8], from: usize) -> Option<(usize, usize)> {
     let nl = memchr(b'\n', &buf[from..])? + from;
-    let end = if nl > from && buf[nl - 1] == b'\r' { nl - 1 } else { nl };
+    let end = if nl > from && buf[nl - 1] == b'\r' {
+        nl - 1
+    } else {
+        nl
+    };
     Some((end, nl + 1))
 }
 
@@ -232,18 +257,27 @@ pub fn parse_start_line(buf: &[u8], end: usize) -> Result<StartLine, ScanError> 
         let rest = &line[8..];
         let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
         if digits != 3 || (rest.len() > 3 && rest[3] != b' ' && rest[3] != b'\t') {
-            return Err(ScanError::Malformed("status line without a 3-digit status code"));
+            return Err(ScanError::Malformed(
+                "status line without a 3-digit status code",
+            ));
         }
-        let code = (rest[0] - b'0') as u16 * 100 + (rest[1] - b'0') as u16 * 10 + (rest[2] - b'0') as u16;
+        let code =
+            (rest[0] - b'0') as u16 * 100 + (rest[1] - b'0') as u16 * 10 + (rest[2] - b'0') as u16;
         if !(100..=699).contains(&code) {
             return Err(ScanError::Malformed("status code outside 100-699"));
         }
         let (rs, re) = trim(buf, (11 + 1).min(end), end);
-        return Ok(StartLine::Response { code, reason: Span::new(rs, re) });
+        return Ok(StartLine::Response {
+            code,
+            reason: Span::new(rs, re),
+        });
     }
     // Request-Line = Method SP Request-URI SP SIP-Version
-    let m_end = line.iter().position(|&b| b == b' ').ok_or(ScanError::NotSip)?;
-    if !line.ends_with(b" SIP/2.0") && !(line.len() >= 8 && line[line.len() - 8..].eq_ignore_ascii_case(b" SIP/2.0")) {
+    let m_end = line
+        .iter()
+        .position(|&b| b == b' ')
+        .ok_or(ScanError::NotSip)?;
+    if line.len() < 8 || !line[line.len() - 8..].eq_ignore_ascii_case(b" SIP/2.0") {
         return Err(ScanError::NotSip);
     }
     if m_end == 0 {
@@ -259,7 +293,10 @@ pub fn parse_start_line(buf: &[u8], end: usize) -> Result<StartLine, ScanError> 
     }
     // RFC 3261 §25.1: the Request-URI is an absolute URI, so it has a scheme ("sip:", "tel:", …).
     let uri = &buf[us..ue];
-    let scheme = uri.iter().take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')).count();
+    let scheme = uri
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        .count();
     if scheme == 0 || uri.get(scheme) != Some(&b':') || !uri[0].is_ascii_alphabetic() {
         return Err(ScanError::Malformed("Request-URI has no scheme"));
     }
@@ -280,7 +317,9 @@ pub fn scan(buf: &[u8], mode: Mode) -> Result<SipHead, ScanError> {
         None => match mode {
             Mode::Stream => {
                 // A start line still arriving: only worth waiting for if it is plausible.
-                return if buf.len() < 8192 && buf.iter().all(|&b| b >= 0x20 || b == b'\t' || b == b'\r') {
+                return if buf.len() < 8192
+                    && buf.iter().all(|&b| b >= 0x20 || b == b'\t' || b == b'\r')
+                {
                     Err(ScanError::Incomplete)
                 } else {
                     Err(ScanError::NotSip)
@@ -412,7 +451,10 @@ pub fn scan(buf: &[u8], mode: Mode) -> Result<SipHead, ScanError> {
             match content_length {
                 Some(cl) if (cl as usize) < avail => {
                     let end = header_end + cl as usize;
-                    if buf[end..].iter().any(|b| !matches!(b, b'\r' | b'\n' | b' ' | b'\t' | 0)) {
+                    if buf[end..]
+                        .iter()
+                        .any(|b| !matches!(b, b'\r' | b'\n' | b' ' | b'\t' | 0))
+                    {
                         defects.set(Defects::BYTES_AFTER_BODY);
                     }
                     (Span::new(header_end, end), buf.len())
@@ -512,12 +554,25 @@ v=0\n";
     #[test]
     fn a_plain_invite() {
         let h = scan(INVITE, Mode::Datagram).unwrap();
-        assert!(matches!(h.start, StartLine::Request { method: Method::Invite, .. }));
-        assert_eq!(hv(INVITE, &h, Hdr::CallId), b"a84b4c76e66710@pc33.example.com");
+        assert!(matches!(
+            h.start,
+            StartLine::Request {
+                method: Method::Invite,
+                ..
+            }
+        ));
+        assert_eq!(
+            hv(INVITE, &h, Hdr::CallId),
+            b"a84b4c76e66710@pc33.example.com"
+        );
         assert_eq!(hv(INVITE, &h, Hdr::CSeq), b"314159 INVITE");
         assert_eq!(h.content_length, Some(4));
         assert_eq!(h.body.get(INVITE), b"v=0\n");
-        assert!(h.defects.is_empty(), "{:?}", h.defects.names().collect::<Vec<_>>());
+        assert!(
+            h.defects.is_empty(),
+            "{:?}",
+            h.defects.names().collect::<Vec<_>>()
+        );
         assert_eq!(h.len as usize, INVITE.len());
     }
 
@@ -546,7 +601,10 @@ v=0\n";
         let m = b"OPTIONS sip:x SIP/2.0\r\nSubject: I know you're there,\r\n   pick up the phone\r\nCall-ID: f\r\n\r\n";
         let h = scan(m, Mode::Datagram).unwrap();
         assert!(h.is_folded(Hdr::Subject));
-        assert_eq!(hv(m, &h, Hdr::Subject), b"I know you're there,\r\n   pick up the phone");
+        assert_eq!(
+            hv(m, &h, Hdr::Subject),
+            b"I know you're there,\r\n   pick up the phone"
+        );
         assert_eq!(hv(m, &h, Hdr::CallId), b"f");
     }
 
@@ -564,8 +622,14 @@ v=0\n";
         two.extend_from_slice(INVITE);
         let h = scan(&two, Mode::Stream).unwrap();
         assert_eq!(h.len as usize, INVITE.len());
-        assert_eq!(scan(&INVITE[..INVITE.len() - 1], Mode::Stream), Err(ScanError::Incomplete));
-        assert_eq!(scan(&INVITE[..60], Mode::Stream), Err(ScanError::Incomplete));
+        assert_eq!(
+            scan(&INVITE[..INVITE.len() - 1], Mode::Stream),
+            Err(ScanError::Incomplete)
+        );
+        assert_eq!(
+            scan(&INVITE[..60], Mode::Stream),
+            Err(ScanError::Incomplete)
+        );
     }
 
     #[test]
@@ -575,17 +639,41 @@ v=0\n";
         assert!(h.defects.has(Defects::BODY_SHORTER_THAN_CONTENT_LENGTH));
         assert_eq!(scan(m, Mode::Stream), Err(ScanError::TooLarge));
         let bad = b"SIP/2.0 180 Ringing\r\nl: ten\r\n\r\n";
-        assert!(scan(bad, Mode::Datagram).unwrap().defects.has(Defects::BAD_CONTENT_LENGTH));
+        assert!(scan(bad, Mode::Datagram)
+            .unwrap()
+            .defects
+            .has(Defects::BAD_CONTENT_LENGTH));
     }
 
     #[test]
     fn what_is_not_sip() {
-        for m in [&b"\x80\x00\x01\x02rtp payload....."[..], b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"HTTP/1.1 200 OK\r\n\r\n", b"short"] {
-            assert_eq!(scan(m, Mode::Datagram), Err(ScanError::NotSip), "{:?}", String::from_utf8_lossy(m));
+        for m in [
+            &b"\x80\x00\x01\x02rtp payload....."[..],
+            b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\n\r\n",
+            b"short",
+        ] {
+            assert_eq!(
+                scan(m, Mode::Datagram),
+                Err(ScanError::NotSip),
+                "{:?}",
+                String::from_utf8_lossy(m)
+            );
         }
-        assert_eq!(scan(b"SIP/2.0 20 OK\r\n\r\n", Mode::Datagram), Err(ScanError::Malformed("status line without a 3-digit status code")));
-        assert_eq!(scan(b"INV(TE sip:x SIP/2.0\r\n\r\n", Mode::Datagram), Err(ScanError::Malformed("method is not a token")));
-        assert_eq!(scan(b"INVITE foo@bar SIP/2.0\r\n\r\n", Mode::Datagram), Err(ScanError::Malformed("Request-URI has no scheme")));
+        assert_eq!(
+            scan(b"SIP/2.0 20 OK\r\n\r\n", Mode::Datagram),
+            Err(ScanError::Malformed(
+                "status line without a 3-digit status code"
+            ))
+        );
+        assert_eq!(
+            scan(b"INV(TE sip:x SIP/2.0\r\n\r\n", Mode::Datagram),
+            Err(ScanError::Malformed("method is not a token"))
+        );
+        assert_eq!(
+            scan(b"INVITE foo@bar SIP/2.0\r\n\r\n", Mode::Datagram),
+            Err(ScanError::Malformed("Request-URI has no scheme"))
+        );
     }
 
     #[test]
@@ -593,7 +681,11 @@ v=0\n";
         let m = b"REGIStER sip:x SIP/2.0\r\nCall-ID: c\r\n\r\n";
         let h = scan(m, Mode::Datagram).unwrap();
         match h.start {
-            StartLine::Request { method, method_span, .. } => {
+            StartLine::Request {
+                method,
+                method_span,
+                ..
+            } => {
                 assert_eq!(method, Method::Other);
                 assert_eq!(method_span.get(m), b"REGIStER");
             }
@@ -605,7 +697,16 @@ v=0\n";
     fn missing_mandatory_headers_are_defects_not_failures() {
         let h = scan(b"INVITE sip:x SIP/2.0\r\n\r\n", Mode::Datagram).unwrap();
         let names: Vec<_> = h.defects.names().collect();
-        assert_eq!(names, ["missing_call_id", "missing_cseq", "missing_from", "missing_to", "missing_via"]);
+        assert_eq!(
+            names,
+            [
+                "missing_call_id",
+                "missing_cseq",
+                "missing_from",
+                "missing_to",
+                "missing_via"
+            ]
+        );
     }
 
     #[test]

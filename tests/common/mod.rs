@@ -9,7 +9,9 @@ pub fn bin() -> Command {
 }
 
 pub fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(name)
 }
 
 /// `../shared/captures`, when this checkout sits beside the shared folder (CI does).
@@ -28,7 +30,8 @@ pub fn analyze_json(inputs: &[&Path]) -> (i32, serde_json::Value, String) {
     c.arg("analyze").arg("--json").args(inputs);
     let o = c.output().expect("run sipsleuth");
     let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
-    let json = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}); stderr: {stderr}"));
+    let json = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}); stderr: {stderr}"));
     (o.status.code().unwrap_or(-1), json, stderr)
 }
 
@@ -36,7 +39,11 @@ pub fn analyze_json(inputs: &[&Path]) -> (i32, serde_json::Value, String) {
 pub fn counts(v: &serde_json::Value) -> Vec<(String, u64)> {
     let mut out: Vec<(String, u64)> = v
         .as_object()
-        .map(|m| m.iter().map(|(k, n)| (k.clone(), n.as_u64().unwrap())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, n)| (k.clone(), n.as_u64().unwrap()))
+                .collect()
+        })
         .unwrap_or_default();
     out.sort();
     out
@@ -46,7 +53,11 @@ pub fn counts(v: &serde_json::Value) -> Vec<(String, u64)> {
 pub fn assert_frames_accounted(j: &serde_json::Value) {
     let frames = j["frames"].as_object().unwrap();
     let total = frames["total"].as_u64().unwrap();
-    let sum: u64 = frames.iter().filter(|(k, _)| *k != "total").map(|(_, v)| v.as_u64().unwrap()).sum();
+    let sum: u64 = frames
+        .iter()
+        .filter(|(k, _)| *k != "total")
+        .map(|(_, v)| v.as_u64().unwrap())
+        .sum();
     assert_eq!(sum, total, "buckets {frames:?} do not sum to the total");
 }
 
