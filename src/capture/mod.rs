@@ -15,7 +15,7 @@ mod pcapng;
 mod reader;
 
 pub use input::{expand_inputs, InputSpec};
-pub use reader::{read_capture, CaptureFormat, CaptureInfo, Compression};
+pub use reader::{read_capture, read_slice, CaptureFormat, CaptureInfo, Compression};
 
 use std::fmt;
 

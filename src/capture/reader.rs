@@ -155,6 +155,7 @@ fn walk<'a>(
     frame_no: &mut u64,
     info: &mut CaptureInfo,
     on_batch: &mut dyn FnMut(&[Frame<'_>]),
+    on_done: &mut dyn FnMut(usize),
 ) -> (usize, Option<Stop>) {
     let mut off = 0usize;
     let mut batch: Vec<Frame<'a>> = Vec::with_capacity(BATCH_FRAMES.min(1024));
@@ -174,6 +175,7 @@ fn walk<'a>(
                     if batch.len() == BATCH_FRAMES {
                         on_batch(&batch);
                         batch.clear();
+                        on_done(off);
                     }
                 }
             }
@@ -275,7 +277,33 @@ pub fn read_capture(
                 let map = unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(io_err)?;
                 #[cfg(unix)]
                 let _ = map.advise(memmap2::Advice::Sequential);
-                return read_slice(&path, &map, Compression::None, on_batch);
+                // Pages already walked are handed back as we go, so the resident set stays
+                // small however big the file (they stay in the page cache).
+                let mut released = 0usize;
+                let mut release = |upto: usize| {
+                    let page = 1 << 16;
+                    let end = upto / page * page;
+                    if end > released {
+                        #[cfg(unix)]
+                        // SAFETY: DontNeed on a read-only file mapping only drops our view of pages
+                        // we have finished with; touching them again would re-read the file.
+                        let _ = unsafe {
+                            map.unchecked_advise_range(
+                                memmap2::UncheckedAdvice::DontNeed,
+                                released,
+                                end - released,
+                            )
+                        };
+                        released = end;
+                    }
+                };
+                return read_slice_releasing(
+                    &path,
+                    &map,
+                    Compression::None,
+                    on_batch,
+                    &mut release,
+                );
             }
             drop(file);
             Box::new(File::open(p).map_err(io_err)?)
@@ -345,6 +373,16 @@ pub fn read_slice(
     compression: Compression,
     on_batch: &mut dyn FnMut(&[Frame<'_>]),
 ) -> Result<CaptureInfo, CaptureError> {
+    read_slice_releasing(path, data, compression, on_batch, &mut |_| {})
+}
+
+fn read_slice_releasing(
+    path: &str,
+    data: &[u8],
+    compression: Compression,
+    on_batch: &mut dyn FnMut(&[Frame<'_>]),
+    release: &mut dyn FnMut(usize),
+) -> Result<CaptureInfo, CaptureError> {
     let (format, big_endian) = sniff_format(path, data)?;
     let mut info = new_info(path, format, compression, big_endian);
     if format != CaptureFormat::PcapNg {
@@ -352,7 +390,14 @@ pub fn read_slice(
     }
     let mut parser = new_parser(format);
     let mut frame_no = 0;
-    let (used, stop) = walk(&mut parser, data, &mut frame_no, &mut info, on_batch);
+    let (used, stop) = walk(
+        &mut parser,
+        data,
+        &mut frame_no,
+        &mut info,
+        on_batch,
+        release,
+    );
     info.bytes = used as u64;
     if let Some(stop) = stop {
         info.problem = stop_to_problem(path, used as u64, stop, true, frame_no)?;
@@ -410,6 +455,7 @@ fn read_stream(
             &mut frame_no,
             &mut info,
             on_batch,
+            &mut |_| {},
         );
         start += used;
         offset += used as u64;

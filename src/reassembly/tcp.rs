@@ -57,7 +57,13 @@ pub struct TcpStats {
     pub out_of_order_segments: u64,
     pub streams_evicted: u64,
     pub incomplete_at_end: u64,
+    /// Segments whose sequence number jumped beyond any window: a new connection on the same ports.
+    pub sequence_jumps: u64,
 }
+
+/// A segment further than this from the next expected byte is not part of the same byte stream
+/// (ports reused by a new connection whose SYN was not captured, or two captures spliced).
+const MAX_SEQ_DISTANCE: i64 = 16 << 20;
 
 type Key = (SocketAddr, SocketAddr);
 
@@ -141,7 +147,14 @@ impl TcpReassembler {
             counts.add(Bucket::TcpControl, 1);
             return;
         }
-        let next = *st.next_seq.get_or_insert(seq);
+        let mut next = *st.next_seq.get_or_insert(seq);
+        if (seq.wrapping_sub(next) as i32 as i64).abs() > MAX_SEQ_DISTANCE {
+            self.stats.sequence_jumps += 1;
+            Self::resolve_leftovers(st, key, out, counts, &mut self.stats, &mut self.ooo_total);
+            st.ws = None;
+            st.next_seq = Some(seq);
+            next = seq;
+        }
         let rel = seq.wrapping_sub(next) as i32 as i64;
         let mut payload = seg.payload;
         if rel < 0 {
@@ -632,6 +645,13 @@ mod tests {
         let (m, c) = run(&[(1, &A[..20])]);
         assert!(m.is_empty());
         assert_eq!(c.get(Bucket::TcpIncomplete), 1);
+    }
+
+    #[test]
+    fn a_sequence_jump_is_a_new_stream_not_a_gap() {
+        let (m, c) = run(&[(1000, A), (0x8000_0000, B)]);
+        assert_eq!(m, ["OPTIONS sip:a SIP/2.0@1", "SIP/2.0 200 OK@2"]);
+        assert_eq!(c.get(Bucket::Sip), 2);
     }
 
     #[test]

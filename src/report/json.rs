@@ -73,6 +73,7 @@ fn sum_reassembly(inputs: &[&InputReport]) -> Reassembly {
         t.out_of_order_segments += b.out_of_order_segments;
         t.streams_evicted += b.streams_evicted;
         t.incomplete_at_end += b.incomplete_at_end;
+        t.sequence_jumps += b.sequence_jumps;
     }
     Reassembly {
         ip_fragments: f,
