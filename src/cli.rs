@@ -32,7 +32,7 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct Inputs {
-    /// Capture files (pcap, pcapng; plain, gzip or zstd), directories (walked in name order), or - for stdin.
+    /// Capture files (pcap, pcapng, NetMon 2.x; plain, gzip or zstd), directories (walked in name order), or - for stdin.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
 }

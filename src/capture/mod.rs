@@ -1,8 +1,9 @@
 //! Capture files → frames.
 //!
-//! This stage turns the bytes of a capture (pcap or pcapng, plain, gzip or zstd,
-//! from a file, a directory walk or stdin) into [`Frame`]s: a timestamp, a link
-//! type and the captured bytes, borrowed from a memory map or a read buffer.
+//! This stage turns the bytes of a capture (pcap, pcapng or NetMon 2.x; plain,
+//! gzip or zstd; from a file, a directory walk or stdin) into [`Frame`]s: a
+//! timestamp, a link type and the captured bytes, borrowed from a memory map or
+//! a read buffer.
 //! It knows nothing of what the frames carry; decoding is [`crate::decode`]'s job.
 //!
 //! Damage is data, not a crash: a truncated last record, a block whose length
@@ -10,6 +11,7 @@
 //! naming the byte offset, and every frame read before it is still delivered.
 
 mod input;
+mod netmon;
 mod pcap;
 mod pcapng;
 mod reader;
@@ -104,10 +106,13 @@ pub enum CaptureError {
     },
     #[error("{path}: empty file (0 bytes)")]
     Empty { path: String },
-    #[error("{path}: not a pcap or pcapng capture (first bytes: {magic})")]
+    #[error("{path}: not a pcap, pcapng or NetMon capture (first bytes: {magic})")]
     UnknownFormat { path: String, magic: String },
-    #[error("{path}: {format} is not supported (only pcap and pcapng; convert with `editcap -F pcapng`)")]
+    #[error("{path}: {format} is not supported (only pcap, pcapng and NetMon 2.x; convert with `editcap -F pcapng`)")]
     UnsupportedFormat { path: String, format: &'static str },
+    /// NetMon captures are read whole; from a stream that means holding them in memory.
+    #[error("{path}: NetMon capture over {limit_mib} MiB decompressed (it is read whole); decompress it to a file")]
+    TooLarge { path: String, limit_mib: u64 },
     #[error("{path}: bad {what} header at byte {offset}: {reason}")]
     BadHeader {
         path: String,

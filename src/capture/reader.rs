@@ -2,9 +2,12 @@
 //! bytes, and drives the pcap or pcapng record parser over a memory map (plain
 //! files) or a refilled buffer (gzip, zstd, stdin), handing frames downstream in
 //! batches. A batch borrows the bytes it points into, so nothing is copied on
-//! the memory-mapped path.
+//! the memory-mapped path. NetMon files are found through a frame table at their
+//! end, so they are walked whole: the memory map, or the whole decompressed
+//! stream read into memory (up to [`NETMON_MAX_STREAM`]).
 
 use super::input::InputSpec;
+use super::netmon::NetmonParser;
 use super::pcap::PcapParser;
 use super::pcapng::PcapNgParser;
 use super::{CaptureError, CaptureProblem, Frame, ProblemKind};
@@ -19,6 +22,9 @@ pub(crate) const MAX_RECORD_LEN: usize = 64 * 1024 * 1024;
 pub const BATCH_FRAMES: usize = 8192;
 /// Read-buffer size on the streaming path (grows for records larger than this).
 const STREAM_BUF: usize = 8 * 1024 * 1024;
+/// Largest NetMon capture read from a stream (gzip, zstd, stdin), which must be
+/// held whole. NetMon's own offsets are 32-bit, but real captures are small.
+pub(crate) const NETMON_MAX_STREAM: usize = 1 << 30;
 
 pub(crate) enum Next<'a> {
     Frame(Frame<'a>),
@@ -46,6 +52,8 @@ pub enum CaptureFormat {
     Pcap,
     PcapNs,
     PcapNg,
+    /// Microsoft Network Monitor 2.x.
+    Netmon,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -66,7 +74,7 @@ pub struct CaptureInfo {
     /// Bytes of capture data walked (after decompression).
     pub bytes: u64,
     pub frames: u64,
-    /// Link types seen (pcap: the file's; pcapng: every interface's).
+    /// Link types seen (pcap: the file's; pcapng: every interface's; NetMon: every frame's).
     pub linktypes: Vec<u32>,
     pub first_ts_ns: Option<i64>,
     pub last_ts_ns: Option<i64>,
@@ -107,10 +115,11 @@ fn sniff_format(path: &str, head: &[u8]) -> Result<(CaptureFormat, bool), Captur
         _ if m(&[0x4d, 0x3c, 0xb2, 0xa1]) => (CaptureFormat::PcapNs, false),
         _ if m(&[0xa1, 0xb2, 0x3c, 0x4d]) => (CaptureFormat::PcapNs, true),
         _ if m(&[0x0a, 0x0d, 0x0d, 0x0a]) => (CaptureFormat::PcapNg, false),
-        _ if m(b"GMBU") || m(b"RTSS") => {
+        _ if m(b"GMBU") => (CaptureFormat::Netmon, false),
+        _ if m(b"RTSS") => {
             return Err(CaptureError::UnsupportedFormat {
                 path: path.into(),
-                format: "Microsoft Network Monitor",
+                format: "Microsoft Network Monitor 1.x",
             })
         }
         _ if head.starts_with(b"snoop\0") => {
@@ -384,6 +393,9 @@ fn read_slice_releasing(
     release: &mut dyn FnMut(usize),
 ) -> Result<CaptureInfo, CaptureError> {
     let (format, big_endian) = sniff_format(path, data)?;
+    if format == CaptureFormat::Netmon {
+        return read_netmon(path, data, compression, on_batch);
+    }
     let mut info = new_info(path, format, compression, big_endian);
     if format != CaptureFormat::PcapNg {
         info.linktypes = pcap_linktype(data, big_endian);
@@ -442,6 +454,32 @@ fn read_stream(
         return Err(CaptureError::Empty { path: path.into() });
     }
     let (format, big_endian) = sniff_format(path, &buf[..end])?;
+    if format == CaptureFormat::Netmon {
+        // The frame table is at the end: hold the whole stream, within a limit.
+        while !eof {
+            if end == buf.len() {
+                if buf.len() > NETMON_MAX_STREAM {
+                    let limit_mib = (NETMON_MAX_STREAM >> 20) as u64;
+                    return Err(CaptureError::TooLarge {
+                        path: path.into(),
+                        limit_mib,
+                    });
+                }
+                // One byte over the limit tells a stream of exactly the limit from a longer one.
+                buf.resize((buf.len() * 2).min(NETMON_MAX_STREAM + 1), 0);
+            }
+            fill(&mut buf, &mut end, &mut eof, &mut read_problem);
+        }
+        let mut info = read_netmon(path, &buf[..end], compression, on_batch)?;
+        if let Some(reason) = read_problem {
+            // Whatever the walk found wrong, the cause is the failed read.
+            info.problem = Some(CaptureProblem {
+                offset: end as u64,
+                kind: ProblemKind::Io { reason },
+            });
+        }
+        return Ok(info);
+    }
     let mut info = new_info(path, format, compression, big_endian);
     if format != CaptureFormat::PcapNg {
         info.linktypes = pcap_linktype(&buf[..end], big_endian);
@@ -513,4 +551,119 @@ fn read_stream(
     info.bytes = offset;
     finish_info(&mut info, &parser, frame_no);
     Ok(info)
+}
+
+/// Reads a NetMon 2.x capture held whole in memory, in frame-table order.
+fn read_netmon(
+    path: &str,
+    data: &[u8],
+    compression: Compression,
+    on_batch: &mut dyn FnMut(&[Frame<'_>]),
+) -> Result<CaptureInfo, CaptureError> {
+    let mut info = new_info(path, CaptureFormat::Netmon, compression, false);
+    info.bytes = data.len() as u64;
+    let mut parser = match NetmonParser::open(data) {
+        Ok(p) => p,
+        Err((offset, stop)) => {
+            info.problem = stop_to_problem(path, offset, stop, true, 0)?;
+            return Ok(info);
+        }
+    };
+    let mut frame_no = 0u64;
+    let mut batch: Vec<Frame<'_>> = Vec::with_capacity(BATCH_FRAMES.min(1024));
+    for item in parser.by_ref() {
+        match item {
+            Ok(mut f) => {
+                frame_no += 1;
+                f.number = frame_no;
+                info.first_ts_ns.get_or_insert(f.ts_ns);
+                info.last_ts_ns = Some(f.ts_ns);
+                batch.push(f);
+                if batch.len() == BATCH_FRAMES {
+                    on_batch(&batch);
+                    batch.clear();
+                }
+            }
+            Err((offset, stop)) => {
+                // Frame damage is Corrupt, never a header error: this cannot return early.
+                info.problem = stop_to_problem(path, offset, stop, true, frame_no)?;
+                break;
+            }
+        }
+    }
+    if !batch.is_empty() {
+        on_batch(&batch);
+    }
+    info.frames = frame_no;
+    info.linktypes = parser.linktypes.clone();
+    Ok(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::netmon::tests::TWO_FRAMES;
+    use std::io::Write;
+
+    fn collect(on: &mut Vec<(u64, Vec<u8>)>) -> impl FnMut(&[Frame<'_>]) + '_ {
+        |b: &[Frame<'_>]| on.extend(b.iter().map(|f| (f.number, f.data.to_vec())))
+    }
+
+    #[test]
+    fn netmon_from_a_slice_and_from_a_gzip_stream() {
+        let mut direct = vec![];
+        let info = read_slice(
+            "t.cap",
+            TWO_FRAMES,
+            Compression::None,
+            &mut collect(&mut direct),
+        )
+        .unwrap();
+        assert_eq!(
+            (info.format, info.frames, info.linktypes.as_slice()),
+            (CaptureFormat::Netmon, 2, &[1][..])
+        );
+        assert_eq!(direct, vec![(1, b"abcd".to_vec()), (2, b"xyz".to_vec())]);
+        assert_eq!(
+            info.last_ts_ns.zip(info.first_ts_ns).map(|(l, f)| l - f),
+            Some(1_500_000_000)
+        );
+        assert!(info.problem.is_none());
+
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(TWO_FRAMES).unwrap();
+        let stream = std::io::Cursor::new(gz.finish().unwrap());
+        let reader: Box<dyn Read + Send> = Box::new(flate2::read::MultiGzDecoder::new(stream));
+        let mut streamed = vec![];
+        let info = read_stream(
+            "t.cap.gz",
+            reader,
+            Compression::Gzip,
+            &mut collect(&mut streamed),
+        )
+        .unwrap();
+        assert_eq!(
+            (info.format, info.compression, info.bytes),
+            (CaptureFormat::Netmon, Compression::Gzip, 111)
+        );
+        assert_eq!(streamed, direct);
+    }
+
+    #[test]
+    fn damaged_netmon_is_a_problem_after_the_good_frames() {
+        let mut f = TWO_FRAMES.to_vec();
+        f[107..111].copy_from_slice(&0x1000u32.to_le_bytes());
+        let mut got = vec![];
+        let info = read_slice("t.cap", &f, Compression::None, &mut collect(&mut got)).unwrap();
+        assert_eq!(got.len(), 1);
+        let p = info.problem.unwrap();
+        assert_eq!(p.offset, 0x1000);
+        assert!(matches!(p.kind, ProblemKind::Corrupt { .. }));
+        // A bad version is an error for the whole file, not a problem.
+        f[5] = 1;
+        assert!(matches!(
+            read_slice("t.cap", &f, Compression::None, &mut |_| {}),
+            Err(CaptureError::BadHeader { .. })
+        ));
+    }
 }
