@@ -66,7 +66,13 @@ impl Pcap {
         h[16..20].copy_from_slice(&262_144u32.to_le_bytes());
         h[20..24].copy_from_slice(&1u32.to_le_bytes()); // LINKTYPE_ETHERNET
         w.write_all(&h)?;
-        Ok(Pcap { w, bytes: 24, packets: 0, last_ts: 0, ip_id: 0x1000 })
+        Ok(Pcap {
+            w,
+            bytes: 24,
+            packets: 0,
+            last_ts: 0,
+            ip_id: 0x1000,
+        })
     }
 
     /// Record header; timestamps never go backwards (clamped).

@@ -59,5 +59,7 @@ fn finalize(mut z: u64) -> u64 {
 /// Stateless hash of two values: stable identifiers derived from (entity, purpose).
 #[inline]
 pub fn mix(a: u64, b: u64) -> u64 {
-    finalize(a.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ finalize(b.wrapping_add(0x2545_F491_4F6C_DD1D)))
+    finalize(
+        a.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ finalize(b.wrapping_add(0x2545_F491_4F6C_DD1D)),
+    )
 }

@@ -179,7 +179,13 @@ fn write_via(buf: &mut Vec<u8>, c: &CallInfo, who: ViaWho, txn: u8, annotated: b
     };
     let br = mix(c.id, (txn as u64) << 8 | salt);
     if who == ViaWho::P {
-        w!(buf, "Via: SIP/2.0/{} {}:5060;branch=z9hG4bK{:016x}\r\n", c.tr(), Ip(ip), br);
+        w!(
+            buf,
+            "Via: SIP/2.0/{} {}:5060;branch=z9hG4bK{:016x}\r\n",
+            c.tr(),
+            Ip(ip),
+            br
+        );
     } else if annotated {
         w!(
             buf,
@@ -190,7 +196,13 @@ fn write_via(buf: &mut Vec<u8>, c: &CallInfo, who: ViaWho, txn: u8, annotated: b
             Ip(ip)
         );
     } else {
-        w!(buf, "Via: SIP/2.0/{} {}:5060;branch=z9hG4bK{:016x};rport\r\n", c.tr(), Ip(ip), br);
+        w!(
+            buf,
+            "Via: SIP/2.0/{} {}:5060;branch=z9hG4bK{:016x};rport\r\n",
+            c.tr(),
+            Ip(ip),
+            br
+        );
     }
 }
 
@@ -200,13 +212,31 @@ fn write_sdp(body: &mut Vec<u8>, c: &CallInfo, offer: bool) {
     } else {
         ("root", c.b_ip, c.b_rtp, mix(c.id, 0x5E) % 1_000_000_000)
     };
-    w!(body, "v=0\r\no={} {} {} IN IP4 {}\r\ns=SIP Call\r\nc=IN IP4 {}\r\nt=0 0\r\n", user, sess, sess, Ip(ip), Ip(ip));
+    w!(
+        body,
+        "v=0\r\no={} {} {} IN IP4 {}\r\ns=SIP Call\r\nc=IN IP4 {}\r\nt=0 0\r\n",
+        user,
+        sess,
+        sess,
+        Ip(ip),
+        Ip(ip)
+    );
     if offer {
-        w!(body, "m=audio {} RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n", port);
+        w!(
+            body,
+            "m=audio {} RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n",
+            port
+        );
     } else {
-        w!(body, "m=audio {} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n", port);
+        w!(
+            body,
+            "m=audio {} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n",
+            port
+        );
     }
-    body.extend_from_slice(b"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n");
+    body.extend_from_slice(
+        b"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n",
+    );
 }
 
 fn write_b_party(buf: &mut Vec<u8>, c: &CallInfo) {
@@ -259,12 +289,14 @@ pub fn build_call_msg(buf: &mut Vec<u8>, body: &mut Vec<u8>, c: &CallInfo, m: &M
         Orig::B => Some(ViaWho::B),
         Orig::P => None,
     };
-    let with_p = match (req, m.orig, m.hop) {
-        (_, Orig::P, _) => true,
-        (true, Orig::A, Hop::PB) | (true, Orig::B, Hop::PA) => true,
-        (false, Orig::A, Hop::BP) | (false, Orig::B, Hop::AP) => true,
-        _ => false,
-    };
+    let with_p = matches!(
+        (req, m.orig, m.hop),
+        (_, Orig::P, _)
+            | (true, Orig::A, Hop::PB)
+            | (true, Orig::B, Hop::PA)
+            | (false, Orig::A, Hop::BP)
+            | (false, Orig::B, Hop::AP)
+    );
     if with_p {
         write_via(buf, c, ViaWho::P, m.txn, false);
     }
@@ -279,7 +311,12 @@ pub fn build_call_msg(buf: &mut Vec<u8>, body: &mut Vec<u8>, c: &CallInfo, m: &M
     let rr = (req && invite && m.hop == Hop::PB && m.orig == Orig::A)
         || (!req && invite && (101..300).contains(&m.code));
     if rr {
-        w!(buf, "Record-Route: <sip:{};lr{}>\r\n", Ip(PROXY_IP), c.tparam());
+        w!(
+            buf,
+            "Record-Route: <sip:{};lr{}>\r\n",
+            Ip(PROXY_IP),
+            c.tparam()
+        );
     }
     if req {
         let mf = if first_hop { 70 } else { 69 };
@@ -305,16 +342,36 @@ pub fn build_call_msg(buf: &mut Vec<u8>, body: &mut Vec<u8>, c: &CallInfo, m: &M
         }
         buf.extend_from_slice(b"\r\n");
     }
-    w!(buf, "Call-ID: {:016x}@{}\r\n", mix(c.id, 0xCA11), Ip(c.a_ip));
+    w!(
+        buf,
+        "Call-ID: {:016x}@{}\r\n",
+        mix(c.id, 0xCA11),
+        Ip(c.a_ip)
+    );
     w!(buf, "CSeq: {} {}\r\n", m.cseq, m.method.name());
 
     if req && invite {
-        w!(buf, "Contact: <sip:{}@{}:5060{}>\r\n", c.a_user, Ip(c.a_ip), c.tparam());
+        w!(
+            buf,
+            "Contact: <sip:{}@{}:5060{}>\r\n",
+            c.a_user,
+            Ip(c.a_ip),
+            c.tparam()
+        );
         if m.hop == Hop::PB {
-            w!(buf, "P-Asserted-Identity: <sip:{}@{}>\r\n", c.a_user, DOMAIN);
+            w!(
+                buf,
+                "P-Asserted-Identity: <sip:{}@{}>\r\n",
+                c.a_user,
+                DOMAIN
+            );
         }
         if m.txn == TXN_INVITE_AUTH {
-            let hname = if c.auth == 1 { "Proxy-Authorization" } else { "Authorization" };
+            let hname = if c.auth == 1 {
+                "Proxy-Authorization"
+            } else {
+                "Authorization"
+            };
             w!(
                 buf,
                 "{}: Digest username=\"{}\", realm=\"{}\", nonce=\"{:016x}\", uri=\"sip:{}@{}\", response=\"{:016x}{:016x}\", algorithm=MD5\r\n",
@@ -330,11 +387,27 @@ pub fn build_call_msg(buf: &mut Vec<u8>, body: &mut Vec<u8>, c: &CallInfo, m: &M
         }
     }
     if !req && invite && (m.code == 180 || m.code == 183 || m.code == 200) {
-        w!(buf, "Contact: <sip:{}@{}:5060{}>\r\n", c.dialed, Ip(c.b_ip), c.tparam());
+        w!(
+            buf,
+            "Contact: <sip:{}@{}:5060{}>\r\n",
+            c.dialed,
+            Ip(c.b_ip),
+            c.tparam()
+        );
     }
     if !req && (m.code == 401 || m.code == 407) {
-        let hname = if m.code == 407 { "Proxy-Authenticate" } else { "WWW-Authenticate" };
-        w!(buf, "{}: Digest realm=\"{}\", nonce=\"{:016x}\", algorithm=MD5, qop=\"auth\"\r\n", hname, DOMAIN, nonce(c));
+        let hname = if m.code == 407 {
+            "Proxy-Authenticate"
+        } else {
+            "WWW-Authenticate"
+        };
+        w!(
+            buf,
+            "{}: Digest realm=\"{}\", nonce=\"{:016x}\", algorithm=MD5, qop=\"auth\"\r\n",
+            hname,
+            DOMAIN,
+            nonce(c)
+        );
     }
     if invite && (req || m.code == 200) {
         buf.extend_from_slice(b"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY\r\nSupported: replaces, timer\r\n");
@@ -363,17 +436,37 @@ pub fn build_call_msg(buf: &mut Vec<u8>, body: &mut Vec<u8>, c: &CallInfo, m: &M
 /// REGISTER / 401 / 200 between a UAC and the registrar (the proxy).
 /// phase: 0 = REGISTER, 1 = 401, 2 = REGISTER with Authorization, 3 = 200.
 /// `authed0`: the phase-0 REGISTER already carries credentials (a refresh).
-pub fn build_register(buf: &mut Vec<u8>, ua_ip: u32, user: u32, ua: u8, cseq: u32, phase: u8, authed0: bool, expires: u32) {
+#[allow(clippy::too_many_arguments)]
+pub fn build_register(
+    buf: &mut Vec<u8>,
+    ua_ip: u32,
+    user: u32,
+    ua: u8,
+    cseq: u32,
+    phase: u8,
+    authed0: bool,
+    expires: u32,
+) {
     let rid = mix(user as u64, 0x8E6);
     let br = mix(rid, cseq as u64);
     match phase {
         0 | 2 => {
             w!(buf, "REGISTER sip:{} SIP/2.0\r\n", DOMAIN);
-            w!(buf, "Via: SIP/2.0/UDP {}:5060;branch=z9hG4bK{:016x};rport\r\n", Ip(ua_ip), br);
+            w!(
+                buf,
+                "Via: SIP/2.0/UDP {}:5060;branch=z9hG4bK{:016x};rport\r\n",
+                Ip(ua_ip),
+                br
+            );
             buf.extend_from_slice(b"Max-Forwards: 70\r\n");
         }
         _ => {
-            w!(buf, "SIP/2.0 {} {}\r\n", if phase == 1 { 401 } else { 200 }, reason(if phase == 1 { 401 } else { 200 }));
+            w!(
+                buf,
+                "SIP/2.0 {} {}\r\n",
+                if phase == 1 { 401 } else { 200 },
+                reason(if phase == 1 { 401 } else { 200 })
+            );
             w!(
                 buf,
                 "Via: SIP/2.0/UDP {}:5060;branch=z9hG4bK{:016x};rport=5060;received={}\r\n",
@@ -383,7 +476,13 @@ pub fn build_register(buf: &mut Vec<u8>, ua_ip: u32, user: u32, ua: u8, cseq: u3
             );
         }
     }
-    w!(buf, "From: <sip:{}@{}>;tag={:08x}\r\n", user, DOMAIN, mix(rid, 0xF0) as u32);
+    w!(
+        buf,
+        "From: <sip:{}@{}>;tag={:08x}\r\n",
+        user,
+        DOMAIN,
+        mix(rid, 0xF0) as u32
+    );
     w!(buf, "To: <sip:{}@{}>", user, DOMAIN);
     if phase == 1 || phase == 3 {
         w!(buf, ";tag={:08x}", mix(br, 0x70) as u32);
@@ -391,7 +490,13 @@ pub fn build_register(buf: &mut Vec<u8>, ua_ip: u32, user: u32, ua: u8, cseq: u3
     w!(buf, "\r\nCall-ID: {:016x}@{}\r\n", rid, Ip(ua_ip));
     w!(buf, "CSeq: {} REGISTER\r\n", cseq);
     if phase != 1 {
-        w!(buf, "Contact: <sip:{}@{}:5060>;expires={}\r\n", user, Ip(ua_ip), expires);
+        w!(
+            buf,
+            "Contact: <sip:{}@{}:5060>;expires={}\r\n",
+            user,
+            Ip(ua_ip),
+            expires
+        );
     }
     if phase == 2 || (phase == 0 && authed0) {
         w!(
@@ -409,7 +514,12 @@ pub fn build_register(buf: &mut Vec<u8>, ua_ip: u32, user: u32, ua: u8, cseq: u3
         w!(buf, "WWW-Authenticate: Digest realm=\"{}\", nonce=\"{:016x}\", algorithm=MD5, qop=\"auth\"\r\n", DOMAIN, mix(rid, 0x4E));
     }
     if phase == 0 || phase == 2 {
-        w!(buf, "Expires: {}\r\nUser-Agent: {}\r\n", expires, UAC_AGENTS[ua as usize]);
+        w!(
+            buf,
+            "Expires: {}\r\nUser-Agent: {}\r\n",
+            expires,
+            UAC_AGENTS[ua as usize]
+        );
     } else {
         w!(buf, "Server: {}\r\n", PROXY_UA);
     }
@@ -424,16 +534,32 @@ pub fn build_options(buf: &mut Vec<u8>, uas_ip: u32, uas: u32, ua: u8, n: u32, p
     } else {
         buf.extend_from_slice(b"SIP/2.0 200 OK\r\n");
     }
-    w!(buf, "Via: SIP/2.0/UDP {}:5060;branch=z9hG4bK{:016x}\r\n", Ip(PROXY_IP), mix(cid, 0xB));
+    w!(
+        buf,
+        "Via: SIP/2.0/UDP {}:5060;branch=z9hG4bK{:016x}\r\n",
+        Ip(PROXY_IP),
+        mix(cid, 0xB)
+    );
     if phase == 0 {
         buf.extend_from_slice(b"Max-Forwards: 70\r\n");
     }
-    w!(buf, "From: <sip:keepalive@{}>;tag={:08x}\r\n", Ip(PROXY_IP), mix(cid, 0xF) as u32);
+    w!(
+        buf,
+        "From: <sip:keepalive@{}>;tag={:08x}\r\n",
+        Ip(PROXY_IP),
+        mix(cid, 0xF) as u32
+    );
     w!(buf, "To: <sip:{}:5060>", Ip(uas_ip));
     if phase == 1 {
         w!(buf, ";tag={:08x}", mix(cid, 0x7) as u32);
     }
-    w!(buf, "\r\nCall-ID: {:016x}@{}\r\nCSeq: {} OPTIONS\r\n", cid, Ip(PROXY_IP), 1 + n % 1_000_000);
+    w!(
+        buf,
+        "\r\nCall-ID: {:016x}@{}\r\nCSeq: {} OPTIONS\r\n",
+        cid,
+        Ip(PROXY_IP),
+        1 + n % 1_000_000
+    );
     if phase == 0 {
         w!(buf, "User-Agent: {}\r\n", PROXY_UA);
     } else {
