@@ -1,0 +1,404 @@
+//! SIP transactions (RFC 3261 §17): which request each response answers, and
+//! which messages are retransmissions.
+//!
+//! A request opens a transaction keyed by its top Via branch, the Via sent-by
+//! and the method (§17.2.3; ACK and CANCEL are keyed as they are matched: an
+//! ACK to a non-2xx final response carries the INVITE's branch and belongs to
+//! the INVITE transaction, a CANCEL has the INVITE's branch but is a transaction
+//! of its own). Responses are matched by the same triple taken from their top
+//! Via and CSeq (§17.1.3). Requests whose branch lacks the RFC 3261 magic cookie
+//! fall back to RFC 2543 matching: Call-ID, CSeq number and method, From tag and
+//! sent-by. A request seen again with the same key is a retransmission — on
+//! every transport, not only UDP. Keys are 128-bit hashes of the matched fields,
+//! so the hot path allocates nothing.
+//!
+//! This module only matches; what a transaction means for a call or a
+//! registration is decided in `call` and `registration`.
+
+use crate::sip::{Method, SipMessage, Transport};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+
+pub type TxId = u32;
+
+const MAGIC_COOKIE: &[u8] = b"z9hG4bK";
+
+/// One transaction, summarised.
+#[derive(Clone, Debug)]
+pub struct Transaction {
+    pub id: TxId,
+    pub method: Method,
+    pub cseq: u32,
+    /// Who sent the request and to whom (first transmission).
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub transport: Transport,
+    pub first_ts: i64,
+    pub last_request_ts: i64,
+    /// Transmissions of the request, retransmissions included.
+    pub requests: u32,
+    /// The request carried Authorization or Proxy-Authorization.
+    pub has_credentials: bool,
+    /// The request had a To tag (in-dialog).
+    pub in_dialog: bool,
+    pub first_provisional: Option<(u16, i64)>,
+    /// First 180 or 183, the end of post-dial delay.
+    pub first_ringing: Option<(u16, i64)>,
+    pub final_code: Option<u16>,
+    pub final_ts: Option<i64>,
+    /// Transmissions of final responses (retransmissions included).
+    pub finals: u32,
+    pub responses: u32,
+    /// For an INVITE answered non-2xx: its ACK was seen.
+    pub acked: bool,
+}
+
+impl Transaction {
+    pub fn is_complete(&self) -> bool {
+        self.final_code.is_some()
+    }
+}
+
+/// What one message did to the transaction table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxEvent {
+    /// A request that opened a transaction.
+    NewRequest(TxId),
+    /// The same request again.
+    Retransmission(TxId),
+    /// The ACK of a non-2xx final response to an INVITE (part of that INVITE transaction).
+    AckOfFailure(TxId),
+    /// A response to a known transaction; `first` is false for a repeat of the same status.
+    Response { tx: TxId, first: bool },
+    /// A response to no request seen in the capture.
+    StrayResponse,
+    /// A message without the fields matching needs (no CSeq, no Via…).
+    Unmatchable,
+}
+
+#[derive(Default, Clone, Debug, serde::Serialize)]
+pub struct TxStats {
+    pub transactions: u64,
+    pub retransmitted_requests: u64,
+    pub retransmitted_responses: u64,
+    pub stray_responses: u64,
+    pub unmatchable: u64,
+    pub rfc2543_fallback: u64,
+}
+
+#[derive(Default)]
+pub struct Transactions {
+    by_key: HashMap<u128, TxId>,
+    txs: Vec<Transaction>,
+    /// Status codes already seen per transaction, to tell a repeated response (tiny: a few per tx).
+    seen_codes: Vec<Vec<u16>>,
+    pub stats: TxStats,
+}
+
+fn key128(parts: &[&[u8]]) -> u128 {
+    // Two independent 64-bit SipHashes: a collision needs both to collide.
+    let mut a = std::collections::hash_map::DefaultHasher::new();
+    let mut b = std::collections::hash_map::DefaultHasher::new();
+    0x5eed_u64.hash(&mut b);
+    for p in parts {
+        p.hash(&mut a);
+        p.hash(&mut b);
+    }
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
+fn method_key(m: &[u8]) -> &[u8] {
+    // An ACK to a non-2xx response matches its INVITE's transaction (§17.2.3).
+    if m == b"ACK" {
+        b"INVITE"
+    } else {
+        m
+    }
+}
+
+/// The transaction key of a message, from its top Via and CSeq (or the RFC 2543 fallback).
+fn key_of(m: &SipMessage, method: &[u8]) -> Option<(u128, bool)> {
+    let (sent_by, _) = m.via_sent_by()?;
+    match m.via_branch() {
+        Some(b) if b.starts_with(MAGIC_COOKIE) => {
+            Some((key128(&[b"3261", b, sent_by, method_key(method)]), false))
+        }
+        _ => {
+            let (n, _) = m.cseq()?;
+            let call_id = m.call_id()?;
+            let from_tag = m.from_tag().unwrap_or_default();
+            Some((
+                key128(&[
+                    b"2543",
+                    call_id,
+                    &n.to_be_bytes(),
+                    method_key(method),
+                    from_tag,
+                    sent_by,
+                ]),
+                true,
+            ))
+        }
+    }
+}
+
+impl Transactions {
+    pub fn get(&self, id: TxId) -> &Transaction {
+        &self.txs[id as usize]
+    }
+
+    pub fn all(&self) -> &[Transaction] {
+        &self.txs
+    }
+
+    /// Matches one message (in capture order).
+    pub fn on_message(&mut self, m: &SipMessage) -> TxEvent {
+        let Some((cseq, cseq_method)) = m.cseq() else {
+            self.stats.unmatchable += 1;
+            return TxEvent::Unmatchable;
+        };
+        match m.method() {
+            Some(method) => {
+                let Some((key, fallback)) = key_of(m, method) else {
+                    self.stats.unmatchable += 1;
+                    return TxEvent::Unmatchable;
+                };
+                let is_ack = m.method_kind() == Some(Method::Ack);
+                if let Some(&id) = self.by_key.get(&key) {
+                    let tx = &mut self.txs[id as usize];
+                    if is_ack && tx.method == Method::Invite {
+                        if tx.acked {
+                            self.stats.retransmitted_requests += 1;
+                        }
+                        tx.acked = true;
+                        return TxEvent::AckOfFailure(id);
+                    }
+                    if !is_ack || tx.method == Method::Ack {
+                        tx.requests += 1;
+                        tx.last_request_ts = m.ts_ns;
+                        self.stats.retransmitted_requests += 1;
+                        return TxEvent::Retransmission(id);
+                    }
+                }
+                // An ACK to a 2xx has a branch of its own: it is a transaction of its own (no response).
+                let id = self.txs.len() as TxId;
+                let method_kind = m.method_kind().unwrap_or(Method::Other);
+                let key = if is_ack {
+                    key128(&[b"ack", &key.to_be_bytes()])
+                } else {
+                    key
+                };
+                self.by_key.insert(key, id);
+                self.stats.transactions += 1;
+                self.stats.rfc2543_fallback += u64::from(fallback);
+                self.txs.push(Transaction {
+                    id,
+                    method: method_kind,
+                    cseq,
+                    client: m.src,
+                    server: m.dst,
+                    transport: m.transport,
+                    first_ts: m.ts_ns,
+                    last_request_ts: m.ts_ns,
+                    requests: 1,
+                    has_credentials: m.head().span(crate::sip::Hdr::Authorization).is_some()
+                        || m.head().span(crate::sip::Hdr::ProxyAuthorization).is_some(),
+                    in_dialog: m.to_tag().is_some(),
+                    first_provisional: None,
+                    first_ringing: None,
+                    final_code: None,
+                    final_ts: None,
+                    finals: 0,
+                    responses: 0,
+                    acked: false,
+                });
+                self.seen_codes.push(Vec::new());
+                TxEvent::NewRequest(id)
+            }
+            None => {
+                let code = m.status().unwrap_or(0);
+                let Some((key, _)) = key_of(m, cseq_method) else {
+                    self.stats.unmatchable += 1;
+                    return TxEvent::Unmatchable;
+                };
+                let Some(&id) = self.by_key.get(&key) else {
+                    self.stats.stray_responses += 1;
+                    return TxEvent::StrayResponse;
+                };
+                let tx = &mut self.txs[id as usize];
+                if tx.method == Method::Ack {
+                    self.stats.stray_responses += 1;
+                    return TxEvent::StrayResponse;
+                }
+                tx.responses += 1;
+                let seen = &mut self.seen_codes[id as usize];
+                let first = !seen.contains(&code);
+                if first {
+                    seen.push(code);
+                } else {
+                    self.stats.retransmitted_responses += 1;
+                }
+                if code < 200 {
+                    if tx.first_provisional.is_none() {
+                        tx.first_provisional = Some((code, m.ts_ns));
+                    }
+                    if tx.first_ringing.is_none() && (code == 180 || code == 183) {
+                        tx.first_ringing = Some((code, m.ts_ns));
+                    }
+                } else {
+                    tx.finals += 1;
+                    if tx.final_code.is_none() {
+                        tx.final_code = Some(code);
+                        tx.final_ts = Some(m.ts_ns);
+                    }
+                }
+                TxEvent::Response { tx: id, first }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::scan::{scan, Mode};
+    use crate::sip::{Carriage, Origin};
+
+    fn msg(ts: i64, src: &str, dst: &str, text: &str) -> SipMessage {
+        let raw = text.replace('\n', "\r\n").into_bytes();
+        let head = scan(&raw, Mode::Datagram).unwrap();
+        let o = Origin::default();
+        SipMessage::new(
+            (
+                ts,
+                src.parse().unwrap(),
+                dst.parse().unwrap(),
+                Transport::Udp,
+                o,
+                Carriage::default(),
+            ),
+            raw.into(),
+            head,
+        )
+    }
+
+    const A: &str = "10.0.0.1:5060";
+    const B: &str = "10.0.0.2:5060";
+
+    fn invite(branch: &str) -> String {
+        format!("INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch={branch}\nFrom: <sip:a@x>;tag=1\nTo: <sip:b@x>\nCall-ID: c1\nCSeq: 1 INVITE\n\n")
+    }
+    fn response(code: &str, branch: &str, method: &str) -> String {
+        format!("SIP/2.0 {code}\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch={branch}\nFrom: <sip:a@x>;tag=1\nTo: <sip:b@x>;tag=2\nCall-ID: c1\nCSeq: 1 {method}\n\n")
+    }
+
+    #[test]
+    fn invite_retransmission_responses_and_ack_of_failure() {
+        let mut t = Transactions::default();
+        assert_eq!(
+            t.on_message(&msg(0, A, B, &invite("z9hG4bK1"))),
+            TxEvent::NewRequest(0)
+        );
+        assert_eq!(
+            t.on_message(&msg(500, A, B, &invite("z9hG4bK1"))),
+            TxEvent::Retransmission(0)
+        );
+        assert_eq!(
+            t.on_message(&msg(
+                600,
+                B,
+                A,
+                &response("180 Ringing", "z9hG4bK1", "INVITE")
+            )),
+            TxEvent::Response { tx: 0, first: true }
+        );
+        assert_eq!(
+            t.on_message(&msg(
+                900,
+                B,
+                A,
+                &response("486 Busy Here", "z9hG4bK1", "INVITE")
+            )),
+            TxEvent::Response { tx: 0, first: true }
+        );
+        assert_eq!(
+            t.on_message(&msg(
+                950,
+                B,
+                A,
+                &response("486 Busy Here", "z9hG4bK1", "INVITE")
+            )),
+            TxEvent::Response {
+                tx: 0,
+                first: false
+            }
+        );
+        let ack = invite("z9hG4bK1")
+            .replace("INVITE sip", "ACK sip")
+            .replace("1 INVITE", "1 ACK");
+        assert_eq!(
+            t.on_message(&msg(960, A, B, &ack)),
+            TxEvent::AckOfFailure(0)
+        );
+        let tx = t.get(0);
+        assert_eq!(
+            (tx.requests, tx.final_code, tx.first_ringing),
+            (2, Some(486), Some((180, 600)))
+        );
+        assert!(tx.acked);
+        assert_eq!(t.stats.retransmitted_requests, 1);
+        assert_eq!(t.stats.retransmitted_responses, 1);
+    }
+
+    #[test]
+    fn cancel_is_its_own_transaction_and_2xx_ack_too() {
+        let mut t = Transactions::default();
+        t.on_message(&msg(0, A, B, &invite("z9hG4bK1")));
+        let cancel = invite("z9hG4bK1")
+            .replace("INVITE sip", "CANCEL sip")
+            .replace("1 INVITE", "1 CANCEL");
+        assert_eq!(t.on_message(&msg(1, A, B, &cancel)), TxEvent::NewRequest(1));
+        assert_eq!(
+            t.on_message(&msg(2, B, A, &response("200 OK", "z9hG4bK1", "CANCEL"))),
+            TxEvent::Response { tx: 1, first: true }
+        );
+        assert_eq!(
+            t.on_message(&msg(
+                3,
+                B,
+                A,
+                &response("487 Request Terminated", "z9hG4bK1", "INVITE")
+            )),
+            TxEvent::Response { tx: 0, first: true }
+        );
+        let ack2xx = invite("z9hG4bK9")
+            .replace("INVITE sip", "ACK sip")
+            .replace("1 INVITE", "1 ACK");
+        assert_eq!(t.on_message(&msg(4, A, B, &ack2xx)), TxEvent::NewRequest(2));
+        assert_eq!(t.get(2).method, Method::Ack);
+    }
+
+    #[test]
+    fn rfc2543_fallback_without_magic_cookie() {
+        let mut t = Transactions::default();
+        assert_eq!(
+            t.on_message(&msg(0, A, B, &invite("old-style-1"))),
+            TxEvent::NewRequest(0)
+        );
+        assert_eq!(
+            t.on_message(&msg(1, B, A, &response("200 OK", "old-style-1", "INVITE"))),
+            TxEvent::Response { tx: 0, first: true }
+        );
+        assert_eq!(t.stats.rfc2543_fallback, 1);
+    }
+
+    #[test]
+    fn responses_to_unseen_requests_are_stray() {
+        let mut t = Transactions::default();
+        assert_eq!(
+            t.on_message(&msg(0, B, A, &response("200 OK", "z9hG4bKx", "BYE"))),
+            TxEvent::StrayResponse
+        );
+    }
+}
