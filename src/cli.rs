@@ -28,6 +28,8 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// One line per SIP message: time, source, destination, transport, start line, Call-ID.
     Messages(MessagesArgs),
+    /// One row per call attempt: outcome, final response, PDD, answer time, duration, legs.
+    Calls(RowsArgs),
 }
 
 #[derive(Args, Debug)]
@@ -53,4 +55,16 @@ pub struct MessagesArgs {
     /// CSV with a header row instead of aligned lines.
     #[arg(long)]
     pub csv: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RowsArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// CSV with a header row.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+    /// A JSON array of rows.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -8,7 +8,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 use sipsleuth::capture::{expand_inputs, InputSpec};
 use sipsleuth::pipeline::{run_input, InputReport, Limits};
-use sipsleuth::report::{json, messages, table};
+use sipsleuth::report::{calls, json, messages, table};
 use sipsleuth::summary::{summarize, Completeness};
 use std::io::Write;
 use std::process::ExitCode;
@@ -48,6 +48,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 write!(out, "{}", table::render(&summary))
             };
             ignore_broken_pipe(r)?;
+            Ok(exit_code(summary.completeness()))
+        }
+        Command::Calls(a) => {
+            let inputs = expand_inputs(&a.inputs.inputs)?;
+            check_stdin(&inputs)?;
+            let summary = summarize(&inputs, &limits);
+            let reports: Vec<&InputReport> = summary.inputs.iter().map(|i| &i.report).collect();
+            warn(&reports, cli.quiet);
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let r = if a.json {
+                serde_json::to_writer_pretty(&mut out, &summary.calls)
+                    .map_err(std::io::Error::from)
+                    .and_then(|_| writeln!(out))
+            } else if a.csv {
+                calls::write_csv(&mut out, &summary.calls)
+            } else {
+                write!(out, "{}", calls::render_table(&summary.calls))
+            };
+            ignore_broken_pipe(r.and_then(|_| out.flush()))?;
             Ok(exit_code(summary.completeness()))
         }
         Command::Messages(m) => {

@@ -2,20 +2,30 @@
 //! items counted, and the per-input results kept in the order given.
 
 use crate::accounting::FrameCounts;
+use crate::analysis::calls::{self, CallSummary};
 use crate::analysis::traffic::TrafficCounts;
 use crate::capture::InputSpec;
+use crate::model::call::CallRecord;
+use crate::model::transaction::TxStats;
+use crate::model::{Model, ModelOutput};
 use crate::pipeline::{run_input, InputReport, Limits};
+use crate::reassembly::Item;
 use rayon::prelude::*;
 
 pub struct InputSummary {
     pub report: InputReport,
     pub traffic: TrafficCounts,
+    pub model: ModelOutput,
 }
 
 pub struct Summary {
     pub inputs: Vec<InputSummary>,
     pub frames: FrameCounts,
     pub traffic: TrafficCounts,
+    /// Every call attempt of every input, in start order.
+    pub calls: Vec<CallRecord>,
+    pub call_summary: CallSummary,
+    pub transactions: TxStats,
 }
 
 impl Summary {
@@ -54,19 +64,43 @@ pub fn summarize(inputs: &[InputSpec], limits: &Limits) -> Summary {
         .enumerate()
         .map(|(i, spec)| {
             let mut traffic = TrafficCounts::default();
-            let report = run_input(i as u32, spec, limits, &mut |item| traffic.add(&item));
-            InputSummary { report, traffic }
+            let mut model = Model::default();
+            let report = run_input(i as u32, spec, limits, &mut |item| {
+                traffic.add(&item);
+                if let Item::Sip(m) = &item {
+                    model.on_message(m);
+                }
+            });
+            let end = report.capture.as_ref().and_then(|c| c.last_ts_ns);
+            InputSummary {
+                report,
+                traffic,
+                model: model.finish(end),
+            }
         })
         .collect();
     let mut frames = FrameCounts::default();
     let mut traffic = TrafficCounts::default();
+    let mut all_calls = Vec::new();
+    let mut transactions = TxStats::default();
     for i in &per {
         frames.merge(&i.report.frames);
         traffic.merge(&i.traffic);
+        all_calls.extend(i.model.calls.iter().cloned());
+        transactions.merge(&i.model.transactions);
     }
+    all_calls.sort_by(|a, b| {
+        a.start_ns
+            .cmp(&b.start_ns)
+            .then_with(|| a.call_id.cmp(&b.call_id))
+    });
+    let call_summary = calls::summarize(&all_calls);
     Summary {
         inputs: per,
         frames,
         traffic,
+        calls: all_calls,
+        call_summary,
+        transactions,
     }
 }

@@ -3,4 +3,44 @@
 //! machines only: parsing is done (`sip`), metrics and reports come after
 //! (`analysis`, `report`).
 
+pub mod call;
 pub mod transaction;
+
+use crate::sip::SipMessage;
+use call::{CallRecord, CallTracker};
+use transaction::{Transactions, TxStats};
+
+/// Feeds every message to the transaction layer, then to the trackers that build on it.
+#[derive(Default)]
+pub struct Model {
+    txs: Transactions,
+    calls: CallTracker,
+    last_ts: Option<i64>,
+}
+
+/// What the model found, once the capture is over.
+pub struct ModelOutput {
+    pub calls: Vec<CallRecord>,
+    pub transactions: TxStats,
+    /// Call-IDs first seen mid-dialog (not counted as attempts).
+    pub mid_dialog_calls: u64,
+}
+
+impl Model {
+    pub fn on_message(&mut self, m: &SipMessage) {
+        self.last_ts = Some(self.last_ts.map_or(m.ts_ns, |t| t.max(m.ts_ns)));
+        let ev = self.txs.on_message(m);
+        self.calls.on_message(m, ev, &self.txs);
+    }
+
+    /// Ends the model at `capture_end_ns` (the last frame's time; the last message's if None).
+    pub fn finish(self, capture_end_ns: Option<i64>) -> ModelOutput {
+        let end = capture_end_ns.or(self.last_ts).unwrap_or(0);
+        let mid_dialog_calls = self.calls.mid_dialog;
+        ModelOutput {
+            calls: self.calls.finish(&self.txs, end),
+            transactions: self.txs.stats.clone(),
+            mid_dialog_calls,
+        }
+    }
+}

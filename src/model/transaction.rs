@@ -87,6 +87,17 @@ pub struct TxStats {
     pub rfc2543_fallback: u64,
 }
 
+impl TxStats {
+    pub fn merge(&mut self, o: &TxStats) {
+        self.transactions += o.transactions;
+        self.retransmitted_requests += o.retransmitted_requests;
+        self.retransmitted_responses += o.retransmitted_responses;
+        self.stray_responses += o.stray_responses;
+        self.unmatchable += o.unmatchable;
+        self.rfc2543_fallback += o.rfc2543_fallback;
+    }
+}
+
 #[derive(Default)]
 pub struct Transactions {
     by_key: HashMap<u128, TxId>,

@@ -46,6 +46,8 @@ struct SummaryJson<'a> {
     complete: bool,
     frames: &'a FrameCounts,
     sip: TrafficJson,
+    calls: &'a crate::analysis::calls::CallSummary,
+    transactions: &'a crate::model::transaction::TxStats,
     icmp: Icmp,
     reassembly: Reassembly,
     inputs: Vec<InputJson<'a>>,
@@ -91,6 +93,8 @@ pub fn summary_json(s: &Summary) -> serde_json::Value {
         complete: s.inputs.iter().all(|i| i.report.complete()),
         frames: &s.frames,
         sip: TrafficJson::from(&s.traffic),
+        calls: &s.call_summary,
+        transactions: &s.transactions,
         icmp: Icmp {
             errors: s.traffic.icmp_errors,
             quoting_sip: s.traffic.icmp_quoting_sip,

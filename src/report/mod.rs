@@ -2,6 +2,7 @@
 //! module; none of them computes anything, they only render what the pipeline
 //! and the analyses produced.
 
+pub mod calls;
 pub mod json;
 pub mod messages;
 pub mod table;

@@ -9,7 +9,7 @@ use crate::summary::Summary;
 use comfy_table::{presets, Attribute, Cell, CellAlignment, ContentArrangement, Table};
 use std::fmt::Write;
 
-fn table(header: &[&str]) -> Table {
+pub fn new_table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
@@ -25,7 +25,7 @@ fn table(header: &[&str]) -> Table {
     t
 }
 
-fn num(n: u64) -> Cell {
+pub fn num(n: u64) -> Cell {
     Cell::new(group(n)).set_alignment(CellAlignment::Right)
 }
 
@@ -42,7 +42,7 @@ pub fn group(n: u64) -> String {
     out
 }
 
-fn pct(n: u64, of: u64) -> Cell {
+pub fn pct(n: u64, of: u64) -> Cell {
     let s = if of == 0 {
         "-".to_string()
     } else {
@@ -89,7 +89,7 @@ pub fn render(s: &Summary) -> String {
     out.push('\n');
 
     if s.inputs.len() > 1 || s.inputs.iter().any(|i| !i.report.complete()) {
-        let mut t = table(&["input", "format", "frames", "SIP msgs", "status"]);
+        let mut t = new_table(&["input", "format", "frames", "SIP msgs", "status"]);
         for i in &s.inputs {
             let r = &i.report;
             let (format, status) = match (&r.capture, &r.error) {
@@ -125,7 +125,7 @@ pub fn render(s: &Summary) -> String {
     }
 
     let total = s.frames.total();
-    let mut t = table(&["frames", "count", "share", "what"]);
+    let mut t = new_table(&["frames", "count", "share", "what"]);
     for (b, n) in s.frames.iter().filter(|(_, n)| *n > 0) {
         t.add_row(vec![
             Cell::new(b.name()),
@@ -153,7 +153,7 @@ pub fn render(s: &Summary) -> String {
     let mut reqs: Vec<_> = tr.requests().into_iter().collect();
     reqs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     if !reqs.is_empty() {
-        let mut t = table(&["method", "requests", "share"]);
+        let mut t = new_table(&["method", "requests", "share"]);
         for (m, n) in reqs {
             let shown = if m.chars().count() > 40 {
                 format!(
@@ -170,7 +170,7 @@ pub fn render(s: &Summary) -> String {
     }
     let resp = tr.responses();
     if !resp.is_empty() {
-        let mut t = table(&["status", "responses", "share"]);
+        let mut t = new_table(&["status", "responses", "share"]);
         for (c, n) in resp {
             t.add_row(vec![
                 Cell::new(format!("{c} {}", reason_phrase(c).unwrap_or(""))),
@@ -181,7 +181,7 @@ pub fn render(s: &Summary) -> String {
         let _ = writeln!(out, "{t}");
     }
     if !tr.transports.is_empty() {
-        let mut t = table(&["transport", "messages", "share"]);
+        let mut t = new_table(&["transport", "messages", "share"]);
         for (k, n) in &tr.transports {
             t.add_row(vec![
                 Cell::new(k.to_uppercase()),
@@ -204,6 +204,8 @@ pub fn render(s: &Summary) -> String {
         }
         let _ = writeln!(out, "{t}");
     }
+
+    crate::report::calls::render_summary(&s.call_summary, &mut out);
 
     let mut anomalies: Vec<(String, u64)> = Vec::new();
     for (r, n) in &tr.malformed {
@@ -250,7 +252,7 @@ pub fn render(s: &Summary) -> String {
         }
     }
     if !anomalies.is_empty() {
-        let mut t = table(&["anomaly", "count"]);
+        let mut t = new_table(&["anomaly", "count"]);
         for (a, n) in anomalies {
             t.add_row(vec![Cell::new(a), num(n)]);
         }

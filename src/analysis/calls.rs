@@ -1,0 +1,144 @@
+//! Figures over all call attempts: outcome counts, ASR and NER, PDD
+//! percentiles, final codes, per destination, and RFC 6076 metrics.
+//! Definitions (and why) are in docs/metrics.md.
+
+use super::stats::{percentiles, ratio, Percentiles};
+use crate::model::call::{CallRecord, Category};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Rfc6076 {
+    /// Session Request Delay for attempts that succeeded / failed (RFC 6076 §4.1).
+    pub srd_success_ms: Percentiles,
+    pub srd_failure_ms: Percentiles,
+    /// Session Disconnect Delay: BYE → its final response (§4.2).
+    pub sdd_ms: Percentiles,
+    /// Session Duration Time: 2xx → BYE, for sessions that ended in the capture (§4.3).
+    pub sdt_ms: Percentiles,
+    /// Session Establishment Ratio: 2xx / (attempts − 3xx) (§4.6).
+    pub ser: Option<f64>,
+    /// Session Establishment Effectiveness Ratio: (2xx, 480, 486, 600, 603) / (attempts − 3xx) (§4.7).
+    pub seer: Option<f64>,
+    /// Ineffective Session Attempts: (408, 500, 503, 504) / attempts (§4.8).
+    pub isa: Option<f64>,
+    /// Session Completion Ratio: answered sessions ended by a BYE that got its 2xx / attempts (§4.9).
+    pub scr: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DestinationStats {
+    pub attempts: u64,
+    pub success: u64,
+    pub asr: Option<f64>,
+    pub pdd_p50_ms: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CallSummary {
+    pub attempts: u64,
+    /// Category → count (every category present, zeros included).
+    pub outcomes: BTreeMap<&'static str, u64>,
+    /// Answer-seizure ratio: SUCCESS / attempts (0–1).
+    pub asr: Option<f64>,
+    /// Network effectiveness ratio: (SUCCESS + TIMEOUT) / attempts (0–1).
+    pub ner: Option<f64>,
+    pub pdd_ms: Percentiles,
+    /// Answered attempts that had no 180/183 (so no PDD).
+    pub answered_without_ringing: u64,
+    pub answer_ms: Percentiles,
+    pub duration_ms: Percentiles,
+    /// Final status code (as a string) → attempts; "none" for no final response.
+    pub final_codes: BTreeMap<String, u64>,
+    pub auth_challenged: u64,
+    pub per_destination: BTreeMap<String, DestinationStats>,
+    pub rfc6076: Rfc6076,
+}
+
+pub fn summarize(calls: &[CallRecord]) -> CallSummary {
+    let n = calls.len() as u64;
+    let count = |c: Category| calls.iter().filter(|x| x.category == c).count() as u64;
+    let outcomes = Category::ALL
+        .iter()
+        .map(|c| (c.name(), count(*c)))
+        .collect();
+    let success = count(Category::Success);
+    let timeout = count(Category::Timeout);
+    let mut final_codes: BTreeMap<String, u64> = BTreeMap::new();
+    for c in calls {
+        *final_codes
+            .entry(c.final_code.map_or("none".to_string(), |f| f.to_string()))
+            .or_default() += 1;
+    }
+    let code_in = |c: &CallRecord, set: &[u16]| c.final_code.is_some_and(|f| set.contains(&f));
+    let redirected = calls
+        .iter()
+        .filter(|c| c.final_code.is_some_and(|f| (300..400).contains(&f)))
+        .count() as u64;
+    let seer_num = calls
+        .iter()
+        .filter(|c| c.category == Category::Success || code_in(c, &[480, 486, 600, 603]))
+        .count() as u64;
+    let isa_num = calls
+        .iter()
+        .filter(|c| code_in(c, &[408, 500, 503, 504]))
+        .count() as u64;
+    let completed = calls
+        .iter()
+        .filter(|c| {
+            c.category == Category::Success
+                && c.bye_final_code.is_some_and(|f| (200..300).contains(&f))
+        })
+        .count() as u64;
+    let mut per_destination: BTreeMap<String, DestinationStats> = BTreeMap::new();
+    let mut pdd_by_dest: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for c in calls {
+        let key = c.destination.to_string();
+        let d = per_destination.entry(key.clone()).or_default();
+        d.attempts += 1;
+        d.success += u64::from(c.category == Category::Success);
+        if let Some(p) = c.pdd_ms {
+            pdd_by_dest.entry(key).or_default().push(p);
+        }
+    }
+    for (k, d) in per_destination.iter_mut() {
+        d.asr = ratio(d.success, d.attempts);
+        d.pdd_p50_ms = pdd_by_dest.remove(k).and_then(|v| percentiles(v).p50);
+    }
+    CallSummary {
+        attempts: n,
+        outcomes,
+        asr: ratio(success, n),
+        ner: ratio(success + timeout, n),
+        pdd_ms: percentiles(calls.iter().filter_map(|c| c.pdd_ms)),
+        answered_without_ringing: calls
+            .iter()
+            .filter(|c| c.category == Category::Success && c.pdd_ms.is_none())
+            .count() as u64,
+        answer_ms: percentiles(calls.iter().filter_map(|c| c.answer_ms)),
+        duration_ms: percentiles(calls.iter().filter_map(|c| c.duration_ms)),
+        final_codes,
+        auth_challenged: calls.iter().filter(|c| c.auth_challenges > 0).count() as u64,
+        per_destination,
+        rfc6076: Rfc6076 {
+            srd_success_ms: percentiles(
+                calls
+                    .iter()
+                    .filter(|c| c.category == Category::Success)
+                    .filter_map(|c| c.srd_ms),
+            ),
+            srd_failure_ms: percentiles(
+                calls
+                    .iter()
+                    .filter(|c| c.category != Category::Success)
+                    .filter_map(|c| c.srd_ms),
+            ),
+            sdd_ms: percentiles(calls.iter().filter_map(|c| c.disconnect_ms)),
+            sdt_ms: percentiles(calls.iter().filter_map(|c| c.duration_ms)),
+            ser: ratio(success, n - redirected),
+            seer: ratio(seer_num, n - redirected),
+            isa: ratio(isa_num, n),
+            scr: ratio(completed, n),
+        },
+    }
+}

@@ -1,0 +1,431 @@
+//! Calls: every call attempt, its legs, its outcome and its timings.
+//!
+//! A call attempt is a Call-ID whose first request is an INVITE without a To
+//! tag. 401/407 challenges followed by a new INVITE with credentials in the same
+//! Call-ID belong to the same attempt (RFC 6076: t1 is not reset). One Call-ID
+//! seen on several hops (caller ↔ proxy, proxy ↔ callee) is one call with
+//! several legs — a leg is one (client, server) pair of initial INVITE
+//! transactions. The call's result is what the caller saw: the final response
+//! on the leg whose client sent the first INVITE. Definitions: docs/metrics.md.
+//!
+//! This module keeps compact per-Call-ID state (transaction ids, a few strings)
+//! and turns it into [`CallRecord`]s at the end; figures over all calls are
+//! computed in `analysis::calls`.
+
+use super::transaction::{Transaction, Transactions, TxEvent, TxId};
+use crate::sip::{Method, SipMessage, Transport};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+/// Timer B (RFC 3261 §17.1.1.2): 64 × T1 = 32 s without a final response ends an INVITE client transaction.
+pub const TIMER_B_NS: i64 = 32_000_000_000;
+
+/// Outcome categories of a call attempt (docs/metrics.md §Outcomes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Category {
+    /// 2xx (200 OK).
+    Success,
+    /// 408 Request Timeout, 480 Temporarily Unavailable.
+    Timeout,
+    /// 486 Busy Here, 600 Busy Everywhere, 603 Decline.
+    Rejected,
+    /// 487 after the caller's CANCEL.
+    Cancelled,
+    /// Every other 4xx, 5xx, 6xx.
+    Error,
+    /// 3xx: the caller was sent elsewhere.
+    Redirected,
+    /// No final response within Timer B (32 s) while the capture went on.
+    NoAnswer,
+    /// The capture ended before a final response (and before Timer B).
+    Incomplete,
+}
+
+impl Category {
+    pub const ALL: [Category; 8] = [
+        Category::Success,
+        Category::Timeout,
+        Category::Rejected,
+        Category::Cancelled,
+        Category::Error,
+        Category::Redirected,
+        Category::NoAnswer,
+        Category::Incomplete,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Success => "SUCCESS",
+            Category::Timeout => "TIMEOUT",
+            Category::Rejected => "REJECTED",
+            Category::Cancelled => "CANCELLED",
+            Category::Error => "ERROR",
+            Category::Redirected => "REDIRECTED",
+            Category::NoAnswer => "NO_ANSWER",
+            Category::Incomplete => "INCOMPLETE",
+        }
+    }
+
+    /// The category of a final response (`cancelled`: the caller sent CANCEL).
+    pub fn of_final(code: u16, cancelled: bool) -> Category {
+        match code {
+            200..=299 => Category::Success,
+            300..=399 => Category::Redirected,
+            408 | 480 => Category::Timeout,
+            486 | 600 | 603 => Category::Rejected,
+            487 if cancelled => Category::Cancelled,
+            _ => Category::Error,
+        }
+    }
+}
+
+/// One hop of a call.
+#[derive(Clone, Debug, Serialize)]
+pub struct Leg {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    /// Initial INVITE transactions on this hop (auth retries included).
+    pub invites: u32,
+    pub final_code: Option<u16>,
+    pub pdd_ms: Option<f64>,
+    pub answer_ms: Option<f64>,
+}
+
+/// One call attempt, as the caller saw it, with every leg.
+#[derive(Clone, Debug, Serialize)]
+pub struct CallRecord {
+    pub call_id: String,
+    /// First transmission of the first INVITE.
+    pub start_ns: i64,
+    pub caller: SocketAddr,
+    /// Where the caller sent the INVITE (a proxy, or the callee).
+    pub first_hop: SocketAddr,
+    /// The server of the last leg seen: the callee as far as the capture shows.
+    pub destination: SocketAddr,
+    pub transport: Transport,
+    pub from_uri: String,
+    pub to_uri: String,
+    pub request_uri: String,
+    pub user_agent: String,
+    pub category: Category,
+    pub final_code: Option<u16>,
+    /// Finer labels: auth_challenged, cancelled, forked, redirected, no_answer, incomplete, reinvite, …
+    pub labels: Vec<&'static str>,
+    pub pdd_ms: Option<f64>,
+    /// The provisional that ended PDD (180 or 183).
+    pub pdd_code: Option<u16>,
+    /// RFC 6076 SRD: first INVITE → first non-100 response (provisional or final).
+    pub srd_ms: Option<f64>,
+    /// First INVITE → 2xx.
+    pub answer_ms: Option<f64>,
+    /// First 18x → 2xx.
+    pub ring_ms: Option<f64>,
+    /// 2xx → BYE (RFC 6076 SDT for completed sessions).
+    pub duration_ms: Option<f64>,
+    /// BYE → its final response (RFC 6076 SDD).
+    pub disconnect_ms: Option<f64>,
+    pub end_ns: Option<i64>,
+    /// "caller" or "callee" (who sent the BYE), when the call was answered and ended.
+    pub hangup_by: Option<&'static str>,
+    pub bye_final_code: Option<u16>,
+    pub auth_challenges: u32,
+    /// Transmissions of initial INVITEs on the caller's leg, retransmissions included.
+    pub invite_transmissions: u32,
+    pub reinvites: u32,
+    /// Distinct To tags in responses on the caller's leg (more than one: forking).
+    pub early_dialogs: u32,
+    pub legs: Vec<Leg>,
+}
+
+#[derive(Default)]
+struct CallState {
+    call_id: String,
+    /// None until the first request decides whether this Call-ID is a call attempt.
+    is_attempt: Option<bool>,
+    caller: Option<SocketAddr>,
+    from_uri: String,
+    to_uri: String,
+    request_uri: String,
+    user_agent: String,
+    /// Initial INVITE transactions, in order.
+    invites: Vec<TxId>,
+    cancels: Vec<TxId>,
+    byes: Vec<TxId>,
+    reinvites: u32,
+    to_tags: Vec<Box<[u8]>>,
+}
+
+#[derive(Default)]
+pub struct CallTracker {
+    by_call_id: HashMap<Box<[u8]>, usize>,
+    calls: Vec<CallState>,
+    /// Call-IDs whose first request was an in-dialog INVITE (the capture began mid-call).
+    pub mid_dialog: u64,
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b)
+        .chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+impl CallTracker {
+    pub fn on_message(&mut self, m: &SipMessage, ev: TxEvent, txs: &Transactions) {
+        let Some(call_id) = m.call_id() else { return };
+        // Only INVITE dialogs make calls; skip everything else cheaply.
+        let relevant = match m.method_kind() {
+            Some(Method::Invite | Method::Cancel | Method::Bye | Method::Ack) => true,
+            Some(_) => false,
+            None => matches!(m.cseq().map(|c| c.1), Some(b"INVITE")),
+        };
+        if !relevant && !self.by_call_id.contains_key(call_id) {
+            // The first request of a Call-ID decides; a non-INVITE first request means no call.
+            if m.is_request() {
+                let idx = self.calls.len();
+                self.by_call_id.insert(call_id.into(), idx);
+                self.calls.push(CallState {
+                    is_attempt: Some(false),
+                    ..Default::default()
+                });
+            }
+            return;
+        }
+        let idx = match self.by_call_id.get(call_id) {
+            Some(i) => *i,
+            None => {
+                let idx = self.calls.len();
+                self.by_call_id.insert(call_id.into(), idx);
+                self.calls.push(CallState {
+                    call_id: lossy(call_id),
+                    ..Default::default()
+                });
+                idx
+            }
+        };
+        let st = &mut self.calls[idx];
+        if st.is_attempt == Some(false) {
+            return;
+        }
+        match ev {
+            TxEvent::NewRequest(id) => {
+                let tx = txs.get(id);
+                if st.is_attempt.is_none() {
+                    let initial = tx.method == Method::Invite && !tx.in_dialog;
+                    if tx.method == Method::Invite && tx.in_dialog {
+                        self.mid_dialog += 1;
+                    }
+                    st.is_attempt = Some(initial);
+                    if !initial {
+                        return;
+                    }
+                    st.caller = Some(tx.client);
+                    st.from_uri = m.from_uri().map(lossy).unwrap_or_default();
+                    st.to_uri = m.to_uri().map(lossy).unwrap_or_default();
+                    st.request_uri = m.request_uri().map(lossy).unwrap_or_default();
+                    st.user_agent = m
+                        .header(crate::sip::Hdr::UserAgent)
+                        .map(|v| lossy(&v))
+                        .unwrap_or_default();
+                }
+                match tx.method {
+                    Method::Invite if tx.in_dialog => st.reinvites += 1,
+                    Method::Invite => st.invites.push(id),
+                    Method::Cancel => st.cancels.push(id),
+                    Method::Bye => st.byes.push(id),
+                    _ => {}
+                }
+            }
+            TxEvent::Response { tx, first: true } => {
+                let t = txs.get(tx);
+                if t.method == Method::Invite && !t.in_dialog && Some(t.client) == st.caller {
+                    if let Some(tag) = m.to_tag() {
+                        if m.status().is_some_and(|c| c > 100)
+                            && !st.to_tags.iter().any(|x| &**x == tag)
+                            && st.to_tags.len() < 64
+                        {
+                            st.to_tags.push(tag.into());
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Turns the tracked Call-IDs into call records. `capture_end_ns`: the last
+    /// timestamp of the capture, which decides NO_ANSWER against INCOMPLETE.
+    pub fn finish(self, txs: &Transactions, capture_end_ns: i64) -> Vec<CallRecord> {
+        let mut out: Vec<CallRecord> = self
+            .calls
+            .into_iter()
+            .filter(|c| c.is_attempt == Some(true) && !c.invites.is_empty())
+            .map(|c| record(c, txs, capture_end_ns))
+            .collect();
+        out.sort_by(|a, b| {
+            a.start_ns
+                .cmp(&b.start_ns)
+                .then_with(|| a.call_id.cmp(&b.call_id))
+        });
+        out
+    }
+}
+
+fn ms(from: i64, to: i64) -> f64 {
+    (to - from) as f64 / 1e6
+}
+
+fn record(c: CallState, txs: &Transactions, end: i64) -> CallRecord {
+    let caller = c.caller.expect("set with the first INVITE");
+    // Legs: one per (client, server) pair, the caller's first.
+    let mut legs: Vec<(SocketAddr, SocketAddr, Vec<&Transaction>)> = Vec::new();
+    for id in &c.invites {
+        let t = txs.get(*id);
+        match legs.iter_mut().find(|l| l.0 == t.client && l.1 == t.server) {
+            Some(l) => l.2.push(t),
+            None => legs.push((t.client, t.server, vec![t])),
+        }
+    }
+    legs.sort_by_key(|l| (l.0 != caller, l.2[0].first_ts));
+    let leg_records: Vec<Leg> = legs
+        .iter()
+        .map(|(client, server, ts)| {
+            let start = ts[0].first_ts;
+            let last = ts.iter().rev().find(|t| t.final_code.is_some());
+            Leg {
+                client: *client,
+                server: *server,
+                invites: ts.len() as u32,
+                final_code: last.and_then(|t| t.final_code),
+                pdd_ms: ts
+                    .iter()
+                    .filter_map(|t| t.first_ringing)
+                    .map(|r| r.1)
+                    .min()
+                    .map(|r| ms(start, r)),
+                answer_ms: ts
+                    .iter()
+                    .find(|t| t.final_code.is_some_and(|f| (200..300).contains(&f)))
+                    .and_then(|t| t.final_ts)
+                    .map(|a| ms(start, a)),
+            }
+        })
+        .collect();
+    let first_leg = &legs[0];
+    let invs = &first_leg.2;
+    let first = invs[0];
+    let start = first.first_ts;
+    let last_invite = invs[invs.len() - 1];
+    let auth_challenges = invs
+        .iter()
+        .filter(|t| matches!(t.final_code, Some(401 | 407)))
+        .count() as u32;
+    let answered = invs
+        .iter()
+        .find(|t| t.final_code.is_some_and(|f| (200..300).contains(&f)));
+    // The final response the caller saw: on the last INVITE of the attempt, or a 2xx on any of them.
+    let final_tx = answered
+        .copied()
+        .or(last_invite.final_code.map(|_| last_invite));
+    let final_code = final_tx.and_then(|t| t.final_code);
+    let cancelled = c
+        .cancels
+        .iter()
+        .map(|id| txs.get(*id))
+        .any(|t| t.client == caller);
+    let mut labels: Vec<&'static str> = Vec::new();
+    let category = match final_code {
+        Some(code) => Category::of_final(code, cancelled),
+        None if end - last_invite.first_ts >= TIMER_B_NS => Category::NoAnswer,
+        None => Category::Incomplete,
+    };
+    if auth_challenges > 0 {
+        labels.push("auth_challenged");
+    }
+    if cancelled {
+        labels.push("cancel_sent");
+    }
+    match category {
+        Category::Redirected => labels.push("redirected"),
+        Category::NoAnswer => labels.push("no_answer"),
+        Category::Incomplete => labels.push("incomplete"),
+        Category::Error if final_code == Some(487) => labels.push("terminated_without_cancel"),
+        _ => {}
+    }
+    if c.to_tags.len() > 1 {
+        labels.push("forked");
+    }
+    if c.reinvites > 0 {
+        labels.push("reinvite");
+    }
+    let ringing = invs
+        .iter()
+        .filter_map(|t| t.first_ringing)
+        .min_by_key(|r| r.1);
+    let srd_end = invs
+        .iter()
+        .flat_map(|t| {
+            let p = t.first_provisional.filter(|p| p.0 > 100).map(|p| p.1);
+            let f = t.final_ts;
+            [p, f]
+        })
+        .flatten()
+        .min();
+    let answer_ts = answered.and_then(|t| t.final_ts);
+    // The BYE that ended the dialog on the caller's hop (else the first BYE seen).
+    let bye = c
+        .byes
+        .iter()
+        .map(|id| txs.get(*id))
+        .find(|t| t.client == caller || t.server == caller)
+        .or_else(|| c.byes.first().map(|id| txs.get(*id)));
+    let (duration_ms, disconnect_ms, end_ns, hangup_by, bye_final_code) = match (answer_ts, bye) {
+        (Some(a), Some(b)) => (
+            Some(ms(a, b.first_ts)),
+            b.final_ts.map(|f| ms(b.first_ts, f)),
+            Some(b.final_ts.unwrap_or(b.first_ts)),
+            Some(if b.client == caller {
+                "caller"
+            } else {
+                "callee"
+            }),
+            b.final_code,
+        ),
+        _ => (None, None, None, None, None),
+    };
+    CallRecord {
+        call_id: c.call_id,
+        start_ns: start,
+        caller,
+        first_hop: first.server,
+        destination: legs.last().map(|l| l.1).unwrap_or(first.server),
+        transport: first.transport,
+        from_uri: c.from_uri,
+        to_uri: c.to_uri,
+        request_uri: c.request_uri,
+        user_agent: c.user_agent,
+        category,
+        final_code,
+        labels,
+        pdd_ms: ringing.map(|r| ms(start, r.1)),
+        pdd_code: ringing.map(|r| r.0),
+        srd_ms: srd_end.map(|e| ms(start, e)),
+        answer_ms: answer_ts.map(|a| ms(start, a)),
+        ring_ms: match (ringing, answer_ts) {
+            (Some(r), Some(a)) if a >= r.1 => Some(ms(r.1, a)),
+            _ => None,
+        },
+        duration_ms,
+        disconnect_ms,
+        end_ns,
+        hangup_by,
+        bye_final_code,
+        auth_challenges,
+        invite_transmissions: invs.iter().map(|t| t.requests).sum(),
+        reinvites: c.reinvites,
+        early_dialogs: c.to_tags.len() as u32,
+        legs: leg_records,
+    }
+}

@@ -1,0 +1,223 @@
+//! Call outputs: the calls section of `analyze` (outcomes, ASR/NER, PDD,
+//! final codes, destinations, RFC 6076), and `sipsleuth calls` (one row per
+//! call attempt as a table, CSV or JSON).
+
+use crate::analysis::calls::CallSummary;
+use crate::analysis::stats::Percentiles;
+use crate::model::call::{CallRecord, Category};
+use crate::report::messages::csv_cell;
+use crate::report::table::{group, new_table, num, pct};
+use crate::report::time::utc;
+use crate::sip::codes::reason_phrase;
+use comfy_table::Cell;
+use std::fmt::Write;
+
+fn opt_ms(v: Option<f64>) -> String {
+    v.map_or("-".into(), |x| format!("{x:.1}"))
+}
+
+fn ratio_pct(v: Option<f64>) -> String {
+    v.map_or("undefined".into(), |x| format!("{:.1}%", x * 100.0))
+}
+
+fn dist(p: &Percentiles) -> String {
+    if p.count == 0 {
+        return "no values".into();
+    }
+    format!(
+        "n={} min {} · p50 {} · p90 {} · p95 {} · p99 {} · max {} · mean {} ms",
+        group(p.count),
+        opt_ms(p.min),
+        opt_ms(p.p50),
+        opt_ms(p.p90),
+        opt_ms(p.p95),
+        opt_ms(p.p99),
+        opt_ms(p.max),
+        opt_ms(p.mean)
+    )
+}
+
+/// The calls section of `analyze`.
+pub fn render_summary(s: &CallSummary, out: &mut String) {
+    if s.attempts == 0 {
+        let _ = writeln!(
+            out,
+            "\nCalls: no call attempts (no Call-ID starts with an INVITE without To tag)"
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nCalls: {} attempts · ASR {} · NER {} (definitions: docs/metrics.md)",
+        group(s.attempts),
+        ratio_pct(s.asr),
+        ratio_pct(s.ner)
+    );
+    let mut t = new_table(&["outcome", "calls", "share"]);
+    for c in Category::ALL {
+        let n = s.outcomes.get(c.name()).copied().unwrap_or(0);
+        if n > 0 {
+            t.add_row(vec![Cell::new(c.name()), num(n), pct(n, s.attempts)]);
+        }
+    }
+    let _ = writeln!(out, "{t}");
+    let _ = writeln!(out, "PDD (INVITE → first 180/183): {}", dist(&s.pdd_ms));
+    if s.answered_without_ringing > 0 {
+        let _ = writeln!(
+            out,
+            "  answered without 180/183 (no PDD): {}",
+            group(s.answered_without_ringing)
+        );
+    }
+    let _ = writeln!(out, "Answer (INVITE → 2xx): {}", dist(&s.answer_ms));
+    let _ = writeln!(out, "Duration (2xx → BYE): {}", dist(&s.duration_ms));
+
+    let mut codes: Vec<(&String, &u64)> = s.final_codes.iter().collect();
+    codes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let mut t = new_table(&["final response", "calls", "share"]);
+    for (code, n) in codes.iter().take(10) {
+        let label = code
+            .parse::<u16>()
+            .ok()
+            .map_or("no final response".to_string(), |c| {
+                format!("{c} {}", reason_phrase(c).unwrap_or(""))
+            });
+        t.add_row(vec![Cell::new(label), num(**n), pct(**n, s.attempts)]);
+    }
+    let _ = writeln!(out, "{t}");
+
+    let mut dests: Vec<_> = s.per_destination.iter().collect();
+    dests.sort_by(|a, b| b.1.attempts.cmp(&a.1.attempts).then(a.0.cmp(b.0)));
+    if dests.len() > 1 {
+        let mut t = new_table(&["destination (last leg)", "attempts", "ASR", "PDD p50 ms"]);
+        for (d, v) in dests.iter().take(10) {
+            t.add_row(vec![
+                Cell::new(d),
+                num(v.attempts),
+                Cell::new(ratio_pct(v.asr)),
+                Cell::new(opt_ms(v.pdd_p50_ms)),
+            ]);
+        }
+        if dests.len() > 10 {
+            t.add_row(vec![
+                Cell::new(format!("… {} more", dests.len() - 10)),
+                Cell::new(""),
+                Cell::new(""),
+                Cell::new(""),
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+    let r = &s.rfc6076;
+    let _ = writeln!(
+        out,
+        "RFC 6076: SER {} · SEER {} · ISA {} · SCR {}",
+        ratio_pct(r.ser),
+        ratio_pct(r.seer),
+        ratio_pct(r.isa),
+        ratio_pct(r.scr)
+    );
+    let _ = writeln!(out, "  SRD success: {}", dist(&r.srd_success_ms));
+    let _ = writeln!(out, "  SRD failure: {}", dist(&r.srd_failure_ms));
+    let _ = writeln!(out, "  SDD: {}", dist(&r.sdd_ms));
+}
+
+fn user_of(uri: &str) -> &str {
+    let rest = uri.split_once(':').map_or(uri, |(_, r)| r);
+    rest.split(['@', ';', '>']).next().unwrap_or(rest)
+}
+
+/// `sipsleuth calls`: one row per attempt, as a terminal table.
+pub fn render_table(calls: &[CallRecord]) -> String {
+    let mut t = new_table(&[
+        "start (UTC)",
+        "Call-ID",
+        "from → to",
+        "outcome",
+        "final",
+        "PDD ms",
+        "answer ms",
+        "dur s",
+        "legs",
+    ]);
+    for c in calls {
+        let cid: String = if c.call_id.chars().count() > 20 {
+            format!("{}…", c.call_id.chars().take(19).collect::<String>())
+        } else {
+            c.call_id.clone()
+        };
+        t.add_row(vec![
+            Cell::new(&utc(c.start_ns)[11..23]),
+            Cell::new(cid),
+            Cell::new(format!("{} → {}", user_of(&c.from_uri), user_of(&c.to_uri))),
+            Cell::new(c.category.name()),
+            Cell::new(c.final_code.map_or("-".into(), |f| f.to_string())),
+            Cell::new(opt_ms(c.pdd_ms)),
+            Cell::new(opt_ms(c.answer_ms)),
+            Cell::new(
+                c.duration_ms
+                    .map_or("-".into(), |d| format!("{:.1}", d / 1000.0)),
+            ),
+            Cell::new(c.legs.len()),
+        ]);
+    }
+    format!("{t}\n{} call attempt(s)\n", group(calls.len() as u64))
+}
+
+pub const CSV_HEADER: &str = "call_id,start,caller,first_hop,destination,transport,from_uri,to_uri,request_uri,user_agent,\
+category,final_code,labels,pdd_ms,pdd_code,srd_ms,answer_ms,ring_ms,duration_ms,disconnect_ms,end,hangup_by,\
+bye_final_code,auth_challenges,invite_transmissions,reinvites,early_dialogs,legs,leg_path";
+
+pub fn write_csv(w: &mut dyn std::io::Write, calls: &[CallRecord]) -> std::io::Result<()> {
+    writeln!(w, "{CSV_HEADER}")?;
+    let o = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.3}"));
+    let n = |v: Option<u16>| v.map_or(String::new(), |x| x.to_string());
+    for c in calls {
+        let path: Vec<String> = c
+            .legs
+            .iter()
+            .map(|l| {
+                format!(
+                    "{}>{}:{}",
+                    l.client,
+                    l.server,
+                    l.final_code.map_or("-".into(), |f| f.to_string())
+                )
+            })
+            .collect();
+        writeln!(
+            w,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            csv_cell(&c.call_id),
+            utc(c.start_ns),
+            c.caller,
+            c.first_hop,
+            c.destination,
+            c.transport.as_str(),
+            csv_cell(&c.from_uri),
+            csv_cell(&c.to_uri),
+            csv_cell(&c.request_uri),
+            csv_cell(&c.user_agent),
+            c.category.name(),
+            n(c.final_code),
+            c.labels.join(";"),
+            o(c.pdd_ms),
+            n(c.pdd_code),
+            o(c.srd_ms),
+            o(c.answer_ms),
+            o(c.ring_ms),
+            o(c.duration_ms),
+            o(c.disconnect_ms),
+            c.end_ns.map_or(String::new(), utc),
+            c.hangup_by.unwrap_or(""),
+            n(c.bye_final_code),
+            c.auth_challenges,
+            c.invite_transmissions,
+            c.reinvites,
+            c.early_dialogs,
+            c.legs.len(),
+            csv_cell(&path.join(" | ")),
+        )?;
+    }
+    Ok(())
+}
