@@ -238,7 +238,8 @@ impl CallTracker {
                     _ => {}
                 }
             }
-            TxEvent::Response { tx, first: true } => {
+            // Every response, repeats included: a second 183 may come from another fork (another To tag).
+            TxEvent::Response { tx, .. } => {
                 let t = txs.get(tx);
                 if t.method == Method::Invite && !t.in_dialog && Some(t.client) == st.caller {
                     if let Some(tag) = m.to_tag() {
