@@ -78,12 +78,30 @@ shared_call_case!(
     auth_challenges_and_failures,
     "irontec__sngrep/tests__aaa.pcap",
     [
-        ("ERROR", Some(403), []),
-        ("TIMEOUT", Some(408), []),
-        ("ERROR", Some(403), []),
+        ("TIMEOUT", Some(408), ["cancel_sent"]),
+        ("ERROR", Some(403), ["auth_challenged"]),
+        ("ERROR", Some(403), ["auth_challenged"]),
         ("TIMEOUT", Some(480), ["auth_challenged"])
     ]
 );
+
+#[test]
+fn challenged_call_keeps_pdd_from_the_first_invite() {
+    let Some(dir) = shared_captures() else {
+        eprintln!("skipping: ../shared/captures not found");
+        return;
+    };
+    // 407 at +0.16 s, INVITE with credentials at +17.4 s, 183 at +17.85 s: RFC 6076 does not reset t1.
+    let calls = calls_json(&dir.join("irontec__sngrep/tests__aaa.pcap"));
+    let c = &calls[3];
+    assert!((c["pdd_ms"].as_f64().unwrap() - 17846.0).abs() < 1.0, "{c}");
+    assert_eq!(c["early_dialogs"], 1, "one 183: no forking");
+    assert!(calls.iter().all(|c| !c["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l == "forked")));
+}
 
 #[test]
 fn answered_call_timings_through_a_proxy() {

@@ -239,11 +239,12 @@ impl CallTracker {
                 }
             }
             // Every response, repeats included: a second 183 may come from another fork (another To tag).
+            // Only 1xx/2xx To tags are dialogs: a proxy tags each failure response on its own.
             TxEvent::Response { tx, .. } => {
                 let t = txs.get(tx);
                 if t.method == Method::Invite && !t.in_dialog && Some(t.client) == st.caller {
                     if let Some(tag) = m.to_tag() {
-                        if m.status().is_some_and(|c| c > 100)
+                        if m.status().is_some_and(|c| (101..300).contains(&c))
                             && !st.to_tags.iter().any(|x| &**x == tag)
                             && st.to_tags.len() < 64
                         {
