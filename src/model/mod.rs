@@ -3,4 +3,5 @@
 //! machines only: parsing is done (`sip`), metrics and reports come after
 //! (`analysis`, `report`).
 
+pub mod registration;
 pub mod transaction;
