@@ -1,4 +1,7 @@
-//! Analyses over the decoded items. For now: traffic counts, the same counting
-//! as `tshark -q -z sip,stat` (every message on the wire, retransmissions included).
+//! Analyses over the decoded items: traffic counts (the same counting as
+//! `tshark -q -z sip,stat`: every message on the wire, retransmissions
+//! included), registration summaries, and the statistics they share.
 
+pub mod registrations;
+pub mod stats;
 pub mod traffic;
