@@ -17,15 +17,18 @@
 //! * **Attempt**: starts with a REGISTER that opens a transaction;
 //!   retransmissions are not new attempts. Within an attempt, these are
 //!   *steps*, not new attempts:
-//!   - a 401/407 challenge followed, within [`STEP_WINDOW_NS`] (32 s), by a new
-//!     REGISTER of the chain (a new CSeq) carrying Authorization or
-//!     Proxy-Authorization;
+//!   - a 401/407 challenge followed by a new REGISTER of the chain (a new
+//!     CSeq) carrying Authorization or Proxy-Authorization, either within
+//!     [`STEP_WINDOW_NS`] (32 s) or, at any delay, with the nonce of that
+//!     challenge (it answers that challenge, however slowly: some clients take
+//!     17 s and more, and a registrar may then say the nonce is too old);
 //!   - a 423 Interval Too Brief followed, within 32 s, by a new REGISTER of the
 //!     chain (the retry, normally asking for the Min-Expires value).
 //!
 //!   Anything else after a final response — a refresh after a 200, a retry after
-//!   a 403 or a 503, a REGISTER without credentials after a 401, an answer to a
-//!   challenge more than 32 s late — starts a new attempt.
+//!   a 403 or a 503, a REGISTER without credentials after a 401, credentials
+//!   more than 32 s later with another nonce (a retry after a back-off) —
+//!   starts a new attempt.
 //! * **Same request on another hop**: a new transaction with the CSeq of the
 //!   attempt's current REGISTER is that request again: sent by another address
 //!   it is the copy a proxy forwards (the attempt stays with the first hop
@@ -61,8 +64,16 @@
 //! * **RRD** (RFC 6076 Registration Request Delay): first transmission of the
 //!   attempt's first REGISTER (challenges included) → its final 2xx, in ms; only
 //!   for successful attempts.
+//! * **AOR state** at the end of the capture ([`AorStateKind`]): per Call-ID,
+//!   the last successful non-query attempt gives a binding lasting until its
+//!   2xx + granted expires (the requested value if the 2xx grants none; the 2xx
+//!   itself for a de-registration). `REGISTERED` if a binding is still valid,
+//!   else `DEREGISTERED` or `EXPIRED` after the binding that ended last; with no
+//!   binding ever, `PENDING` (last attempt pending), `FAILED` (an attempt
+//!   failed) or `UNKNOWN` (binding queries only). A failed refresh or
+//!   de-registration leaves a valid binding in place, as at the registrar.
 //!
-//! Memory: a chain with no attempt open costs a 128-bit key and two flags; an
+//! Memory: a chain with no attempt open costs a 128-bit key, a flag and an empty slot; an
 //! open attempt holds two short strings (Call-ID, AOR), the user agent and the
 //! normalised Contact, copied once. No message is kept.
 
@@ -76,7 +87,8 @@ use std::net::SocketAddr;
 /// Timer F (64 × T1 = 32 s): how long a client waits for a final response to a
 /// non-INVITE request, and how long we wait for the answer to a challenge.
 pub const TIMER_F_NS: i64 = 32_000_000_000;
-/// A REGISTER answering a 401/407/423 must follow it within this delay to be a step of the same attempt.
+/// A REGISTER answering a 401/407/423 must follow it within this delay to be a step of the same
+/// attempt (unless it carries the challenge's nonce).
 pub const STEP_WINDOW_NS: i64 = TIMER_F_NS;
 /// Requested expiry when the REGISTER says nothing (RFC 3261 §10.2.1.1).
 pub const DEFAULT_EXPIRES: u32 = 3600;
@@ -290,6 +302,8 @@ struct Final {
     primary: bool,
     /// A 401/407 with `stale=true`: the credentials were fine, the nonce old.
     stale: bool,
+    /// Hash of the nonce of a 401/407 (of its first challenge that has one).
+    nonce: Option<u64>,
 }
 
 /// An attempt in progress.
@@ -380,7 +394,9 @@ impl RegistrationTracker {
         }
     }
 
-    /// Closes every open attempt and derives the AOR states.
+    /// Closes every open attempt (PENDING or failed, against `capture_end_ns`:
+    /// the time of the capture's last frame) and derives the AOR states. `txs`
+    /// is the table the messages were matched with.
     pub fn finish(mut self, capture_end_ns: i64, _txs: &Transactions) -> Registrations {
         let mut open: Vec<Box<Open>> = self.chains.drain().filter_map(|(_, c)| c.open).collect();
         // HashMap order is arbitrary; close in a fixed order.
@@ -438,12 +454,14 @@ impl RegistrationTracker {
                 return;
             }
             let step = o.last.is_some_and(|f| {
-                m.ts_ns - f.ts <= STEP_WINDOW_NS
-                    && match f.code {
-                        401 | 407 => tx.has_credentials,
-                        423 => true,
-                        _ => false,
+                let in_time = m.ts_ns - f.ts <= STEP_WINDOW_NS;
+                match f.code {
+                    401 | 407 if tx.has_credentials => {
+                        in_time || f.nonce.is_some_and(|n| credential_nonces(m).contains(&n))
                     }
+                    423 => in_time,
+                    _ => false,
+                }
             });
             if step {
                 o.tx = tx.id;
@@ -534,12 +552,17 @@ impl RegistrationTracker {
             Some(f) if !f.primary && primary => o.challenges -= u32::from(is_challenge(f.code)),
             Some(_) => return,
         }
-        let stale = is_challenge(code) && challenge_is_stale(m, code);
+        let (stale, nonce) = if is_challenge(code) {
+            read_challenge(m, code)
+        } else {
+            (false, None)
+        };
         o.last = Some(Final {
             code,
             ts: m.ts_ns,
             primary,
             stale,
+            nonce,
         });
         if is_challenge(code) {
             o.challenges += 1;
@@ -568,16 +591,52 @@ fn is_challenge(code: u16) -> bool {
     code == 401 || code == 407
 }
 
-fn challenge_is_stale(m: &SipMessage, code: u16) -> bool {
-    let h = if code == 401 {
-        Hdr::WwwAuthenticate
+/// A challenge's `stale=true` flag, and the hash of its nonce.
+fn read_challenge(m: &SipMessage, code: u16) -> (bool, Option<u64>) {
+    let name = if code == 401 {
+        "WWW-Authenticate"
     } else {
-        Hdr::ProxyAuthenticate
+        "Proxy-Authenticate"
     };
-    m.header(h).is_some_and(|v| {
-        let v = v.to_ascii_lowercase();
-        let compact: Vec<u8> = v.into_iter().filter(|b| !b" \t\"".contains(b)).collect();
-        compact.windows(10).any(|w| w == b"stale=true")
+    let (mut stale, mut nonce) = (false, None);
+    for v in m.header_values(name) {
+        stale |= digest_param(&v, b"stale").is_some_and(|s| s.eq_ignore_ascii_case(b"true"));
+        nonce = nonce.or(digest_param(&v, b"nonce").map(hash64));
+    }
+    (stale, nonce)
+}
+
+/// Hashes of the nonces a request's credentials were computed over.
+fn credential_nonces(m: &SipMessage) -> Vec<u64> {
+    [Hdr::Authorization, Hdr::ProxyAuthorization]
+        .into_iter()
+        .filter_map(|h| m.header(h))
+        .filter_map(|v| digest_param(&v, b"nonce").map(hash64))
+        .collect()
+}
+
+fn hash64(v: &[u8]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
+}
+
+/// A parameter of a Digest challenge or credentials (`Digest a="x", b=y`), unquoted.
+fn digest_param<'a>(v: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    let v = trim(v);
+    // Skip the scheme ("Digest").
+    let v = match v.iter().position(|b| b.is_ascii_whitespace()) {
+        Some(sp) if !v[..sp].contains(&b'=') => &v[sp..],
+        _ => v,
+    };
+    list_items(v).find_map(|item| {
+        let eq = item.iter().position(|b| *b == b'=')?;
+        trim(&item[..eq]).eq_ignore_ascii_case(name).then(|| {
+            let val = trim(&item[eq + 1..]);
+            val.strip_prefix(b"\"")
+                .and_then(|x| x.strip_suffix(b"\""))
+                .unwrap_or(val)
+        })
     })
 }
 
@@ -1345,7 +1404,12 @@ CSeq: {cseq} REGISTER\n\
                 (0, true, register(1, "")),
                 (S, false, reply("401 Unauthorized", 1, CHALLENGE)),
                 (2 * S, true, register(2, "")),
-                (3 * S, false, reply("401 Unauthorized", 2, CHALLENGE)),
+                (
+                    3 * S,
+                    false,
+                    reply("401 Unauthorized", 2, &CHALLENGE.replace("n1", "n2")),
+                ),
+                // Credentials 37 s later, over an older nonce: a retry, not an answer.
                 (40 * S, true, register(3, auth())),
                 (41 * S, false, reply("200 OK", 3, "")),
             ],
@@ -1359,6 +1423,27 @@ CSeq: {cseq} REGISTER\n\
         assert_eq!(a[2].granted_expires, None);
         // Registered for the requested 3600 s when the 200 grants nothing explicit.
         assert_eq!(r.aors[0].registered_until_ns, Some(41 * S + 3600 * S));
+    }
+
+    #[test]
+    fn slow_answer_with_the_challenges_nonce_is_a_step() {
+        // As in sngrep's aaa.pcap: the client answers 34 s later, the registrar finds the nonce old.
+        let r = run(
+            &[
+                (0, true, register(1, "")),
+                (S / 10, false, reply("401 Unauthorized", 1, CHALLENGE)),
+                (34 * S, true, register(2, auth())),
+                (
+                    34 * S + S / 10,
+                    false,
+                    reply("401 nonce has changed", 2, &CHALLENGE.replace("n1", "n2")),
+                ),
+            ],
+            100 * S,
+        );
+        let a = one(&r);
+        failed(a, FailureCause::AuthRejected);
+        assert_eq!((a.challenges, a.requests), (2, 2));
     }
 
     #[test]
@@ -1461,6 +1546,11 @@ l: 0\n\n";
             items,
             [&b"\"a, b\" <sip:a@x>;expires=1"[..], b"<sip:b,c@y>"]
         );
+        let ch = b"Digest realm=\"a,b\", nonce=\"N1\",stale=FALSE, algorithm=MD5";
+        assert_eq!(digest_param(ch, b"nonce"), Some(&b"N1"[..]));
+        assert_eq!(digest_param(ch, b"realm"), Some(&b"a,b"[..]));
+        assert_eq!(digest_param(ch, b"STALE"), Some(&b"FALSE"[..]));
+        assert_eq!(digest_param(ch, b"qop"), None);
         let (uri, params) = split_addr(b"sip:a@x;expires=\"30\"");
         assert_eq!(
             (uri, param(params, b"EXPIRES")),
