@@ -30,6 +30,8 @@ pub enum Command {
     Messages(MessagesArgs),
     /// One row per call attempt: outcome, final response, PDD, answer time, duration, legs.
     Calls(RowsArgs),
+    /// One row per registration attempt: outcome, failure cause, expires requested/granted, RRD.
+    Registrations(RowsArgs),
 }
 
 #[derive(Args, Debug)]

@@ -8,7 +8,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 use sipsleuth::capture::{expand_inputs, InputSpec};
 use sipsleuth::pipeline::{run_input, InputReport, Limits};
-use sipsleuth::report::{calls, json, messages, table};
+use sipsleuth::report::{calls, json, messages, registrations, table};
 use sipsleuth::summary::{summarize, Completeness};
 use std::io::Write;
 use std::process::ExitCode;
@@ -65,6 +65,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 calls::write_csv(&mut out, &summary.calls)
             } else {
                 write!(out, "{}", calls::render_table(&summary.calls))
+            };
+            ignore_broken_pipe(r.and_then(|_| out.flush()))?;
+            Ok(exit_code(summary.completeness()))
+        }
+        Command::Registrations(a) => {
+            let inputs = expand_inputs(&a.inputs.inputs)?;
+            check_stdin(&inputs)?;
+            let summary = summarize(&inputs, &limits);
+            let reports: Vec<&InputReport> = summary.inputs.iter().map(|i| &i.report).collect();
+            warn(&reports, cli.quiet);
+            let rows = &summary.registrations.attempts;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let r = if a.json {
+                serde_json::to_writer_pretty(&mut out, rows)
+                    .map_err(std::io::Error::from)
+                    .and_then(|_| writeln!(out))
+            } else if a.csv {
+                registrations::write_csv(&mut out, rows)
+            } else {
+                write!(out, "{}", registrations::render_table(rows))
             };
             ignore_broken_pipe(r.and_then(|_| out.flush()))?;
             Ok(exit_code(summary.completeness()))

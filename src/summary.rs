@@ -3,9 +3,11 @@
 
 use crate::accounting::FrameCounts;
 use crate::analysis::calls::{self, CallSummary};
+use crate::analysis::registrations::{self as reg_analysis, RegistrationSummary};
 use crate::analysis::traffic::TrafficCounts;
 use crate::capture::InputSpec;
 use crate::model::call::CallRecord;
+use crate::model::registration::Registrations;
 use crate::model::transaction::TxStats;
 use crate::model::{Model, ModelOutput};
 use crate::pipeline::{run_input, InputReport, Limits};
@@ -25,6 +27,9 @@ pub struct Summary {
     /// Every call attempt of every input, in start order.
     pub calls: Vec<CallRecord>,
     pub call_summary: CallSummary,
+    /// Every registration attempt and AOR state of every input.
+    pub registrations: Registrations,
+    pub registration_summary: RegistrationSummary,
     pub transactions: TxStats,
 }
 
@@ -83,7 +88,14 @@ pub fn summarize(inputs: &[InputSpec], limits: &Limits) -> Summary {
     let mut traffic = TrafficCounts::default();
     let mut all_calls = Vec::new();
     let mut transactions = TxStats::default();
+    let mut registrations = Registrations::default();
     for i in &per {
+        registrations
+            .attempts
+            .extend(i.model.registrations.attempts.iter().cloned());
+        registrations
+            .aors
+            .extend(i.model.registrations.aors.iter().cloned());
         frames.merge(&i.report.frames);
         traffic.merge(&i.traffic);
         all_calls.extend(i.model.calls.iter().cloned());
@@ -95,12 +107,16 @@ pub fn summarize(inputs: &[InputSpec], limits: &Limits) -> Summary {
             .then_with(|| a.call_id.cmp(&b.call_id))
     });
     let call_summary = calls::summarize(&all_calls);
+    registrations.attempts.sort_by_key(|a| a.first_ts_ns);
+    let registration_summary = reg_analysis::summarize(&registrations);
     Summary {
         inputs: per,
         frames,
         traffic,
         calls: all_calls,
         call_summary,
+        registrations,
+        registration_summary,
         transactions,
     }
 }

@@ -4,10 +4,12 @@
 //! (`analysis`, `report`).
 
 pub mod call;
+pub mod registration;
 pub mod transaction;
 
 use crate::sip::SipMessage;
 use call::{CallRecord, CallTracker};
+use registration::{RegistrationTracker, Registrations};
 use transaction::{Transactions, TxStats};
 
 /// Feeds every message to the transaction layer, then to the trackers that build on it.
@@ -15,12 +17,14 @@ use transaction::{Transactions, TxStats};
 pub struct Model {
     txs: Transactions,
     calls: CallTracker,
+    registrations: RegistrationTracker,
     last_ts: Option<i64>,
 }
 
 /// What the model found, once the capture is over.
 pub struct ModelOutput {
     pub calls: Vec<CallRecord>,
+    pub registrations: Registrations,
     pub transactions: TxStats,
     /// Call-IDs first seen mid-dialog (not counted as attempts).
     pub mid_dialog_calls: u64,
@@ -31,6 +35,7 @@ impl Model {
         self.last_ts = Some(self.last_ts.map_or(m.ts_ns, |t| t.max(m.ts_ns)));
         let ev = self.txs.on_message(m);
         self.calls.on_message(m, ev, &self.txs);
+        self.registrations.on_message(m, ev, &self.txs);
     }
 
     /// Ends the model at `capture_end_ns` (the last frame's time; the last message's if None).
@@ -39,6 +44,7 @@ impl Model {
         let mid_dialog_calls = self.calls.mid_dialog;
         ModelOutput {
             calls: self.calls.finish(&self.txs, end),
+            registrations: self.registrations.finish(end, &self.txs),
             transactions: self.txs.stats.clone(),
             mid_dialog_calls,
         }

@@ -6,7 +6,7 @@ use crate::analysis::calls::CallSummary;
 use crate::analysis::stats::Percentiles;
 use crate::model::call::{CallRecord, Category};
 use crate::report::messages::csv_cell;
-use crate::report::table::{group, new_table, num, pct};
+use crate::report::table::{group, new_listing, new_table, num, pct};
 use crate::report::time::utc;
 use crate::sip::codes::reason_phrase;
 use comfy_table::Cell;
@@ -129,7 +129,7 @@ fn user_of(uri: &str) -> &str {
 
 /// `sipsleuth calls`: one row per attempt, as a terminal table.
 pub fn render_table(calls: &[CallRecord]) -> String {
-    let mut t = new_table(&[
+    let mut t = new_listing(&[
         "start (UTC)",
         "Call-ID",
         "from → to",
@@ -141,8 +141,8 @@ pub fn render_table(calls: &[CallRecord]) -> String {
         "legs",
     ]);
     for c in calls {
-        let cid: String = if c.call_id.chars().count() > 20 {
-            format!("{}…", c.call_id.chars().take(19).collect::<String>())
+        let cid: String = if c.call_id.chars().count() > 32 {
+            format!("{}…", c.call_id.chars().take(31).collect::<String>())
         } else {
             c.call_id.clone()
         };

@@ -47,6 +47,7 @@ struct SummaryJson<'a> {
     frames: &'a FrameCounts,
     sip: TrafficJson,
     calls: &'a crate::analysis::calls::CallSummary,
+    registrations: &'a crate::analysis::registrations::RegistrationSummary,
     transactions: &'a crate::model::transaction::TxStats,
     icmp: Icmp,
     reassembly: Reassembly,
@@ -94,6 +95,7 @@ pub fn summary_json(s: &Summary) -> serde_json::Value {
         frames: &s.frames,
         sip: TrafficJson::from(&s.traffic),
         calls: &s.call_summary,
+        registrations: &s.registration_summary,
         transactions: &s.transactions,
         icmp: Icmp {
             errors: s.traffic.icmp_errors,

@@ -5,5 +5,6 @@
 pub mod calls;
 pub mod json;
 pub mod messages;
+pub mod registrations;
 pub mod table;
 pub mod time;

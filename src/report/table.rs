@@ -9,6 +9,13 @@ use crate::summary::Summary;
 use comfy_table::{presets, Attribute, Cell, CellAlignment, ContentArrangement, Table};
 use std::fmt::Write;
 
+/// A listing with one row per record: never wrapped (it goes to pagers and files).
+pub fn new_listing(header: &[&str]) -> Table {
+    let mut t = new_table(header);
+    t.set_content_arrangement(ContentArrangement::Disabled);
+    t
+}
+
 pub fn new_table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_style(presets::UTF8_FULL_CONDENSED)
@@ -206,6 +213,7 @@ pub fn render(s: &Summary) -> String {
     }
 
     crate::report::calls::render_summary(&s.call_summary, &mut out);
+    crate::report::registrations::render_summary(&s.registration_summary, &mut out);
 
     let mut anomalies: Vec<(String, u64)> = Vec::new();
     for (r, n) in &tr.malformed {
