@@ -63,42 +63,72 @@ pub enum Completeness {
     Nothing,
 }
 
+/// Items travel from the decoding thread to the model thread in batches of this size.
+const ITEM_BATCH: usize = 4096;
+
+/// Decodes one input and, on a thread of its own, counts its traffic and runs
+/// the SIP model over it: the model (sequential by nature) overlaps with decoding.
+fn analyze_input(index: u32, spec: &InputSpec, limits: &Limits) -> InputSummary {
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(16);
+        let model_thread = scope.spawn(move || {
+            let mut traffic = TrafficCounts::default();
+            let mut model = Model::default();
+            for batch in rx {
+                for item in &batch {
+                    traffic.add(item);
+                    if let Item::Sip(m) = item {
+                        model.on_message(m);
+                    }
+                }
+            }
+            (traffic, model)
+        });
+        let mut buf = Vec::with_capacity(ITEM_BATCH);
+        let report = run_input(index, spec, limits, &mut |item| {
+            buf.push(item);
+            if buf.len() >= ITEM_BATCH {
+                // Only fails if the model thread is gone (it panicked): its join reports that.
+                let _ = tx.send(std::mem::replace(&mut buf, Vec::with_capacity(ITEM_BATCH)));
+            }
+        });
+        if !buf.is_empty() {
+            let _ = tx.send(buf);
+        }
+        drop(tx);
+        let (traffic, model) = model_thread
+            .join()
+            .expect("the model thread does not panic");
+        let end = report.capture.as_ref().and_then(|c| c.last_ts_ns);
+        InputSummary {
+            report,
+            traffic,
+            model: model.finish(end),
+        }
+    })
+}
+
 pub fn summarize(inputs: &[InputSpec], limits: &Limits) -> Summary {
     let per: Vec<InputSummary> = inputs
         .par_iter()
         .enumerate()
-        .map(|(i, spec)| {
-            let mut traffic = TrafficCounts::default();
-            let mut model = Model::default();
-            let report = run_input(i as u32, spec, limits, &mut |item| {
-                traffic.add(&item);
-                if let Item::Sip(m) = &item {
-                    model.on_message(m);
-                }
-            });
-            let end = report.capture.as_ref().and_then(|c| c.last_ts_ns);
-            InputSummary {
-                report,
-                traffic,
-                model: model.finish(end),
-            }
-        })
+        .map(|(i, spec)| analyze_input(i as u32, spec, limits))
         .collect();
     let mut frames = FrameCounts::default();
     let mut traffic = TrafficCounts::default();
-    let mut all_calls = Vec::new();
+    let mut all_calls: Vec<CallRecord> = Vec::new();
     let mut transactions = TxStats::default();
     let mut registrations = Registrations::default();
-    for i in &per {
+    let mut per = per;
+    for i in per.iter_mut() {
+        // Moved, not cloned: the per-input model output keeps only its counts.
         registrations
             .attempts
-            .extend(i.model.registrations.attempts.iter().cloned());
-        registrations
-            .aors
-            .extend(i.model.registrations.aors.iter().cloned());
+            .append(&mut i.model.registrations.attempts);
+        registrations.aors.append(&mut i.model.registrations.aors);
+        all_calls.append(&mut i.model.calls);
         frames.merge(&i.report.frames);
         traffic.merge(&i.traffic);
-        all_calls.extend(i.model.calls.iter().cloned());
         transactions.merge(&i.model.transactions);
     }
     all_calls.sort_by(|a, b| {

@@ -12,10 +12,10 @@
 //! and turns it into [`CallRecord`]s at the end; figures over all calls are
 //! computed in `analysis::calls`.
 
+use super::keys::{key128, KeyMap};
 use super::transaction::{Transaction, Transactions, TxEvent, TxId};
 use crate::sip::{Method, SipMessage, Transport};
 use serde::Serialize;
-use std::collections::HashMap;
 use std::net::SocketAddr;
 
 /// Timer B (RFC 3261 §17.1.1.2): 64 × T1 = 32 s without a final response ends an INVITE client transaction.
@@ -157,9 +157,12 @@ struct CallState {
     to_tags: Vec<Box<[u8]>>,
 }
 
+const NOT_A_CALL: u32 = u32::MAX;
+
 #[derive(Default)]
 pub struct CallTracker {
-    by_call_id: HashMap<Box<[u8]>, usize>,
+    /// Call-ID → index in `calls`, or [`NOT_A_CALL`] when its first request was not an initial INVITE.
+    by_call_id: KeyMap<u32>,
     calls: Vec<CallState>,
     /// Call-IDs whose first request was an in-dialog INVITE (the capture began mid-call).
     pub mid_dialog: u64,
@@ -181,23 +184,20 @@ impl CallTracker {
             Some(_) => false,
             None => matches!(m.cseq().map(|c| c.1), Some(b"INVITE")),
         };
-        if !relevant && !self.by_call_id.contains_key(call_id) {
-            // The first request of a Call-ID decides; a non-INVITE first request means no call.
-            if m.is_request() {
-                let idx = self.calls.len();
-                self.by_call_id.insert(call_id.into(), idx);
-                self.calls.push(CallState {
-                    is_attempt: Some(false),
-                    ..Default::default()
-                });
+        let key = key128(&[call_id]);
+        let idx = match self.by_call_id.get(&key) {
+            Some(&NOT_A_CALL) => return,
+            Some(&i) => i as usize,
+            None if !relevant => {
+                // The first request of a Call-ID decides: a non-INVITE one means no call.
+                if m.is_request() {
+                    self.by_call_id.insert(key, NOT_A_CALL);
+                }
+                return;
             }
-            return;
-        }
-        let idx = match self.by_call_id.get(call_id) {
-            Some(i) => *i,
             None => {
                 let idx = self.calls.len();
-                self.by_call_id.insert(call_id.into(), idx);
+                self.by_call_id.insert(key, idx as u32);
                 self.calls.push(CallState {
                     call_id: lossy(call_id),
                     ..Default::default()
@@ -206,9 +206,6 @@ impl CallTracker {
             }
         };
         let st = &mut self.calls[idx];
-        if st.is_attempt == Some(false) {
-            return;
-        }
         match ev {
             TxEvent::NewRequest(id) => {
                 let tx = txs.get(id);
@@ -219,6 +216,9 @@ impl CallTracker {
                     }
                     st.is_attempt = Some(initial);
                     if !initial {
+                        // Keep the verdict, free the state.
+                        self.by_call_id.insert(key, NOT_A_CALL);
+                        *st = CallState::default();
                         return;
                     }
                     st.caller = Some(tx.client);

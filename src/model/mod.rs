@@ -4,6 +4,7 @@
 //! (`analysis`, `report`).
 
 pub mod call;
+pub mod keys;
 pub mod registration;
 pub mod transaction;
 

@@ -15,9 +15,8 @@
 //! This module only matches; what a transaction means for a call or a
 //! registration is decided in `call` and `registration`.
 
+use super::keys::{key128, KeyMap};
 use crate::sip::{Method, SipMessage, Transport};
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
 pub type TxId = u32;
@@ -52,6 +51,8 @@ pub struct Transaction {
     pub responses: u32,
     /// For an INVITE answered non-2xx: its ACK was seen.
     pub acked: bool,
+    /// Status codes seen so far (the first few), to tell a repeated response.
+    seen_codes: [u16; 6],
 }
 
 impl Transaction {
@@ -100,23 +101,9 @@ impl TxStats {
 
 #[derive(Default)]
 pub struct Transactions {
-    by_key: HashMap<u128, TxId>,
+    by_key: KeyMap<TxId>,
     txs: Vec<Transaction>,
-    /// Status codes already seen per transaction, to tell a repeated response (tiny: a few per tx).
-    seen_codes: Vec<Vec<u16>>,
     pub stats: TxStats,
-}
-
-fn key128(parts: &[&[u8]]) -> u128 {
-    // Two independent 64-bit SipHashes: a collision needs both to collide.
-    let mut a = std::collections::hash_map::DefaultHasher::new();
-    let mut b = std::collections::hash_map::DefaultHasher::new();
-    0x5eed_u64.hash(&mut b);
-    for p in parts {
-        p.hash(&mut a);
-        p.hash(&mut b);
-    }
-    (u128::from(a.finish()) << 64) | u128::from(b.finish())
 }
 
 fn method_key(m: &[u8]) -> &[u8] {
@@ -223,8 +210,8 @@ impl Transactions {
                     finals: 0,
                     responses: 0,
                     acked: false,
+                    seen_codes: [0; 6],
                 });
-                self.seen_codes.push(Vec::new());
                 TxEvent::NewRequest(id)
             }
             None => {
@@ -243,10 +230,11 @@ impl Transactions {
                     return TxEvent::StrayResponse;
                 }
                 tx.responses += 1;
-                let seen = &mut self.seen_codes[id as usize];
-                let first = !seen.contains(&code);
+                let first = !tx.seen_codes.contains(&code);
                 if first {
-                    seen.push(code);
+                    if let Some(slot) = tx.seen_codes.iter_mut().find(|c| **c == 0) {
+                        *slot = code;
+                    }
                 } else {
                     self.stats.retransmitted_responses += 1;
                 }

@@ -199,11 +199,28 @@ impl SipMessage {
     /// CSeq sequence number and method.
     pub fn cseq(&self) -> Option<(u32, &[u8])> {
         let v = self.head.span(Hdr::CSeq)?.get(&self.raw);
-        let mut it = v
-            .split(|b| *b == b' ' || *b == b'\t')
-            .filter(|p| !p.is_empty());
-        let n = std::str::from_utf8(it.next()?).ok()?.parse().ok()?;
-        Some((n, it.next()?))
+        // "1234 INVITE": digits, whitespace, method (RFC 3261 §20.16).
+        let digits = v.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 || digits > 10 {
+            return None;
+        }
+        let n = v[..digits].iter().try_fold(0u32, |a, &d| {
+            a.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+        })?;
+        let rest = &v[digits..];
+        let ws = rest
+            .iter()
+            .take_while(|b| **b == b' ' || **b == b'\t')
+            .count();
+        if ws == 0 {
+            return None;
+        }
+        let method = &rest[ws..];
+        let end = method
+            .iter()
+            .position(|b| *b == b' ' || *b == b'\t')
+            .unwrap_or(method.len());
+        (end > 0).then(|| (n, &method[..end]))
     }
 
     /// The topmost Via value (the first header's first comma-separated entry).
@@ -324,6 +341,10 @@ pub fn trim_bytes(v: &[u8]) -> &[u8] {
 
 /// The first entry of a comma-separated header value, ignoring commas inside quotes or <>.
 fn first_list_item(v: &[u8]) -> &[u8] {
+    // Most values hold one entry: no comma, nothing to scan (the hot path for Via).
+    if memchr::memchr(b',', v).is_none() {
+        return trim_bytes(v);
+    }
     let (mut quoted, mut angle) = (false, false);
     for (i, &b) in v.iter().enumerate() {
         match b {
