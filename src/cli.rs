@@ -32,6 +32,15 @@ pub enum Command {
     Calls(RowsArgs),
     /// One row per registration attempt: outcome, failure cause, expires requested/granted, RRD.
     Registrations(RowsArgs),
+    /// What a SIP response code means: class, meaning, causes in testing, next checks, how it counts.
+    Explain(ExplainArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// A status code (100-699); without one, every code is listed.
+    #[arg(value_name = "CODE")]
+    pub code: Option<u16>,
 }
 
 #[derive(Args, Debug)]

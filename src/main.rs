@@ -89,6 +89,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             ignore_broken_pipe(r.and_then(|_| out.flush()))?;
             Ok(exit_code(summary.completeness()))
         }
+        Command::Explain(e) => {
+            let page = sipsleuth::knowledge::codes::explain(e.code)?;
+            ignore_broken_pipe(write!(std::io::stdout().lock(), "{page}"))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Messages(m) => {
             let inputs = expand_inputs(&m.inputs.inputs)?;
             check_stdin(&inputs)?;
