@@ -8,6 +8,7 @@ D="$(cd "$(dirname "$0")" && pwd)"
 OUT="${TD_OUT:-$D/../../testdata}"
 cd "$OUT"
 for f in $(ls | grep -vE '\.md$' | sort); do
+    [ -f "$f" ] || continue   # skip the calls/ and registrations/ subdirectories (see summarize-truth.sh)
     enc=$(capinfos -E "$f" 2>/dev/null | sed -n 's/^File encapsulation: *//p')
     printf '== %s (%s bytes, %s)\n' "$f" "$(stat -c %s "$f")" "$enc"
     tshark -r "$f" -q -z sip,stat 2>/dev/null \

@@ -133,6 +133,8 @@ pub struct CallRecord {
     pub auth_challenges: u32,
     /// Transmissions of initial INVITEs on the caller's leg, retransmissions included.
     pub invite_transmissions: u32,
+    /// Retransmissions among them (an INVITE sent again for want of a response).
+    pub invite_retransmissions: u32,
     pub reinvites: u32,
     /// Distinct To tags in responses on the caller's leg (more than one: forking).
     pub early_dialogs: u32,
@@ -426,6 +428,7 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> CallRecord {
         bye_final_code,
         auth_challenges,
         invite_transmissions: invs.iter().map(|t| t.requests).sum(),
+        invite_retransmissions: invs.iter().map(|t| t.requests.saturating_sub(1)).sum(),
         reinvites: c.reinvites,
         early_dialogs: c.to_tags.len() as u32,
         legs: leg_records,

@@ -22,7 +22,8 @@
 //!     [`STEP_WINDOW_NS`] (32 s) or, at any delay, with the nonce of that
 //!     challenge (it answers that challenge, however slowly: some clients take
 //!     17 s and more, and a registrar may then say the nonce is too old);
-//!   - a 423 Interval Too Brief followed, within 32 s, by a new REGISTER of the
+//!   - a 423 Interval Too Brief followed, within 8 s ([`RETRY_423_WINDOW_NS`]:
+//!     the retry is automatic, no one types anything), by a new REGISTER of the
 //!     chain (the retry, normally asking for the Min-Expires value).
 //!
 //!   Anything else after a final response — a refresh after a 200, a retry after
@@ -38,8 +39,8 @@
 //! * **Outcome**: `REGISTERED` (a final 2xx), `REGISTRATION_FAILED` with a
 //!   [`FailureCause`], or `PENDING` (not counted as failed): the capture ended
 //!   less than 32 s (Timer F) after the last REGISTER of the attempt, which had
-//!   no final response yet, or less than 32 s after a challenge or a 423 the
-//!   client is expected to answer.
+//!   no final response yet, or less than 32 s after a challenge (8 s after a
+//!   423) the client is expected to answer.
 //! * **Causes**: see [`FailureCause`]. The final response of the last step
 //!   decides; a 401/407 to a request that carried credentials is
 //!   `AUTH_REJECTED` unless the attempt goes on and succeeds (or fails
@@ -52,7 +53,8 @@
 //!   the Expires header, else 3600 (RFC 3261 §10.2.1.1's recommended default;
 //!   `requested_expires_defaulted` tells). The Contact parameter wins over the
 //!   header, as RFC 3261 §10.2.1.1 says it does for the registrar. Taken from
-//!   the last REGISTER of the attempt (after a 423, the retry's value). A
+//!   the first REGISTER of the attempt: what the client asked for (after a 423
+//!   the retry asks for Min-Expires, kept in `min_expires`). A
 //!   REGISTER without Contact is a query of the bindings (§10.2.3): no
 //!   requested expires, no effect on the AOR state. Granted (from the 2xx) = the
 //!   `expires` parameter of the Contact matching the request's Contact (scheme,
@@ -90,6 +92,9 @@ pub const TIMER_F_NS: i64 = 32_000_000_000;
 /// A REGISTER answering a 401/407/423 must follow it within this delay to be a step of the same
 /// attempt (unless it carries the challenge's nonce).
 pub const STEP_WINDOW_NS: i64 = TIMER_F_NS;
+/// A client retries a 423 at once (no human in the loop, unlike a password prompt after a
+/// challenge): no retry within this window means it gave up, INTERVAL_TOO_BRIEF.
+pub const RETRY_423_WINDOW_NS: i64 = 8_000_000_000;
 /// Requested expiry when the REGISTER says nothing (RFC 3261 §10.2.1.1).
 pub const DEFAULT_EXPIRES: u32 = 3600;
 
@@ -472,7 +477,7 @@ impl RegistrationTracker {
                     401 | 407 if tx.has_credentials => {
                         in_time || f.nonce.is_some_and(|n| credential_nonces(m).contains(&n))
                     }
-                    423 => in_time,
+                    423 => m.ts_ns - f.ts <= RETRY_423_WINDOW_NS,
                     _ => false,
                 }
             });
@@ -486,7 +491,13 @@ impl RegistrationTracker {
                 o.requests += 1;
                 o.granted = None;
                 o.retry_after = None;
+                // "Requested" is what the client first asked for: after a 423 the retry asks
+                // for Min-Expires, which `min_expires` already tells.
+                let (asked, defaulted) = (o.requested_expires, o.expires_defaulted);
                 read_request(o, m);
+                if asked.is_some() && !o.is_deregistration {
+                    (o.requested_expires, o.expires_defaulted) = (asked, defaulted);
+                }
                 return;
             }
             let o = chain.open.take().expect("checked above");
@@ -731,7 +742,7 @@ fn close(o: Open, how: Close) -> (RegistrationAttempt, bool) {
             }
         }
         Some(f) if f.code == 423 => {
-            if end_within(f.ts) {
+            if matches!(how, Close::End(end) if end - f.ts < RETRY_423_WINDOW_NS) {
                 (RegOutcome::Pending, None)
             } else {
                 (RegOutcome::Failed, Some(FailureCause::IntervalTooBrief))
@@ -1171,9 +1182,10 @@ CSeq: {cseq} REGISTER\n\
         let a = one(&r);
         assert_eq!(a.outcome, RegOutcome::Registered);
         assert_eq!(a.min_expires, Some(60));
+        // Asked 30 (the first REGISTER), told Min-Expires 60, granted 60.
         assert_eq!(
             (a.requested_expires, a.granted_expires),
-            (Some(60), Some(60))
+            (Some(30), Some(60))
         );
         assert_eq!((a.challenges, a.requests), (0, 2));
     }

@@ -166,7 +166,7 @@ pub fn render_table(calls: &[CallRecord]) -> String {
 
 pub const CSV_HEADER: &str = "call_id,start,caller,first_hop,destination,transport,from_uri,to_uri,request_uri,user_agent,\
 category,final_code,labels,pdd_ms,pdd_code,srd_ms,answer_ms,ring_ms,duration_ms,disconnect_ms,end,hangup_by,\
-bye_final_code,auth_challenges,invite_transmissions,reinvites,early_dialogs,legs,leg_path";
+bye_final_code,auth_challenges,invite_transmissions,invite_retransmissions,reinvites,early_dialogs,legs,leg_path";
 
 pub fn write_csv(w: &mut dyn std::io::Write, calls: &[CallRecord]) -> std::io::Result<()> {
     writeln!(w, "{CSV_HEADER}")?;
@@ -187,7 +187,7 @@ pub fn write_csv(w: &mut dyn std::io::Write, calls: &[CallRecord]) -> std::io::R
             .collect();
         writeln!(
             w,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             csv_cell(&c.call_id),
             utc(c.start_ns),
             c.caller,
@@ -213,6 +213,7 @@ pub fn write_csv(w: &mut dyn std::io::Write, calls: &[CallRecord]) -> std::io::R
             n(c.bye_final_code),
             c.auth_challenges,
             c.invite_transmissions,
+            c.invite_retransmissions,
             c.reinvites,
             c.early_dialogs,
             c.legs.len(),
