@@ -15,6 +15,7 @@ pub mod accounting;
 pub mod analysis;
 pub mod capture;
 pub mod decode;
+pub mod diagnosis;
 pub mod knowledge;
 pub mod model;
 pub mod pipeline;

@@ -6,19 +6,25 @@ use crate::analysis::calls::{self, CallSummary};
 use crate::analysis::registrations::{self as reg_analysis, RegistrationSummary};
 use crate::analysis::traffic::TrafficCounts;
 use crate::capture::InputSpec;
+use crate::diagnosis::{self, Finding};
 use crate::model::call::CallRecord;
 use crate::model::registration::Registrations;
 use crate::model::transaction::TxStats;
 use crate::model::{Model, ModelOutput};
 use crate::pipeline::{run_input, InputReport, Limits};
-use crate::reassembly::Item;
+use crate::reassembly::{IcmpEvent, Item};
 use rayon::prelude::*;
 
 pub struct InputSummary {
     pub report: InputReport,
     pub traffic: TrafficCounts,
     pub model: ModelOutput,
+    /// ICMP errors (capped at [`MAX_ICMP_KEPT`]; all are counted in `traffic`).
+    pub icmp: Vec<IcmpEvent>,
 }
+
+/// ICMP errors kept per input as evidence for the diagnosis.
+pub const MAX_ICMP_KEPT: usize = 100_000;
 
 pub struct Summary {
     pub inputs: Vec<InputSummary>,
@@ -31,6 +37,8 @@ pub struct Summary {
     pub registrations: Registrations,
     pub registration_summary: RegistrationSummary,
     pub transactions: TxStats,
+    /// What went wrong, most severe first.
+    pub findings: Vec<Finding>,
 }
 
 impl Summary {
@@ -74,15 +82,18 @@ fn analyze_input(index: u32, spec: &InputSpec, limits: &Limits) -> InputSummary 
         let model_thread = scope.spawn(move || {
             let mut traffic = TrafficCounts::default();
             let mut model = Model::default();
+            let mut icmp = Vec::new();
             for batch in rx {
-                for item in &batch {
-                    traffic.add(item);
-                    if let Item::Sip(m) = item {
-                        model.on_message(m);
+                for item in batch {
+                    traffic.add(&item);
+                    match item {
+                        Item::Sip(m) => model.on_message(&m),
+                        Item::Icmp(e) if icmp.len() < MAX_ICMP_KEPT => icmp.push(e),
+                        _ => {}
                     }
                 }
             }
-            (traffic, model)
+            (traffic, model, icmp)
         });
         let mut buf = Vec::with_capacity(ITEM_BATCH);
         let report = run_input(index, spec, limits, &mut |item| {
@@ -96,7 +107,7 @@ fn analyze_input(index: u32, spec: &InputSpec, limits: &Limits) -> InputSummary 
             let _ = tx.send(buf);
         }
         drop(tx);
-        let (traffic, model) = model_thread
+        let (traffic, model, icmp) = model_thread
             .join()
             .expect("the model thread does not panic");
         let end = report.capture.as_ref().and_then(|c| c.last_ts_ns);
@@ -104,6 +115,7 @@ fn analyze_input(index: u32, spec: &InputSpec, limits: &Limits) -> InputSummary 
             report,
             traffic,
             model: model.finish(end),
+            icmp,
         }
     })
 }
@@ -139,6 +151,24 @@ pub fn summarize(inputs: &[InputSpec], limits: &Limits) -> Summary {
     let call_summary = calls::summarize(&all_calls);
     registrations.attempts.sort_by_key(|a| a.first_ts_ns);
     let registration_summary = reg_analysis::summarize(&registrations);
+    let icmp: Vec<IcmpEvent> = per.iter().flat_map(|i| i.icmp.iter().cloned()).collect();
+    let start = per
+        .iter()
+        .filter_map(|i| i.report.capture.as_ref()?.first_ts_ns)
+        .min()
+        .unwrap_or(0);
+    let end = per
+        .iter()
+        .filter_map(|i| i.report.capture.as_ref()?.last_ts_ns)
+        .max()
+        .unwrap_or(start);
+    let findings = diagnosis::diagnose(&diagnosis::Input {
+        calls: &all_calls,
+        registrations: &registrations,
+        icmp: &icmp,
+        capture_start_ns: start,
+        capture_end_ns: end,
+    });
     Summary {
         inputs: per,
         frames,
@@ -148,5 +178,6 @@ pub fn summarize(inputs: &[InputSpec], limits: &Limits) -> Summary {
         registrations,
         registration_summary,
         transactions,
+        findings,
     }
 }

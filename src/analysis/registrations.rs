@@ -108,6 +108,8 @@ mod tests {
             is_refresh: false,
             rrd_ms: rrd,
             min_expires: None,
+            stale_challenges: 0,
+            auth_mismatch: None,
         }
     }
 

@@ -111,6 +111,10 @@ pub struct CallRecord {
     pub user_agent: String,
     pub category: Category,
     pub final_code: Option<u16>,
+    /// When the caller got the final response.
+    pub final_ns: Option<i64>,
+    /// Retry-After (seconds) on a failure response to the caller (503, 480, 486…).
+    pub retry_after_s: Option<u32>,
     /// Finer labels: auth_challenged, cancelled, forked, redirected, no_answer, incomplete, reinvite, …
     pub labels: Vec<&'static str>,
     pub pdd_ms: Option<f64>,
@@ -157,6 +161,7 @@ struct CallState {
     byes: Vec<TxId>,
     reinvites: u32,
     to_tags: Vec<Box<[u8]>>,
+    retry_after: Option<u32>,
 }
 
 const NOT_A_CALL: u32 = u32::MAX;
@@ -244,6 +249,15 @@ impl CallTracker {
             // Only 1xx/2xx To tags are dialogs: a proxy tags each failure response on its own.
             TxEvent::Response { tx, .. } => {
                 let t = txs.get(tx);
+                if t.method == Method::Invite
+                    && !t.in_dialog
+                    && Some(t.client) == st.caller
+                    && m.status().is_some_and(|c| c >= 300)
+                {
+                    if let Some(v) = m.header(crate::sip::Hdr::RetryAfter) {
+                        st.retry_after = leading_u32(&v);
+                    }
+                }
                 if t.method == Method::Invite && !t.in_dialog && Some(t.client) == st.caller {
                     if let Some(tag) = m.to_tag() {
                         if m.status().is_some_and(|c| (101..300).contains(&c))
@@ -275,6 +289,16 @@ impl CallTracker {
         });
         out
     }
+}
+
+/// The leading decimal number of a header value ("120 (maintenance)" → 120).
+fn leading_u32(v: &[u8]) -> Option<u32> {
+    let v = crate::sip::message::trim_bytes(v);
+    let d = v.iter().take_while(|b| b.is_ascii_digit()).count();
+    if d == 0 || d > 9 {
+        return None;
+    }
+    std::str::from_utf8(&v[..d]).ok()?.parse().ok()
 }
 
 fn ms(from: i64, to: i64) -> f64 {
@@ -412,6 +436,8 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> CallRecord {
         user_agent: c.user_agent,
         category,
         final_code,
+        final_ns: final_tx.and_then(|t| t.final_ts),
+        retry_after_s: c.retry_after,
         labels,
         pdd_ms: ringing.map(|r| ms(start, r.1)),
         pdd_code: ringing.map(|r| r.0),

@@ -226,6 +226,10 @@ pub struct RegistrationAttempt {
     pub rrd_ms: Option<f64>,
     /// Min-Expires of a 423 in the attempt.
     pub min_expires: Option<u32>,
+    /// Challenges that said `stale=true` (the nonce was old, the password fine).
+    pub stale_challenges: u32,
+    /// Credentials whose realm or algorithm differ from the challenge they answer.
+    pub auth_mismatch: Option<String>,
 }
 
 impl RegistrationAttempt {
@@ -351,6 +355,10 @@ struct Open {
     retry_after: Option<u32>,
     min_expires: Option<u32>,
     granted: Option<u32>,
+    /// Realm and algorithm of the last challenge, to compare with the credentials that answer it.
+    challenge: Option<(Box<str>, Box<str>)>,
+    stale_challenges: u32,
+    auth_mismatch: Option<String>,
 }
 
 #[derive(Default)]
@@ -495,6 +503,9 @@ impl RegistrationTracker {
                 // for Min-Expires, which `min_expires` already tells.
                 let (asked, defaulted) = (o.requested_expires, o.expires_defaulted);
                 read_request(o, m);
+                if tx.has_credentials && o.auth_mismatch.is_none() {
+                    o.auth_mismatch = o.challenge.as_ref().and_then(|c| credential_mismatch(c, m));
+                }
                 if asked.is_some() && !o.is_deregistration {
                     (o.requested_expires, o.expires_defaulted) = (asked, defaulted);
                 }
@@ -529,6 +540,9 @@ impl RegistrationTracker {
             retry_after: None,
             min_expires: None,
             granted: None,
+            challenge: None,
+            stale_challenges: 0,
+            auth_mismatch: None,
         });
         read_request(&mut o, m);
         chain.open = Some(o);
@@ -581,6 +595,10 @@ impl RegistrationTracker {
         } else {
             (false, None)
         };
+        if is_challenge(code) {
+            o.stale_challenges += u32::from(stale);
+            o.challenge = challenge_realm(m, code);
+        }
         o.last = Some(Final {
             code,
             ts: m.ts_ns,
@@ -613,6 +631,34 @@ impl RegistrationTracker {
 
 fn is_challenge(code: u16) -> bool {
     code == 401 || code == 407
+}
+
+/// The realm and algorithm (MD5 when absent, RFC 2617) of a challenge's first Digest header.
+fn challenge_realm(m: &SipMessage, code: u16) -> Option<(Box<str>, Box<str>)> {
+    let name = if code == 401 {
+        "WWW-Authenticate"
+    } else {
+        "Proxy-Authenticate"
+    };
+    let v = m.header_values(name).into_iter().next()?;
+    let realm = digest_param(&v, b"realm")?;
+    let alg = digest_param(&v, b"algorithm").unwrap_or(b"MD5");
+    Some((lossy(realm, 128).into(), lossy(alg, 32).into()))
+}
+
+/// Credentials whose realm or algorithm differ from the challenge they answer, described.
+fn credential_mismatch(challenge: &(Box<str>, Box<str>), m: &SipMessage) -> Option<String> {
+    let v = [Hdr::Authorization, Hdr::ProxyAuthorization]
+        .into_iter()
+        .find_map(|h| m.header(h))?;
+    let realm = lossy(digest_param(&v, b"realm")?, 128);
+    let alg = lossy(digest_param(&v, b"algorithm").unwrap_or(b"MD5"), 32);
+    let (c_realm, c_alg) = challenge;
+    let realm_differs = realm != **c_realm;
+    let alg_differs = !alg.eq_ignore_ascii_case(c_alg);
+    (realm_differs || alg_differs).then(|| {
+        format!("challenge realm \"{c_realm}\" algorithm {c_alg}; credentials realm \"{realm}\" algorithm {alg}")
+    })
 }
 
 /// A challenge's `stale=true` flag, and the hash of its nonce.
@@ -780,6 +826,8 @@ fn close(o: Open, how: Close) -> (RegistrationAttempt, bool) {
             .filter(|_| ok)
             .map(|f| (f.ts - o.first_ts) as f64 / 1e6),
         min_expires: o.min_expires,
+        stale_challenges: o.stale_challenges,
+        auth_mismatch: o.auth_mismatch,
     };
     (rec, ok)
 }

@@ -48,6 +48,7 @@ struct SummaryJson<'a> {
     sip: TrafficJson,
     calls: &'a crate::analysis::calls::CallSummary,
     registrations: &'a crate::analysis::registrations::RegistrationSummary,
+    findings: &'a [crate::diagnosis::Finding],
     transactions: &'a crate::model::transaction::TxStats,
     icmp: Icmp,
     reassembly: Reassembly,
@@ -96,6 +97,7 @@ pub fn summary_json(s: &Summary) -> serde_json::Value {
         sip: TrafficJson::from(&s.traffic),
         calls: &s.call_summary,
         registrations: &s.registration_summary,
+        findings: &s.findings,
         transactions: &s.transactions,
         icmp: Icmp {
             errors: s.traffic.icmp_errors,

@@ -3,6 +3,7 @@
 //! and the analyses produced.
 
 pub mod calls;
+pub mod findings;
 pub mod json;
 pub mod messages;
 pub mod registrations;

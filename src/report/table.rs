@@ -214,6 +214,7 @@ pub fn render(s: &Summary) -> String {
 
     crate::report::calls::render_summary(&s.call_summary, &mut out);
     crate::report::registrations::render_summary(&s.registration_summary, &mut out);
+    crate::report::findings::render(&s.findings, &mut out);
 
     let mut anomalies: Vec<(String, u64)> = Vec::new();
     for (r, n) in &tr.malformed {

@@ -1,0 +1,182 @@
+//! ACCOUNT_LOCKOUT and POOL_LOCKOUT.
+//!
+//! An account is locked when its answers turn from 401/407 (credentials
+//! rejected) to 403 Forbidden or to silence: the registrar stopped judging the
+//! password. The number of rejections before the turn is the registrar's
+//! threshold; when a later attempt succeeds, the time from the turn to that
+//! success is how long the lock lasted. Many accounts locked within a short
+//! window is a pool lockout: one bad credential pushed to a pool of endpoints.
+
+use super::{host, secs, Evidence, Finding, Input, Kind, Severity};
+use crate::model::registration::{FailureCause, RegOutcome, RegistrationAttempt};
+use std::collections::BTreeMap;
+
+/// Accounts locked within this window of each other make a pool lockout…
+pub const POOL_WINDOW_NS: i64 = 60_000_000_000;
+/// …when they are at least this many.
+pub const POOL_MIN_ACCOUNTS: usize = 3;
+
+struct Lock<'a> {
+    aor: &'a str,
+    threshold: u32,
+    locked_at: i64,
+    /// FORBIDDEN or NO_RESPONSE: how the lock showed.
+    how: &'static str,
+    unlocked_after_ns: Option<i64>,
+    clients: Vec<String>,
+    call_ids: Vec<&'a str>,
+}
+
+fn locks<'a>(input: &Input<'a>) -> Vec<Lock<'a>> {
+    let mut by_aor: BTreeMap<&str, Vec<&RegistrationAttempt>> = BTreeMap::new();
+    for a in &input.registrations.attempts {
+        if !a.is_query {
+            by_aor.entry(&a.aor).or_default().push(a);
+        }
+    }
+    let mut out = Vec::new();
+    for (aor, mut atts) in by_aor {
+        atts.sort_by_key(|a| a.first_ts_ns);
+        let mut rejected = 0u32;
+        let mut i = 0;
+        while i < atts.len() {
+            let a = atts[i];
+            match a.cause {
+                Some(FailureCause::AuthRejected) => {
+                    rejected += a.challenges.saturating_sub(1).max(1)
+                }
+                Some(c @ (FailureCause::Forbidden | FailureCause::NoResponse)) if rejected > 0 => {
+                    let unlocked = atts[i + 1..]
+                        .iter()
+                        .find(|b| b.outcome == RegOutcome::Registered);
+                    let mut clients: Vec<String> =
+                        atts[..=i].iter().map(|b| host(&b.client)).collect();
+                    clients.sort();
+                    clients.dedup();
+                    out.push(Lock {
+                        aor,
+                        threshold: rejected,
+                        locked_at: a.first_ts_ns,
+                        how: if c == FailureCause::Forbidden {
+                            "403 Forbidden"
+                        } else {
+                            "no response"
+                        },
+                        unlocked_after_ns: unlocked.map(|u| u.first_ts_ns - a.first_ts_ns),
+                        clients,
+                        call_ids: atts[..=i].iter().map(|b| b.call_id.as_str()).collect(),
+                    });
+                    // The lock ends at the success (if any); look for a new lock after it.
+                    rejected = 0;
+                    match atts[i + 1..]
+                        .iter()
+                        .position(|b| b.outcome == RegOutcome::Registered)
+                    {
+                        Some(p) => {
+                            i += p + 1;
+                            continue;
+                        }
+                        None => break,
+                    }
+                }
+                _ if a.outcome == RegOutcome::Registered => rejected = 0,
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
+pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
+    let mut found = locks(input);
+    if found.is_empty() {
+        return;
+    }
+    found.sort_by_key(|l| l.locked_at);
+    // Pool lockout: the largest group of locks within the window.
+    let mut best = (0usize, 0usize);
+    for i in 0..found.len() {
+        let j = found[i..]
+            .iter()
+            .take_while(|l| l.locked_at - found[i].locked_at <= POOL_WINDOW_NS)
+            .count();
+        if j > best.1 - best.0 {
+            best = (i, i + j);
+        }
+    }
+    if best.1 - best.0 >= POOL_MIN_ACCOUNTS {
+        let pool = &found[best.0..best.1];
+        let mut ev = Evidence::default();
+        let mut thresholds: Vec<u32> = pool.iter().map(|l| l.threshold).collect();
+        thresholds.sort_unstable();
+        for l in pool {
+            ev.aor(l.aor);
+            ev.span(l.locked_at);
+            l.clients.iter().for_each(|c| ev.address(c));
+            l.call_ids.iter().for_each(|c| ev.call_id(c));
+        }
+        ev.count("accounts_locked", pool.len() as u64);
+        ev.count("threshold_min", u64::from(thresholds[0]));
+        ev.count("threshold_max", u64::from(thresholds[thresholds.len() - 1]));
+        let span = secs(pool[pool.len() - 1].locked_at - pool[0].locked_at);
+        out.push(Finding {
+            kind: Kind::PoolLockout,
+            severity: Severity::Critical,
+            summary: format!(
+                "{} accounts locked within {span:.0} s after {}–{} rejected logins each: one bad credential across a pool of endpoints",
+                pool.len(),
+                thresholds[0],
+                thresholds[thresholds.len() - 1]
+            ),
+            evidence: ev,
+            advice: vec![
+                "Find the credential the pool shares (a provisioning template, a default password) and fix it before unlocking".into(),
+                "Unlock the accounts on the registrar (or wait for the lock to expire) only once the clients stop retrying".into(),
+                "Stagger the endpoints' start so that a bad credential locks a few accounts, not all".into(),
+            ],
+        });
+    }
+    for l in found.iter().take(10) {
+        let mut ev = Evidence::default();
+        ev.aor(l.aor);
+        ev.span(l.locked_at);
+        l.clients.iter().for_each(|c| ev.address(c));
+        l.call_ids.iter().for_each(|c| ev.call_id(c));
+        ev.count("threshold", u64::from(l.threshold));
+        let lasted = match l.unlocked_after_ns {
+            Some(d) => {
+                ev.count("lock_seconds", (d / 1_000_000_000) as u64);
+                ev.span(l.locked_at + d);
+                format!(
+                    "; a later attempt registered {:.0} s after the lock",
+                    secs(d)
+                )
+            }
+            None => "; still locked at the end of the capture".into(),
+        };
+        out.push(Finding {
+            kind: Kind::AccountLockout,
+            severity: Severity::Error,
+            summary: format!("{} locked after {} rejected login(s): answers turned from 401 to {}{lasted}", l.aor, l.threshold, l.how),
+            evidence: ev,
+            advice: vec![
+                format!("The registrar locks an account after about {} failed authentications: fix the password first", l.threshold),
+                "Check the registrar's lock duration and unlock procedure; retries during the lock may extend it".into(),
+                "If the 403s come without earlier 401s elsewhere, check the source IP allow list instead".into(),
+            ],
+        });
+    }
+    if found.len() > 10 {
+        let mut ev = Evidence::default();
+        found[10..].iter().for_each(|l| ev.aor(l.aor));
+        ev.count("accounts", (found.len() - 10) as u64);
+        out.push(Finding {
+            kind: Kind::AccountLockout,
+            severity: Severity::Error,
+            summary: format!("{} more account(s) locked the same way", found.len() - 10),
+            evidence: ev,
+            advice: vec!["See the account lockouts above".into()],
+        });
+    }
+}

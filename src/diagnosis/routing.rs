@@ -1,0 +1,229 @@
+//! ALTERNATE_ROUTING, CAC_REJECTION and ISOLATED_FAILURES.
+//!
+//! Alternate routing: a proxy or session manager tries a call toward one
+//! address, gets 408, 500–504 or nothing, and tries the same Call-ID toward
+//! another — the primary route is failing even when calls still succeed.
+//! 488 Not Acceptable Here is what call admission control and codec policy
+//! answer. Isolated failures: one registrar, destination, domain or user agent
+//! failing while the others work — the breakdown that points at the culprit.
+
+use super::{host, Evidence, Finding, Input, Kind, Severity};
+use crate::model::call::Category;
+use crate::model::registration::RegOutcome;
+use std::collections::BTreeMap;
+
+/// A group needs this many attempts to be compared with the others…
+pub const GROUP_MIN_ATTEMPTS: u64 = 5;
+/// …fail at least this share of them…
+pub const GROUP_FAILING: f64 = 0.5;
+/// …while the rest fail at most this share.
+pub const OTHERS_HEALTHY: f64 = 0.1;
+
+pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
+    alternate_routing(input, out);
+    cac(input, out);
+    isolated(input, out);
+}
+
+/// A call moved off a route: (Call-ID, start, the failed leg's final code, the call succeeded).
+type Moved<'a> = (&'a str, i64, Option<u16>, bool);
+
+fn alternate_routing(input: &Input<'_>, out: &mut Vec<Finding>) {
+    // (from, to) → calls moved off `from` onto `to`.
+    let mut moves: BTreeMap<(String, String), Vec<Moved<'_>>> = BTreeMap::new();
+    for c in input.calls {
+        if c.legs.len() < 2 {
+            continue;
+        }
+        for (i, a) in c.legs.iter().enumerate() {
+            let failed = matches!(a.final_code, None | Some(408 | 500..=504));
+            if !failed {
+                continue;
+            }
+            // A later leg from the same client toward another server: the retry elsewhere.
+            if let Some(b) = c.legs[i + 1..]
+                .iter()
+                .find(|b| b.client == a.client && b.server != a.server)
+            {
+                moves
+                    .entry((a.server.to_string(), b.server.to_string()))
+                    .or_default()
+                    .push((
+                        &c.call_id,
+                        c.start_ns,
+                        a.final_code,
+                        c.category == Category::Success,
+                    ));
+                break;
+            }
+        }
+    }
+    for ((from, to), calls) in moves {
+        let mut ev = Evidence::default();
+        ev.address(&from);
+        ev.address(&to);
+        let mut codes: BTreeMap<String, u64> = BTreeMap::new();
+        for (id, ts, code, _) in &calls {
+            ev.call_id(id);
+            ev.span(*ts);
+            *codes
+                .entry(code.map_or("no answer".into(), |c| c.to_string()))
+                .or_default() += 1;
+        }
+        let ok = calls.iter().filter(|c| c.3).count();
+        ev.count("calls_rerouted", calls.len() as u64);
+        ev.count("succeeded_after_reroute", ok as u64);
+        let why = codes
+            .iter()
+            .map(|(c, n)| format!("{c} ×{n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push(Finding {
+            kind: Kind::AlternateRouting,
+            severity: Severity::Warning,
+            summary: format!("{} call(s) failed toward {from} ({why}) and were rerouted to {to}; {ok} then succeeded", calls.len()),
+            evidence: ev,
+            advice: vec![
+                format!("The primary route {from} is failing: check it (reachability, capacity, the reason of its 5xx)"),
+                "Failover adds the timeout of the first try to post-dial delay: tune the failover timer (e.g. a shorter fr_timer toward that route)".into(),
+            ],
+        });
+    }
+}
+
+fn cac(input: &Input<'_>, out: &mut Vec<Finding>) {
+    let rejected: Vec<_> = input
+        .calls
+        .iter()
+        .filter(|c| c.final_code == Some(488) || c.legs.iter().any(|l| l.final_code == Some(488)))
+        .collect();
+    if rejected.is_empty() {
+        return;
+    }
+    let mut ev = Evidence::default();
+    for c in &rejected {
+        ev.call_id(&c.call_id);
+        ev.span(c.start_ns);
+        ev.address(c.destination);
+    }
+    ev.count("calls", rejected.len() as u64);
+    out.push(Finding {
+        kind: Kind::CacRejection,
+        severity: Severity::Error,
+        summary: format!("{} call(s) refused with 488 Not Acceptable Here: call admission control or no common codec", rejected.len()),
+        evidence: ev,
+        advice: crate::knowledge::codes::lookup(488).map_or_else(Vec::new, |i| i.next_checks.iter().map(|s| s.to_string()).collect()),
+    });
+}
+
+#[derive(Default)]
+struct Group {
+    attempts: u64,
+    failed: u64,
+    ids: Vec<String>,
+}
+
+fn compare(kind: &str, groups: &BTreeMap<String, Group>, out: &mut Vec<Finding>) {
+    if groups.len() < 2 {
+        return;
+    }
+    for (name, g) in groups {
+        if g.attempts < GROUP_MIN_ATTEMPTS || (g.failed as f64) < GROUP_FAILING * g.attempts as f64
+        {
+            continue;
+        }
+        let (oa, of) = groups
+            .iter()
+            .filter(|(n, _)| *n != name)
+            .fold((0, 0), |(a, f), (_, o)| (a + o.attempts, f + o.failed));
+        if oa < GROUP_MIN_ATTEMPTS || of as f64 > OTHERS_HEALTHY * oa as f64 {
+            continue;
+        }
+        let mut ev = Evidence::default();
+        g.ids.iter().for_each(|i| ev.call_id(i));
+        ev.count("attempts", g.attempts);
+        ev.count("failed", g.failed);
+        ev.count("others_attempts", oa);
+        ev.count("others_failed", of);
+        out.push(Finding {
+            kind: Kind::IsolatedFailures,
+            severity: Severity::Error,
+            summary: format!(
+                "{kind} {name}: {} of {} failed, while the other {kind}s failed {} of {}",
+                g.failed, g.attempts, of, oa
+            ),
+            evidence: ev,
+            advice: vec![
+                format!("The problem is specific to this {kind}: compare its configuration with a working one"),
+                "Look at its failure causes and codes (the calls and registrations tables, filtered on it)".into(),
+            ],
+        });
+    }
+}
+
+fn domain(uri: &str) -> String {
+    let rest = uri.split_once(':').map_or(uri, |(_, r)| r);
+    let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    host.split([';', '>', ':'])
+        .next()
+        .unwrap_or(host)
+        .to_lowercase()
+}
+
+fn isolated(input: &Input<'_>, out: &mut Vec<Finding>) {
+    let mut registrars: BTreeMap<String, Group> = BTreeMap::new();
+    let mut reg_uas: BTreeMap<String, Group> = BTreeMap::new();
+    for a in &input.registrations.attempts {
+        if a.outcome == RegOutcome::Pending {
+            continue;
+        }
+        let failed = a.outcome == RegOutcome::Failed;
+        for (map, key) in [
+            (&mut registrars, a.registrar.to_string()),
+            (&mut reg_uas, a.user_agent.clone().unwrap_or_default()),
+        ] {
+            if key.is_empty() {
+                continue;
+            }
+            let g = map.entry(key).or_default();
+            g.attempts += 1;
+            g.failed += u64::from(failed);
+            if failed && g.ids.len() < 20 {
+                g.ids.push(a.call_id.clone());
+            }
+        }
+    }
+    let mut dests: BTreeMap<String, Group> = BTreeMap::new();
+    let mut domains: BTreeMap<String, Group> = BTreeMap::new();
+    let mut call_uas: BTreeMap<String, Group> = BTreeMap::new();
+    for c in input.calls {
+        if matches!(c.category, Category::Incomplete) {
+            continue;
+        }
+        // Busy, declined and cancelled are the callee's choice, not a failure of the route.
+        let failed = matches!(
+            c.category,
+            Category::Error | Category::NoAnswer | Category::Timeout
+        );
+        for (map, key) in [
+            (&mut dests, host(&c.destination)),
+            (&mut domains, domain(&c.request_uri)),
+            (&mut call_uas, c.user_agent.clone()),
+        ] {
+            if key.is_empty() {
+                continue;
+            }
+            let g = map.entry(key).or_default();
+            g.attempts += 1;
+            g.failed += u64::from(failed);
+            if failed && g.ids.len() < 20 {
+                g.ids.push(c.call_id.clone());
+            }
+        }
+    }
+    compare("registrar", &registrars, out);
+    compare("registering user agent", &reg_uas, out);
+    compare("call destination", &dests, out);
+    compare("called domain", &domains, out);
+    compare("calling user agent", &call_uas, out);
+}
