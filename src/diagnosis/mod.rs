@@ -22,9 +22,8 @@ use crate::reassembly::IcmpEvent;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// Stable names of what a finding is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+/// Stable names of what a finding is about (serialised as [`Kind::name`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     AuthLoop,
     AccountLockout,
@@ -56,6 +55,12 @@ impl Kind {
             Kind::CacRejection => "CAC_REJECTION",
             Kind::IsolatedFailures => "ISOLATED_FAILURES",
         }
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
     }
 }
 

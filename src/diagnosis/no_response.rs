@@ -71,6 +71,35 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
         {
             continue;
         }
+        // An unanswered UDP request is retransmitted (Timer A/E). Never retransmitted means the
+        // client got its answer: the capture missed it (one direction not captured, or a
+        // response the matching could not place). Not a server failure; say so, quietly.
+        if s.retransmissions == 0 && icmp.is_empty() {
+            let mut ev = Evidence::default();
+            ev.address(addr);
+            s.unanswered.iter().for_each(|(id, ts, _)| {
+                ev.call_id(id);
+                ev.span(*ts);
+            });
+            ev.count(
+                "requests_without_response_or_retransmission",
+                s.unanswered.len() as u64,
+            );
+            out.push(Finding {
+                kind: Kind::NoResponse,
+                severity: Severity::Info,
+                summary: format!(
+                    "{} request(s) to {addr} have no response in the capture, but were never retransmitted: the responses were probably not captured",
+                    s.unanswered.len()
+                ),
+                evidence: ev,
+                advice: vec![
+                    "Capture both directions (and every interface the responses may take) to see these responses".into(),
+                    "If the responses exist, compare their top Via with the request's: a proxy that rewrites it breaks matching".into(),
+                ],
+            });
+            continue;
+        }
         let mut ev = Evidence::default();
         ev.address(addr);
         let mut methods: BTreeMap<&str, u64> = BTreeMap::new();

@@ -86,6 +86,9 @@ pub struct TxStats {
     pub stray_responses: u64,
     pub unmatchable: u64,
     pub rfc2543_fallback: u64,
+    /// Responses whose top Via matched no request (a broken proxy), matched instead by
+    /// Call-ID, CSeq and the reverse of the request's addresses.
+    pub matched_by_addresses: u64,
 }
 
 impl TxStats {
@@ -96,14 +99,53 @@ impl TxStats {
         self.stray_responses += o.stray_responses;
         self.unmatchable += o.unmatchable;
         self.rfc2543_fallback += o.rfc2543_fallback;
+        self.matched_by_addresses += o.matched_by_addresses;
     }
 }
 
 #[derive(Default)]
 pub struct Transactions {
     by_key: KeyMap<TxId>,
+    /// Call-ID, CSeq and (client, server) → transaction: the fallback for responses whose Via is wrong.
+    by_addresses: KeyMap<TxId>,
     txs: Vec<Transaction>,
     pub stats: TxStats,
+}
+
+/// The fallback key: Call-ID, CSeq number and method, and the request's (client, server).
+fn address_key(
+    call_id: &[u8],
+    cseq: u32,
+    method: &[u8],
+    client: &std::net::SocketAddr,
+    server: &std::net::SocketAddr,
+) -> u128 {
+    let (c, s) = (sock_bytes(client), sock_bytes(server));
+    key128(&[
+        b"addr",
+        call_id,
+        &cseq.to_be_bytes(),
+        method_key(method),
+        &c.0[..c.1],
+        &s.0[..s.1],
+    ])
+}
+
+/// An address as bytes on the stack (IP octets, then the port).
+fn sock_bytes(a: &std::net::SocketAddr) -> ([u8; 18], usize) {
+    let mut b = [0u8; 18];
+    let n = match a.ip() {
+        std::net::IpAddr::V4(v) => {
+            b[..4].copy_from_slice(&v.octets());
+            4
+        }
+        std::net::IpAddr::V6(v) => {
+            b[..16].copy_from_slice(&v.octets());
+            16
+        }
+    };
+    b[n..n + 2].copy_from_slice(&a.port().to_be_bytes());
+    (b, n + 2)
 }
 
 fn method_key(m: &[u8]) -> &[u8] {
@@ -188,6 +230,12 @@ impl Transactions {
                     key
                 };
                 self.by_key.insert(key, id);
+                if !is_ack {
+                    if let Some(cid) = m.call_id() {
+                        self.by_addresses
+                            .insert(address_key(cid, cseq, method, &m.src, &m.dst), id);
+                    }
+                }
                 self.stats.transactions += 1;
                 self.stats.rfc2543_fallback += u64::from(fallback);
                 self.txs.push(Transaction {
@@ -220,9 +268,24 @@ impl Transactions {
                     self.stats.unmatchable += 1;
                     return TxEvent::Unmatchable;
                 };
-                let Some(&id) = self.by_key.get(&key) else {
-                    self.stats.stray_responses += 1;
-                    return TxEvent::StrayResponse;
+                let fallback = || {
+                    let cid = m.call_id()?;
+                    self.by_addresses
+                        .get(&address_key(cid, cseq, cseq_method, &m.dst, &m.src))
+                        .copied()
+                };
+                let id = match self.by_key.get(&key).copied() {
+                    Some(id) => id,
+                    None => match fallback() {
+                        Some(id) => {
+                            self.stats.matched_by_addresses += 1;
+                            id
+                        }
+                        None => {
+                            self.stats.stray_responses += 1;
+                            return TxEvent::StrayResponse;
+                        }
+                    },
                 };
                 let tx = &mut self.txs[id as usize];
                 if tx.method == Method::Ack {
@@ -390,6 +453,28 @@ mod tests {
             TxEvent::Response { tx: 0, first: true }
         );
         assert_eq!(t.stats.rfc2543_fallback, 1);
+    }
+
+    #[test]
+    fn a_response_with_a_wrong_via_is_matched_by_addresses() {
+        let mut t = Transactions::default();
+        t.on_message(&msg(0, A, B, &invite("z9hG4bK1")));
+        // A broken proxy answers with its own branch in the top Via.
+        assert_eq!(
+            t.on_message(&msg(1, B, A, &response("200 OK", "z9hG4bKother", "INVITE"))),
+            TxEvent::Response { tx: 0, first: true }
+        );
+        assert_eq!(t.stats.matched_by_addresses, 1);
+        // From another address it stays stray.
+        assert_eq!(
+            t.on_message(&msg(
+                2,
+                "10.0.0.9:5060",
+                A,
+                &response("200 OK", "z9hG4bKx", "INVITE")
+            )),
+            TxEvent::StrayResponse
+        );
     }
 
     #[test]
