@@ -54,6 +54,8 @@ pub struct Inputs {
 pub struct AnalyzeArgs {
     #[command(flatten)]
     pub inputs: Inputs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// Print the summary as one JSON object instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -63,6 +65,8 @@ pub struct AnalyzeArgs {
 pub struct MessagesArgs {
     #[command(flatten)]
     pub inputs: Inputs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// CSV with a header row instead of aligned lines.
     #[arg(long)]
     pub csv: bool,
@@ -72,10 +76,38 @@ pub struct MessagesArgs {
 pub struct RowsArgs {
     #[command(flatten)]
     pub inputs: Inputs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// CSV with a header row.
     #[arg(long, conflicts_with = "json")]
     pub csv: bool,
     /// A JSON array of rows.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Filters shared by analyze, calls, registrations and messages (all given must match).
+#[derive(Args, Debug, Default)]
+pub struct FilterArgs {
+    /// Only this Call-ID (repeatable).
+    #[arg(long = "call-id", value_name = "ID")]
+    pub call_id: Vec<String>,
+    /// Only this user part of From, To, the Request-URI or the AOR (repeatable).
+    #[arg(long, value_name = "USER")]
+    pub user: Vec<String>,
+    /// Only traffic to or from this IP address (repeatable).
+    #[arg(long, value_name = "IP")]
+    pub ip: Vec<String>,
+    /// From this time on (RFC 3339 such as 2024-03-01T12:00:00Z, or seconds since the epoch).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Up to this time.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Only this request method (responses by their CSeq method; repeatable).
+    #[arg(long, value_name = "METHOD")]
+    pub method: Vec<String>,
+    /// Only this status code (final code for calls and registrations; repeatable).
+    #[arg(long, value_name = "CODE")]
+    pub code: Vec<u16>,
 }

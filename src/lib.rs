@@ -16,6 +16,7 @@ pub mod analysis;
 pub mod capture;
 pub mod decode;
 pub mod diagnosis;
+pub mod filter;
 pub mod knowledge;
 pub mod model;
 pub mod pipeline;

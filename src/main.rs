@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use cli::{Cli, Command};
 use sipsleuth::capture::{expand_inputs, InputSpec};
+use sipsleuth::filter::Filter;
 use sipsleuth::pipeline::{run_input, InputReport, Limits};
 use sipsleuth::report::{calls, json, messages, registrations, table};
 use sipsleuth::summary::{summarize, Completeness};
@@ -36,7 +37,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Analyze(a) => {
             let inputs = expand_inputs(&a.inputs.inputs)?;
             check_stdin(&inputs)?;
-            let summary = summarize(&inputs, &limits);
+            let summary = summarize(&inputs, &limits, &filter_of(&a.filter)?);
             let reports: Vec<&InputReport> = summary.inputs.iter().map(|i| &i.report).collect();
             warn(&reports, cli.quiet);
             let mut out = std::io::stdout().lock();
@@ -53,7 +54,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Calls(a) => {
             let inputs = expand_inputs(&a.inputs.inputs)?;
             check_stdin(&inputs)?;
-            let summary = summarize(&inputs, &limits);
+            let summary = summarize(&inputs, &limits, &filter_of(&a.filter)?);
             let reports: Vec<&InputReport> = summary.inputs.iter().map(|i| &i.report).collect();
             warn(&reports, cli.quiet);
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -72,7 +73,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Registrations(a) => {
             let inputs = expand_inputs(&a.inputs.inputs)?;
             check_stdin(&inputs)?;
-            let summary = summarize(&inputs, &limits);
+            let summary = summarize(&inputs, &limits, &filter_of(&a.filter)?);
             let reports: Vec<&InputReport> = summary.inputs.iter().map(|i| &i.report).collect();
             warn(&reports, cli.quiet);
             let rows = &summary.registrations.attempts;
@@ -98,6 +99,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let inputs = expand_inputs(&m.inputs.inputs)?;
             check_stdin(&inputs)?;
             let paths: Vec<String> = inputs.iter().map(InputSpec::display).collect();
+            let filter = filter_of(&m.filter)?;
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
             if m.csv {
@@ -107,6 +109,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             // Inputs one after the other so the listing streams in order; each input decodes in parallel batches.
             for (i, spec) in inputs.iter().enumerate() {
                 let report = run_input(i as u32, spec, &limits, &mut |item| {
+                    let shown = match &item {
+                        sipsleuth::reassembly::Item::Sip(msg) => filter.message(msg),
+                        // Malformed records have no fields to filter on: listed only unfiltered.
+                        _ => filter.is_empty(),
+                    };
+                    if !shown {
+                        return;
+                    }
                     if let Err(e) = messages::write_item(&mut out, &item, m.csv, &paths) {
                         if e.kind() == std::io::ErrorKind::BrokenPipe {
                             std::process::exit(0);
@@ -129,6 +139,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }))
         }
     }
+}
+
+/// The validated filter from the raw flags (a bad value is a usage error).
+fn filter_of(f: &cli::FilterArgs) -> Result<Filter> {
+    Ok(Filter::new(
+        &f.call_id,
+        &f.user,
+        &f.ip,
+        f.from.as_deref(),
+        f.to.as_deref(),
+        &f.method,
+        &f.code,
+    )?)
 }
 
 fn check_stdin(inputs: &[InputSpec]) -> Result<()> {

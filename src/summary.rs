@@ -7,6 +7,7 @@ use crate::analysis::registrations::{self as reg_analysis, RegistrationSummary};
 use crate::analysis::traffic::TrafficCounts;
 use crate::capture::InputSpec;
 use crate::diagnosis::{self, Finding};
+use crate::filter::Filter;
 use crate::model::call::CallRecord;
 use crate::model::registration::Registrations;
 use crate::model::transaction::TxStats;
@@ -76,7 +77,7 @@ const ITEM_BATCH: usize = 4096;
 
 /// Decodes one input and, on a thread of its own, counts its traffic and runs
 /// the SIP model over it: the model (sequential by nature) overlaps with decoding.
-fn analyze_input(index: u32, spec: &InputSpec, limits: &Limits) -> InputSummary {
+fn analyze_input(index: u32, spec: &InputSpec, limits: &Limits, filter: &Filter) -> InputSummary {
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(16);
         let model_thread = scope.spawn(move || {
@@ -85,7 +86,15 @@ fn analyze_input(index: u32, spec: &InputSpec, limits: &Limits) -> InputSummary 
             let mut icmp = Vec::new();
             for batch in rx {
                 for item in batch {
-                    traffic.add(&item);
+                    // Traffic counts follow the filter message by message; the model sees
+                    // everything (its records are filtered afterwards).
+                    let counted = match &item {
+                        Item::Sip(m) => filter.message(m),
+                        _ => filter.is_empty(),
+                    };
+                    if counted {
+                        traffic.add(&item);
+                    }
                     match item {
                         Item::Sip(m) => model.on_message(&m),
                         Item::Icmp(e) if icmp.len() < MAX_ICMP_KEPT => icmp.push(e),
@@ -120,11 +129,11 @@ fn analyze_input(index: u32, spec: &InputSpec, limits: &Limits) -> InputSummary 
     })
 }
 
-pub fn summarize(inputs: &[InputSpec], limits: &Limits) -> Summary {
+pub fn summarize(inputs: &[InputSpec], limits: &Limits, filter: &Filter) -> Summary {
     let per: Vec<InputSummary> = inputs
         .par_iter()
         .enumerate()
-        .map(|(i, spec)| analyze_input(i as u32, spec, limits))
+        .map(|(i, spec)| analyze_input(i as u32, spec, limits, filter))
         .collect();
     let mut frames = FrameCounts::default();
     let mut traffic = TrafficCounts::default();
@@ -139,6 +148,20 @@ pub fn summarize(inputs: &[InputSpec], limits: &Limits) -> Summary {
             .append(&mut i.model.registrations.attempts);
         registrations.aors.append(&mut i.model.registrations.aors);
         all_calls.append(&mut i.model.calls);
+        all_calls.retain(|c| filter.call(c));
+        registrations.attempts.retain(|a| filter.registration(a));
+        if !filter.is_empty() {
+            let kept: std::collections::BTreeSet<&str> = registrations
+                .attempts
+                .iter()
+                .map(|a| a.aor.as_str())
+                .collect();
+            let aors = std::mem::take(&mut registrations.aors);
+            registrations.aors = aors
+                .into_iter()
+                .filter(|a| kept.contains(a.aor.as_str()))
+                .collect();
+        }
         frames.merge(&i.report.frames);
         traffic.merge(&i.traffic);
         transactions.merge(&i.model.transactions);
