@@ -226,7 +226,7 @@ impl Filter {
             ])
             && self.ip_ok([m.src.ip(), m.dst.ip()])
             && self.time_ok(m.ts_ns)
-            && (self.methods.is_empty() || self.methods.iter().any(|w| *w == method))
+            && (self.methods.is_empty() || self.methods.contains(&method))
             && (self.codes.is_empty() || m.status().is_some_and(|c| self.codes.contains(&c)))
     }
 
