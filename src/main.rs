@@ -2,13 +2,14 @@
 //! outcome to an exit code (see `cli::EXIT_CODES`).
 
 mod cli;
+mod progress;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 use cli::{Cli, Command};
 use sipsleuth::capture::{expand_inputs, InputSpec};
 use sipsleuth::filter::Filter;
-use sipsleuth::pipeline::{run_input, InputReport, Limits};
+use sipsleuth::pipeline::{run_input, InputReport, Limits, Progress};
 use sipsleuth::report::{calls, json, messages, registrations, table};
 use sipsleuth::summary::{summarize, Completeness};
 use std::io::Write;
@@ -37,7 +38,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Analyze(a) => {
             let inputs = expand_inputs(&a.inputs.inputs)?;
             check_stdin(&inputs)?;
-            let summary = summarize(&inputs, &limits, &filter_of(&a.filter)?);
+            let filter = filter_of(&a.filter)?;
+            let summary = progress::with_progress(&inputs, cli.quiet, |p| {
+                summarize(&inputs, &limits, &filter, p)
+            });
             let reports: Vec<&InputReport> = summary.inputs.iter().map(|i| &i.report).collect();
             warn(&reports, cli.quiet);
             let mut out = std::io::stdout().lock();
@@ -54,7 +58,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Calls(a) => {
             let inputs = expand_inputs(&a.inputs.inputs)?;
             check_stdin(&inputs)?;
-            let summary = summarize(&inputs, &limits, &filter_of(&a.filter)?);
+            let filter = filter_of(&a.filter)?;
+            let summary = progress::with_progress(&inputs, cli.quiet, |p| {
+                summarize(&inputs, &limits, &filter, p)
+            });
             let reports: Vec<&InputReport> = summary.inputs.iter().map(|i| &i.report).collect();
             warn(&reports, cli.quiet);
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -73,7 +80,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Registrations(a) => {
             let inputs = expand_inputs(&a.inputs.inputs)?;
             check_stdin(&inputs)?;
-            let summary = summarize(&inputs, &limits, &filter_of(&a.filter)?);
+            let filter = filter_of(&a.filter)?;
+            let summary = progress::with_progress(&inputs, cli.quiet, |p| {
+                summarize(&inputs, &limits, &filter, p)
+            });
             let reports: Vec<&InputReport> = summary.inputs.iter().map(|i| &i.report).collect();
             warn(&reports, cli.quiet);
             let rows = &summary.registrations.attempts;
@@ -106,9 +116,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ignore_broken_pipe(writeln!(out, "{}", messages::CSV_HEADER))?;
             }
             let mut reports = Vec::new();
+            // The listing itself shows progress on stdout: no bar over it.
+            let no_progress = Progress::default();
             // Inputs one after the other so the listing streams in order; each input decodes in parallel batches.
             for (i, spec) in inputs.iter().enumerate() {
-                let report = run_input(i as u32, spec, &limits, &mut |item| {
+                let report = run_input(i as u32, spec, &limits, &no_progress, &mut |item| {
                     let shown = match &item {
                         sipsleuth::reassembly::Item::Sip(msg) => filter.message(msg),
                         // Malformed records have no fields to filter on: listed only unfiltered.

@@ -12,7 +12,7 @@ use crate::model::call::CallRecord;
 use crate::model::registration::Registrations;
 use crate::model::transaction::TxStats;
 use crate::model::{Model, ModelOutput};
-use crate::pipeline::{run_input, InputReport, Limits};
+use crate::pipeline::{run_input, InputReport, Limits, Progress};
 use crate::reassembly::{IcmpEvent, Item};
 use rayon::prelude::*;
 
@@ -77,7 +77,13 @@ const ITEM_BATCH: usize = 4096;
 
 /// Decodes one input and, on a thread of its own, counts its traffic and runs
 /// the SIP model over it: the model (sequential by nature) overlaps with decoding.
-fn analyze_input(index: u32, spec: &InputSpec, limits: &Limits, filter: &Filter) -> InputSummary {
+fn analyze_input(
+    index: u32,
+    spec: &InputSpec,
+    limits: &Limits,
+    filter: &Filter,
+    progress: &Progress,
+) -> InputSummary {
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(16);
         let model_thread = scope.spawn(move || {
@@ -105,7 +111,7 @@ fn analyze_input(index: u32, spec: &InputSpec, limits: &Limits, filter: &Filter)
             (traffic, model, icmp)
         });
         let mut buf = Vec::with_capacity(ITEM_BATCH);
-        let report = run_input(index, spec, limits, &mut |item| {
+        let report = run_input(index, spec, limits, progress, &mut |item| {
             buf.push(item);
             if buf.len() >= ITEM_BATCH {
                 // Only fails if the model thread is gone (it panicked): its join reports that.
@@ -129,11 +135,16 @@ fn analyze_input(index: u32, spec: &InputSpec, limits: &Limits, filter: &Filter)
     })
 }
 
-pub fn summarize(inputs: &[InputSpec], limits: &Limits, filter: &Filter) -> Summary {
+pub fn summarize(
+    inputs: &[InputSpec],
+    limits: &Limits,
+    filter: &Filter,
+    progress: &Progress,
+) -> Summary {
     let per: Vec<InputSummary> = inputs
         .par_iter()
         .enumerate()
-        .map(|(i, spec)| analyze_input(i as u32, spec, limits, filter))
+        .map(|(i, spec)| analyze_input(i as u32, spec, limits, filter, progress))
         .collect();
     let mut frames = FrameCounts::default();
     let mut traffic = TrafficCounts::default();
