@@ -1,10 +1,11 @@
-//! Outputs: terminal tables, JSON, message listings. Each format is its own
-//! module; none of them computes anything, they only render what the pipeline
-//! and the analyses produced.
+//! Outputs: terminal tables, JSON, message listings, call-flow ladders. Each
+//! format is its own module; none of them computes anything, they only render
+//! what the pipeline and the analyses produced.
 
 pub mod calls;
 pub mod findings;
 pub mod json;
+pub mod ladder;
 pub mod messages;
 pub mod registrations;
 pub mod table;
