@@ -34,6 +34,23 @@ pub enum Command {
     Registrations(RowsArgs),
     /// What a SIP response code means: class, meaning, causes in testing, next checks, how it counts.
     Explain(ExplainArgs),
+    /// The ladder diagram of one call, all legs: one column per address, arrows with times.
+    Flow(FlowArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FlowArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// The call to draw (repeat for the Call-IDs of several legs, e.g. behind a B2BUA).
+    #[arg(long = "call-id", value_name = "ID", required = true)]
+    pub call_id: Vec<String>,
+    /// Write the diagram as SVG to this file instead of drawing it in the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<std::path::PathBuf>,
+    /// Terminal width to fit (default: the terminal's, else 100).
+    #[arg(long, value_name = "COLUMNS")]
+    pub width: Option<usize>,
 }
 
 #[derive(Args, Debug)]

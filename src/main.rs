@@ -2,6 +2,7 @@
 //! outcome to an exit code (see `cli::EXIT_CODES`).
 
 mod cli;
+mod flow;
 mod progress;
 
 use anyhow::{Context, Result};
@@ -100,6 +101,43 @@ fn run(cli: Cli) -> Result<ExitCode> {
             ignore_broken_pipe(r.and_then(|_| out.flush()))?;
             Ok(exit_code(summary.completeness()))
         }
+        Command::Flow(f) => {
+            let inputs = expand_inputs(&f.inputs.inputs)?;
+            check_stdin(&inputs)?;
+            let (arrows, reports) = flow::collect(&inputs, &limits, &f.call_id);
+            let refs: Vec<&InputReport> = reports.iter().collect();
+            warn(&refs, cli.quiet);
+            if arrows.is_empty() {
+                anyhow::bail!(
+                    "no SIP message with Call-ID {} in the input",
+                    f.call_id.join(" or ")
+                );
+            }
+            match &f.svg {
+                Some(path) => {
+                    let svg = sipsleuth::report::ladder::render_svg(
+                        &arrows,
+                        &format!("Call {}", f.call_id.join(", ")),
+                    );
+                    std::fs::write(path, svg)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
+                None => {
+                    let width = f.width.or_else(terminal_width).unwrap_or(100);
+                    ignore_broken_pipe(write!(
+                        std::io::stdout().lock(),
+                        "{}",
+                        sipsleuth::report::ladder::render_text(&arrows, width)
+                    ))?;
+                }
+            }
+            let complete = reports.iter().all(|r| r.complete());
+            Ok(exit_code(if complete {
+                Completeness::Complete
+            } else {
+                Completeness::Partial
+            }))
+        }
         Command::Explain(e) => {
             let page = sipsleuth::knowledge::codes::explain(e.code)?;
             ignore_broken_pipe(write!(std::io::stdout().lock(), "{page}"))?;
@@ -164,6 +202,15 @@ fn filter_of(f: &cli::FilterArgs) -> Result<Filter> {
         &f.method,
         &f.code,
     )?)
+}
+
+/// The terminal's width, when stdout is one (COLUMNS as the shells set it).
+fn terminal_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    std::env::var("COLUMNS").ok()?.parse().ok()
 }
 
 fn check_stdin(inputs: &[InputSpec]) -> Result<()> {

@@ -69,7 +69,7 @@ account-lockout)
     start LOCKOUT
     pat_sipp alice 40 -sf "$S/pat-reg-lockout.xml" -i 192.0.2.101 -p 5060 -m 1 -s alice \
         -key id lock-alice -cid_str lock-alice@sipsleuth.test -key contact_port 5060 -key expires 3600 \
-        -key badpw wrong-password -key goodpw alice-secret $K
+        -au alice -ap alice-secret $K
     finish
     ;;
 
