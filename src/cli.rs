@@ -76,6 +76,13 @@ pub struct AnalyzeArgs {
     /// Print the summary as one JSON object instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Also write summary.json and the calls, registrations, transactions, messages and findings
+    /// tables as CSV and Parquet into this directory (docs/schema.md).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
+    /// Write the single-file HTML report here (with --out it is also DIR/report.html).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug)]

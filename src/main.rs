@@ -4,6 +4,7 @@
 mod cli;
 mod flow;
 mod progress;
+mod report_files;
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -12,7 +13,7 @@ use sipsleuth::capture::{expand_inputs, InputSpec};
 use sipsleuth::filter::Filter;
 use sipsleuth::pipeline::{run_input, InputReport, Limits, Progress};
 use sipsleuth::report::{calls, json, messages, registrations, table};
-use sipsleuth::summary::{summarize, Completeness};
+use sipsleuth::summary::{summarize, Completeness, Options};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -39,15 +40,38 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Analyze(a) => {
             let inputs = expand_inputs(&a.inputs.inputs)?;
             check_stdin(&inputs)?;
-            let filter = filter_of(&a.filter)?;
+            let keep_rows = a.out.is_some() || a.html.is_some();
+            let options = Options {
+                filter: filter_of(&a.filter)?,
+                keep_rows,
+            };
             let summary = progress::with_progress(&inputs, cli.quiet, |p| {
-                summarize(&inputs, &limits, &filter, p)
+                summarize(&inputs, &limits, &options, p)
             });
             let reports: Vec<&InputReport> = summary.inputs.iter().map(|i| &i.report).collect();
             warn(&reports, cli.quiet);
+            let summary_json = json::summary_json(&summary);
+            if let Some(dir) = &a.out {
+                let mut written =
+                    sipsleuth::report::files::write_all(dir, &summary, &summary_json)?;
+                written.extend(report_files::charts_and_html(
+                    dir,
+                    a.html.as_deref(),
+                    &summary,
+                )?);
+                if !cli.quiet {
+                    eprintln!(
+                        "sipsleuth: wrote {} file(s) to {}",
+                        written.len(),
+                        dir.display()
+                    );
+                }
+            } else if let Some(path) = &a.html {
+                report_files::html_only(path, &summary)?;
+            }
             let mut out = std::io::stdout().lock();
             let r = if a.json {
-                serde_json::to_writer_pretty(&mut out, &json::summary_json(&summary))
+                serde_json::to_writer_pretty(&mut out, &summary_json)
                     .map_err(std::io::Error::from)
                     .and_then(|_| writeln!(out))
             } else {
@@ -59,9 +83,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Calls(a) => {
             let inputs = expand_inputs(&a.inputs.inputs)?;
             check_stdin(&inputs)?;
-            let filter = filter_of(&a.filter)?;
+            let options = Options {
+                filter: filter_of(&a.filter)?,
+                keep_rows: false,
+            };
             let summary = progress::with_progress(&inputs, cli.quiet, |p| {
-                summarize(&inputs, &limits, &filter, p)
+                summarize(&inputs, &limits, &options, p)
             });
             let reports: Vec<&InputReport> = summary.inputs.iter().map(|i| &i.report).collect();
             warn(&reports, cli.quiet);
@@ -81,9 +108,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Registrations(a) => {
             let inputs = expand_inputs(&a.inputs.inputs)?;
             check_stdin(&inputs)?;
-            let filter = filter_of(&a.filter)?;
+            let options = Options {
+                filter: filter_of(&a.filter)?,
+                keep_rows: false,
+            };
             let summary = progress::with_progress(&inputs, cli.quiet, |p| {
-                summarize(&inputs, &limits, &filter, p)
+                summarize(&inputs, &limits, &options, p)
             });
             let reports: Vec<&InputReport> = summary.inputs.iter().map(|i| &i.report).collect();
             warn(&reports, cli.quiet);

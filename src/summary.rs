@@ -16,8 +16,71 @@ use crate::pipeline::{run_input, InputReport, Limits, Progress};
 use crate::reassembly::{IcmpEvent, Item};
 use rayon::prelude::*;
 
+/// One SIP message as a row of the messages file (kept only for `--out`).
+#[derive(Clone, Debug)]
+pub struct MessageRow {
+    pub ts_ns: i64,
+    pub src: std::net::SocketAddr,
+    pub dst: std::net::SocketAddr,
+    pub transport: &'static str,
+    pub method: Option<String>,
+    pub status: Option<u16>,
+    pub call_id: String,
+    pub cseq: Option<u32>,
+    pub cseq_method: String,
+    pub from_tag: String,
+    pub to_tag: String,
+    pub branch: String,
+    pub file: u32,
+    pub frame: u64,
+    pub length: u32,
+    pub defects: String,
+    /// The reason phrase of a response.
+    pub reason: String,
+    /// The transaction layer saw this message before (same request or same status again).
+    pub retransmission: bool,
+}
+
+impl MessageRow {
+    fn of(m: &crate::sip::SipMessage) -> MessageRow {
+        let s = |v: Option<&[u8]>| {
+            v.map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default()
+        };
+        MessageRow {
+            ts_ns: m.ts_ns,
+            src: m.src,
+            dst: m.dst,
+            transport: m.transport.as_str(),
+            method: m.method().map(|b| String::from_utf8_lossy(b).into_owned()),
+            status: m.status(),
+            call_id: s(m.call_id()),
+            cseq: m.cseq().map(|c| c.0),
+            cseq_method: s(m.cseq().map(|c| c.1)),
+            from_tag: s(m.from_tag()),
+            to_tag: s(m.to_tag()),
+            branch: s(m.via_branch()),
+            file: m.origin.file,
+            frame: m.origin.frame,
+            length: m.raw().len() as u32,
+            defects: m.defects().names().collect::<Vec<_>>().join(";"),
+            reason: s(m.reason()),
+            retransmission: false,
+        }
+    }
+}
+
+/// What a run keeps besides the figures.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub filter: Filter,
+    /// Keep every message and transaction as rows (for the files of `--out`).
+    pub keep_rows: bool,
+}
+
 pub struct InputSummary {
     pub report: InputReport,
+    pub messages: Vec<MessageRow>,
     pub traffic: TrafficCounts,
     pub model: ModelOutput,
     /// ICMP errors (capped at [`MAX_ICMP_KEPT`]; all are counted in `traffic`).
@@ -40,6 +103,9 @@ pub struct Summary {
     pub transactions: TxStats,
     /// What went wrong, most severe first.
     pub findings: Vec<Finding>,
+    /// Rows kept for `--out` (empty unless `Options::keep_rows`), in input then capture order.
+    pub messages: Vec<MessageRow>,
+    pub transaction_rows: Vec<(crate::model::transaction::Transaction, Box<str>)>,
 }
 
 impl Summary {
@@ -81,14 +147,20 @@ fn analyze_input(
     index: u32,
     spec: &InputSpec,
     limits: &Limits,
-    filter: &Filter,
+    options: &Options,
     progress: &Progress,
 ) -> InputSummary {
+    let filter = &options.filter;
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(16);
         let model_thread = scope.spawn(move || {
             let mut traffic = TrafficCounts::default();
-            let mut model = Model::default();
+            let mut model = if options.keep_rows {
+                Model::keeping_rows()
+            } else {
+                Model::default()
+            };
+            let mut messages = Vec::new();
             let mut icmp = Vec::new();
             for batch in rx {
                 for item in batch {
@@ -102,13 +174,20 @@ fn analyze_input(
                         traffic.add(&item);
                     }
                     match item {
-                        Item::Sip(m) => model.on_message(&m),
+                        Item::Sip(m) => {
+                            let repeated = model.on_message(&m);
+                            if options.keep_rows && counted {
+                                let mut row = MessageRow::of(&m);
+                                row.retransmission = repeated;
+                                messages.push(row);
+                            }
+                        }
                         Item::Icmp(e) if icmp.len() < MAX_ICMP_KEPT => icmp.push(e),
                         _ => {}
                     }
                 }
             }
-            (traffic, model, icmp)
+            (traffic, model, icmp, messages)
         });
         let mut buf = Vec::with_capacity(ITEM_BATCH);
         let report = run_input(index, spec, limits, progress, &mut |item| {
@@ -122,7 +201,7 @@ fn analyze_input(
             let _ = tx.send(buf);
         }
         drop(tx);
-        let (traffic, model, icmp) = model_thread
+        let (traffic, model, icmp, messages) = model_thread
             .join()
             .expect("the model thread does not panic");
         let end = report.capture.as_ref().and_then(|c| c.last_ts_ns);
@@ -131,6 +210,7 @@ fn analyze_input(
             traffic,
             model: model.finish(end),
             icmp,
+            messages,
         }
     })
 }
@@ -138,19 +218,22 @@ fn analyze_input(
 pub fn summarize(
     inputs: &[InputSpec],
     limits: &Limits,
-    filter: &Filter,
+    options: &Options,
     progress: &Progress,
 ) -> Summary {
+    let filter = &options.filter;
     let per: Vec<InputSummary> = inputs
         .par_iter()
         .enumerate()
-        .map(|(i, spec)| analyze_input(i as u32, spec, limits, filter, progress))
+        .map(|(i, spec)| analyze_input(i as u32, spec, limits, options, progress))
         .collect();
     let mut frames = FrameCounts::default();
     let mut traffic = TrafficCounts::default();
     let mut all_calls: Vec<CallRecord> = Vec::new();
     let mut transactions = TxStats::default();
     let mut registrations = Registrations::default();
+    let mut messages = Vec::new();
+    let mut transaction_rows = Vec::new();
     let mut per = per;
     for i in per.iter_mut() {
         // Moved, not cloned: the per-input model output keeps only its counts.
@@ -159,6 +242,8 @@ pub fn summarize(
             .append(&mut i.model.registrations.attempts);
         registrations.aors.append(&mut i.model.registrations.aors);
         all_calls.append(&mut i.model.calls);
+        messages.append(&mut i.messages);
+        transaction_rows.append(&mut i.model.transaction_rows);
         all_calls.retain(|c| filter.call(c));
         registrations.attempts.retain(|a| filter.registration(a));
         if !filter.is_empty() {
@@ -213,5 +298,7 @@ pub fn summarize(
         registration_summary,
         transactions,
         findings,
+        messages,
+        transaction_rows,
     }
 }

@@ -46,18 +46,19 @@ uas_bg() {  # uas_bg NAME IP XML: a SIPp UAS on IP:5060 for many calls
 
 # reg NAME SECONDS IP PORT USER PASSWORD CALL-ID [SIPP ARGS...]: one registration
 # (sipp/pat-reg.xml: 403, or 401 + 200) by a SIPp of its own, in the foreground.
+# The Contact port is PORT, or $CPORT if set.
 reg() {
     local name="$1" secs="$2" ip="$3" port="$4" user="$5" pw="$6" cid="$7"
     shift 7
     pat_sipp "$name" "$secs" -sf "$S/pat-reg.xml" -i "$ip" -p "$port" -m 1 -s "$user" -au "$user" -ap "$pw" \
-        -key idp "$cid-" -cid_str "$cid@sipsleuth.test" -key contact_port "$port" -key expires 3600 "$@" $K
+        -key idp "$cid-" -cid_str "$cid@sipsleuth.test" -key contact_port "${CPORT:-$port}" -key expires 3600 "$@" $K
 }
 # reg_bg ...: the same in the background (PID in TD_LASTPID).
 reg_bg() {
     local name="$1" secs="$2" ip="$3" port="$4" user="$5" pw="$6" cid="$7"
     shift 7
     pat_sipp_bg "$name" "$secs" -sf "$S/pat-reg.xml" -i "$ip" -p "$port" -m 1 -s "$user" -au "$user" -ap "$pw" \
-        -key idp "$cid-" -cid_str "$cid@sipsleuth.test" -key contact_port "$port" -key expires 3600 "$@" $K
+        -key idp "$cid-" -cid_str "$cid@sipsleuth.test" -key contact_port "${CPORT:-$port}" -key expires 3600 "$@" $K
 }
 
 case "$NAME" in
@@ -116,7 +117,7 @@ flood-blackhole)
     # one every 0.1 s; kamailio counts every request per source IP and bans the
     # PBX at its 21st request within 2 s: 40 s of silence (no reply at all).
     # Lines 11-16 retransmit (Timer E) until SIPp gives up at 31.5 s.
-    # Meanwhile bob (192.0.2.102) registers every 10 s and is answered.
+    # Meanwhile bob (192.0.2.102) registers every 10 s (6 s .. 46 s) and is answered.
     start FLOOD
     T0=$(date +%s.%N)
     pids=()
@@ -127,7 +128,7 @@ flood-blackhole)
         pids+=("$TD_LASTPID:line$n")
     done
     for j in 1 2 3 4 5; do
-        pat_sleep_until "$T0" $((j * 10 - 5))
+        pat_sleep_until "$T0" $((j * 10 - 4))
         reg "bob$j" 10 192.0.2.102 5060 bob bob-secret "flood-bob-$j"
     done
     # SIPp counts the unanswered lines as failed (exit status 1): expected;
@@ -135,19 +136,28 @@ flood-blackhole)
     for p in "${pids[@]}"; do
         td_wait "${p%%:*}" 45 || td_log "sipp ${p#*:} ended with an error status (expected for lines 11-16: no answer)"
     done
-    pat_sleep_until "$T0" 46
+    pat_sleep_until "$T0" 47
     finish
     ;;
 
 capacity-503)
-    # alice (192.0.2.101) calls bob through kamailio: each call is held 5 s.
-    # 1 call/s for 5 s, 2/s for 5 s, then 3/s (SIPp -rate_increase), 30 calls.
-    # kamailio admits 10 calls in progress (dialog profile), then 503 + Retry-After: 30.
+    # alice (192.0.2.101) calls bob through kamailio; each call is held 5 s.
+    # Three SIPp callers at 1 call/s each, started at 0, 5.5 and 10.33 s (ports
+    # 5060-5062): 1 call/s, then 2/s, then 3/s; 30 calls.  kamailio admits 10
+    # calls in progress (dialog profile "calls"), then answers 503 + Retry-After: 30.
     start CAPACITY
     uas_bg uas 192.0.2.20 pat-uas-answer.xml
-    pat_sipp alice 60 -sf "$S/pat-uac-call.xml" -i 192.0.2.101 -p 5060 -m 30 -r 1 -rate_increase 1 \
-        -rate_interval 5 -rate_max 3 -no_rate_quit -s bob -key caller alice -key pt 8 -key codec PCMA \
-        -key hold 5000 -key idp cap- -cid_str 'cap-%u@sipsleuth.test' $K
+    T0=$(date +%s.%N)
+    pids=()
+    for c in 1:0:15 2:5.5:10 3:10.33:5; do
+        IFS=: read -r n at m <<<"$c"
+        pat_sleep_until "$T0" "$at"
+        pat_sipp_bg "caller$n" 60 -sf "$S/pat-uac-call.xml" -i 192.0.2.101 -p $((5059 + n)) -m "$m" -r 1 -l 100 \
+            -s bob -key caller alice -key pt 8 -key codec PCMA -key hold 5000 \
+            -key idp "cap$n-" -cid_str "cap$n-%u@sipsleuth.test" $K
+        pids+=("$TD_LASTPID:caller$n")
+    done
+    for p in "${pids[@]}"; do pat_wait "${p%%:*}" "${p#*:}" 60; done
     td_stop "$UAS_PID"
     finish
     ;;
@@ -204,7 +214,8 @@ realm-mismatch)
 registration-lapse)
     # max_expires 10.  alice (192.0.2.101) asks Expires 3600, is granted 10 and
     # never refreshes.  bob (192.0.2.102) is granted 10 too and refreshes every
-    # 5 s; a monitor (192.0.2.30) pings the registrar with OPTIONS every 10 s.
+    # 5 s (last at 30 s: valid until 40 s); a monitor (192.0.2.30) pings the
+    # registrar with OPTIONS at 2, 12, 22 and 34 s.  The capture ends at ~34 s.
     start SHORT_EXPIRES
     T0=$(date +%s.%N)
     pat_sipp_bg bob 60 -sf "$S/pat-reg-refresh.xml" -i 192.0.2.102 -p 5060 -m 1 -s bob -au bob -ap bob-secret \
@@ -212,12 +223,12 @@ registration-lapse)
     BOB=$TD_LASTPID
     pat_sleep_until "$T0" 1
     reg alice 10 192.0.2.101 5060 alice alice-secret lapse-alice
-    pat_sleep_until "$T0" 2
-    pat_sipp_bg monitor 60 -sf "$S/pat-options.xml" -i 192.0.2.30 -p 5060 -m 4 -r 1 -rp 10000 \
-        -key idp lapse-ping- -cid_str 'lapse-ping-%u@sipsleuth.test' $K
-    MON=$TD_LASTPID
+    for t in 2 12 22 34; do
+        pat_sleep_until "$T0" "$t"
+        pat_sipp "ping$t" 10 -sf "$S/pat-options.xml" -i 192.0.2.30 -p 5060 -m 1 \
+            -key idp "lapse-ping$t-" -cid_str "lapse-ping-$t@sipsleuth.test" $K
+    done
     pat_wait "$BOB" bob 60
-    pat_wait "$MON" monitor 60
     finish
     ;;
 
@@ -228,7 +239,7 @@ clean)
     # one every 0.5 s, held 1 s, BYE.  Passwords are right; nothing fails.
     start INVITE_AUTH
     uas_bg uas 192.0.2.20 pat-uas-answer.xml
-    reg bob 10 192.0.2.20 5061 bob bob-secret clean-reg-bob -key contact_port 5060
+    CPORT=5060 reg bob 10 192.0.2.20 5061 bob bob-secret clean-reg-bob
     users=(alice carol dave erin frank grace heidi ivan judy)
     for i in "${!users[@]}"; do
         u=${users[$i]}

@@ -196,17 +196,27 @@ fn isolated(input: &Input<'_>, out: &mut Vec<Finding>) {
     let mut dests: BTreeMap<String, Group> = BTreeMap::new();
     let mut domains: BTreeMap<String, Group> = BTreeMap::new();
     let mut call_uas: BTreeMap<String, Group> = BTreeMap::new();
+    // Where the capture shows calls going past a proxy, a call that never left the proxy
+    // (one leg, refused there) has the proxy as its "destination": that is the proxy's
+    // decision (capacity, policy), reported by other detectors — not a failing destination.
+    let multi_hop = input.calls.iter().any(|c| c.legs.len() > 1);
     for c in input.calls {
         if matches!(c.category, Category::Incomplete) {
             continue;
         }
+        let stayed_at_proxy = multi_hop && c.legs.len() == 1;
         // Busy, declined and cancelled are the callee's choice, not a failure of the route.
         let failed = matches!(
             c.category,
             Category::Error | Category::NoAnswer | Category::Timeout
         );
+        let dest = if stayed_at_proxy {
+            String::new()
+        } else {
+            host(&c.destination)
+        };
         for (map, key) in [
-            (&mut dests, host(&c.destination)),
+            (&mut dests, dest),
             (&mut domains, domain(&c.request_uri)),
             (&mut call_uas, c.user_agent.clone()),
         ] {

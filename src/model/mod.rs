@@ -20,6 +20,7 @@ pub struct Model {
     calls: CallTracker,
     registrations: RegistrationTracker,
     last_ts: Option<i64>,
+    keep_rows: bool,
 }
 
 /// What the model found, once the capture is over.
@@ -29,14 +30,31 @@ pub struct ModelOutput {
     pub transactions: TxStats,
     /// Call-IDs first seen mid-dialog (not counted as attempts).
     pub mid_dialog_calls: u64,
+    /// Every transaction with its Call-ID, when the model was made with [`Model::keeping_rows`].
+    pub transaction_rows: Vec<(transaction::Transaction, Box<str>)>,
 }
 
 impl Model {
-    pub fn on_message(&mut self, m: &SipMessage) {
+    /// A model that keeps every transaction for the output files (`--out`).
+    pub fn keeping_rows() -> Self {
+        Model {
+            txs: Transactions::keeping_call_ids(),
+            keep_rows: true,
+            ..Default::default()
+        }
+    }
+
+    /// Takes one message; says whether it repeated one already seen (a retransmission).
+    pub fn on_message(&mut self, m: &SipMessage) -> bool {
         self.last_ts = Some(self.last_ts.map_or(m.ts_ns, |t| t.max(m.ts_ns)));
         let ev = self.txs.on_message(m);
         self.calls.on_message(m, ev, &self.txs);
         self.registrations.on_message(m, ev, &self.txs);
+        matches!(
+            ev,
+            transaction::TxEvent::Retransmission(_)
+                | transaction::TxEvent::Response { first: false, .. }
+        )
     }
 
     /// Ends the model at `capture_end_ns` (the last frame's time; the last message's if None).
@@ -48,6 +66,11 @@ impl Model {
             registrations: self.registrations.finish(end, &self.txs),
             transactions: self.txs.stats.clone(),
             mid_dialog_calls,
+            transaction_rows: if self.keep_rows {
+                self.txs.into_rows()
+            } else {
+                Vec::new()
+            },
         }
     }
 }

@@ -109,6 +109,9 @@ pub struct Transactions {
     /// Call-ID, CSeq and (client, server) → transaction: the fallback for responses whose Via is wrong.
     by_addresses: KeyMap<TxId>,
     txs: Vec<Transaction>,
+    /// The Call-ID of every transaction, kept only when rows are wanted (`keep_call_ids`).
+    call_ids: Vec<Box<str>>,
+    keep_call_ids: bool,
     pub stats: TxStats,
 }
 
@@ -184,6 +187,23 @@ fn key_of(m: &SipMessage, method: &[u8]) -> Option<(u128, bool)> {
 }
 
 impl Transactions {
+    /// A table that also keeps each transaction's Call-ID, for the transactions file.
+    pub fn keeping_call_ids() -> Self {
+        Transactions {
+            keep_call_ids: true,
+            ..Default::default()
+        }
+    }
+
+    /// Every transaction with its Call-ID (empty strings unless `keeping_call_ids`).
+    pub fn into_rows(self) -> Vec<(Transaction, Box<str>)> {
+        let mut ids = self.call_ids.into_iter();
+        self.txs
+            .into_iter()
+            .map(|t| (t, ids.next().unwrap_or_default()))
+            .collect()
+    }
+
     pub fn get(&self, id: TxId) -> &Transaction {
         &self.txs[id as usize]
     }
@@ -230,6 +250,10 @@ impl Transactions {
                     key
                 };
                 self.by_key.insert(key, id);
+                if self.keep_call_ids {
+                    self.call_ids
+                        .push(String::from_utf8_lossy(m.call_id().unwrap_or_default()).into());
+                }
                 if !is_ack {
                     if let Some(cid) = m.call_id() {
                         self.by_addresses

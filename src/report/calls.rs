@@ -37,6 +37,17 @@ fn dist(p: &Percentiles) -> String {
     )
 }
 
+/// "label: values" on one line when it fits 100 columns, else the values on their own line.
+fn line(out: &mut String, label: &str, p: &Percentiles) {
+    let values = dist(p);
+    if label.chars().count() + 2 + values.chars().count() <= 100 {
+        let _ = writeln!(out, "{label}: {values}");
+    } else {
+        let indent = label.chars().take_while(|c| *c == ' ').count() + 4;
+        let _ = writeln!(out, "{label}:\n{}{values}", " ".repeat(indent));
+    }
+}
+
 /// The calls section of `analyze`.
 pub fn render_summary(s: &CallSummary, out: &mut String) {
     if s.attempts == 0 {
@@ -61,7 +72,7 @@ pub fn render_summary(s: &CallSummary, out: &mut String) {
         }
     }
     let _ = writeln!(out, "{t}");
-    let _ = writeln!(out, "PDD (INVITE → first 180/183): {}", dist(&s.pdd_ms));
+    line(out, "PDD (INVITE → first 180/183)", &s.pdd_ms);
     if s.answered_without_ringing > 0 {
         let _ = writeln!(
             out,
@@ -69,8 +80,8 @@ pub fn render_summary(s: &CallSummary, out: &mut String) {
             group(s.answered_without_ringing)
         );
     }
-    let _ = writeln!(out, "Answer (INVITE → 2xx): {}", dist(&s.answer_ms));
-    let _ = writeln!(out, "Duration (2xx → BYE): {}", dist(&s.duration_ms));
+    line(out, "Answer (INVITE → 2xx)", &s.answer_ms);
+    line(out, "Duration (2xx → BYE)", &s.duration_ms);
 
     let mut codes: Vec<(&String, &u64)> = s.final_codes.iter().collect();
     codes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -117,9 +128,9 @@ pub fn render_summary(s: &CallSummary, out: &mut String) {
         ratio_pct(r.isa),
         ratio_pct(r.scr)
     );
-    let _ = writeln!(out, "  SRD success: {}", dist(&r.srd_success_ms));
-    let _ = writeln!(out, "  SRD failure: {}", dist(&r.srd_failure_ms));
-    let _ = writeln!(out, "  SDD: {}", dist(&r.sdd_ms));
+    line(out, "  SRD success", &r.srd_success_ms);
+    line(out, "  SRD failure", &r.srd_failure_ms);
+    line(out, "  SDD", &r.sdd_ms);
 }
 
 fn user_of(uri: &str) -> &str {

@@ -3,7 +3,9 @@
 //! what the pipeline and the analyses produced.
 
 pub mod calls;
+pub mod files;
 pub mod findings;
+pub mod html;
 pub mod json;
 pub mod ladder;
 pub mod messages;

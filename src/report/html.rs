@@ -1,0 +1,351 @@
+//! The HTML report: one self-contained file (CSS, SVG and a little JavaScript
+//! inline; nothing fetched from the network) with the summary, the findings
+//! with their evidence and advice, the charts, the call table (sortable,
+//! filterable) and a ladder diagram for each failed call. Everything that comes
+//! from a capture goes through [`esc`].
+
+use crate::model::call::Category;
+use crate::report::ladder::{self, Arrow};
+use crate::report::time::utc;
+use crate::sip::Transport;
+use crate::summary::{MessageRow, Summary};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Ladders drawn for failed calls, at most (the report stays openable).
+pub const MAX_LADDERS: usize = 50;
+
+/// HTML-escapes text (element content and attribute values).
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => o.push('\u{fffd}'),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+const STYLE: &str = "
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;max-width:1200px;padding:1em 2em;color:#1d2433;background:#fff}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #e3e7ee;padding-bottom:.2em;margin-top:1.6em}
+.meta{color:#5b6577}table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
+th,td{border:1px solid #dfe3ea;padding:.25em .6em;text-align:left}th{background:#f3f5f9;cursor:pointer;user-select:none}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+.finding{border-left:6px solid #999;background:#f8f9fb;margin:.8em 0;padding:.5em 1em}
+.critical{border-color:#b3261e}.error{border-color:#e06c00}.warning{border-color:#d4a900}.info{border-color:#6b7a90}
+.sev{font-weight:700;text-transform:uppercase;font-size:.8em;letter-spacing:.05em}
+.kind{font-family:monospace;margin-left:.5em}.finding ul{margin:.3em 0}.chart{margin:1em 0}
+.chart svg{max-width:100%;height:auto}details{margin:.5em 0}summary{cursor:pointer}
+.SUCCESS{color:#1a7f37}.REJECTED,.CANCELLED{color:#8a6d00}.ERROR,.NO_ANSWER,.TIMEOUT{color:#b3261e}
+input#callfilter{padding:.3em .5em;width:24em;margin:.4em 0}
+";
+
+const SCRIPT: &str = "
+(function(){
+ var t=document.getElementById('calls');if(!t)return;
+ var f=document.getElementById('callfilter');
+ f.addEventListener('input',function(){var q=f.value.toLowerCase();
+  t.tBodies[0].querySelectorAll('tr').forEach(function(r){r.style.display=r.textContent.toLowerCase().indexOf(q)<0?'none':'';});});
+ t.tHead.querySelectorAll('th').forEach(function(th,i){th.addEventListener('click',function(){
+  var rows=Array.prototype.slice.call(t.tBodies[0].rows);var asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';
+  rows.sort(function(a,b){var x=a.cells[i].textContent,y=b.cells[i].textContent;var nx=parseFloat(x),ny=parseFloat(y);
+   var c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:x.localeCompare(y);return asc?c:-c;});
+  rows.forEach(function(r){t.tBodies[0].appendChild(r);});});});
+ document.body.dataset.ready='1';
+})();";
+
+fn num(n: u64) -> String {
+    crate::report::table::group(n)
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("undefined".into(), |x| format!("{:.1}%", x * 100.0))
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("–".into(), |x| format!("{x:.1}"))
+}
+
+fn arrow_of(r: &MessageRow) -> Arrow {
+    let label = match (&r.method, r.status) {
+        (Some(m), _) => m.clone(),
+        (None, Some(c)) => format!("{c} {}", r.reason),
+        (None, None) => String::new(),
+    };
+    Arrow {
+        ts_ns: r.ts_ns,
+        src: r.src,
+        dst: r.dst,
+        label,
+        retransmission: r.retransmission,
+        transport: match r.transport {
+            "tcp" => Transport::Tcp,
+            "ws" => Transport::Ws,
+            _ => Transport::Udp,
+        },
+        call_id: r.call_id.clone(),
+    }
+}
+
+/// The whole report. `charts` are (title, SVG) pairs made by `report::charts`.
+pub fn render(s: &Summary, charts: &[(String, String)]) -> String {
+    let mut h = String::with_capacity(1 << 20);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+<title>sipsleuth report</title><style>{STYLE}</style></head><body>\n<h1>sipsleuth report</h1>"
+    );
+    let first = s
+        .inputs
+        .iter()
+        .filter_map(|i| i.report.capture.as_ref()?.first_ts_ns)
+        .min();
+    let last = s
+        .inputs
+        .iter()
+        .filter_map(|i| i.report.capture.as_ref()?.last_ts_ns)
+        .max();
+    let inputs: Vec<String> = s.inputs.iter().map(|i| esc(&i.report.path)).collect();
+    let _ = write!(
+        h,
+        "<p class=\"meta\">{} input(s): {}<br>",
+        s.inputs.len(),
+        inputs.join(", ")
+    );
+    if let (Some(a), Some(b)) = (first, last) {
+        let _ = write!(
+            h,
+            "captured {} → {} ({:.1} s) · ",
+            utc(a),
+            utc(b),
+            (b - a) as f64 / 1e9
+        );
+    }
+    let _ = write!(
+        h,
+        "{} frames · {} SIP messages · sipsleuth {}</p>\n",
+        num(s.frames.total()),
+        num(s.traffic.messages()),
+        env!("CARGO_PKG_VERSION")
+    );
+
+    // What went wrong first: the findings.
+    let _ = write!(
+        h,
+        "<h2 id=\"findings\">Findings ({})</h2>\n",
+        s.findings.len()
+    );
+    if s.findings.is_empty() {
+        h.push_str("<p>No failure pattern found.</p>\n");
+    }
+    for f in &s.findings {
+        let sev = f.severity.name();
+        let _ = write!(h, "<div class=\"finding {sev}\"><span class=\"sev\">{sev}</span><span class=\"kind\">{}</span><p>{}</p>", f.kind.name(), esc(&f.summary));
+        let e = &f.evidence;
+        h.push_str("<ul>");
+        if let (Some(a), Some(b)) = (e.first_ns, e.last_ns) {
+            let _ = write!(h, "<li>when: {} → {}</li>", utc(a), utc(b));
+        }
+        for (label, list) in [
+            ("addresses", &e.addresses),
+            ("accounts", &e.aors),
+            ("Call-IDs", &e.call_ids),
+        ] {
+            if !list.is_empty() {
+                let items: Vec<String> = list
+                    .iter()
+                    .map(|x| format!("<code>{}</code>", esc(x)))
+                    .collect();
+                let _ = write!(h, "<li>{label}: {}</li>", items.join(", "));
+            }
+        }
+        if !e.counts.is_empty() {
+            let c: Vec<String> = e
+                .counts
+                .iter()
+                .map(|(k, v)| format!("{} = {}", esc(k), v))
+                .collect();
+            let _ = write!(h, "<li>{}</li>", c.join(" · "));
+        }
+        for d in &e.details {
+            let _ = write!(h, "<li>{}</li>", esc(d));
+        }
+        h.push_str("</ul><b>Next checks</b><ul>");
+        for a in &f.advice {
+            let _ = write!(h, "<li>{}</li>", esc(a));
+        }
+        h.push_str("</ul></div>\n");
+    }
+
+    // The summary.
+    let c = &s.call_summary;
+    let _ = write!(
+        h,
+        "<h2 id=\"summary\">Calls</h2><p>{} attempts · ASR {} · NER {} · PDD p50 {} ms, p90 {} ms, p99 {} ms (n={})</p><table><thead><tr><th>outcome</th><th>calls</th></tr></thead><tbody>",
+        num(c.attempts),
+        pct(c.asr),
+        pct(c.ner),
+        ms(c.pdd_ms.p50),
+        ms(c.pdd_ms.p90),
+        ms(c.pdd_ms.p99),
+        c.pdd_ms.count
+    );
+    for cat in Category::ALL {
+        let n = c.outcomes.get(cat.name()).copied().unwrap_or(0);
+        if n > 0 {
+            let _ = write!(
+                h,
+                "<tr><td class=\"{0}\">{0}</td><td class=\"n\">{1}</td></tr>",
+                cat.name(),
+                num(n)
+            );
+        }
+    }
+    h.push_str("</tbody></table>\n");
+    let r = &s.registration_summary;
+    let _ = write!(
+        h,
+        "<h2>Registrations</h2><p>{} attempts · {} registered · {} failed · {} pending</p><table><thead><tr><th>failure cause</th><th>attempts</th></tr></thead><tbody>",
+        num(r.attempts),
+        num(r.registered),
+        num(r.failed),
+        num(r.pending)
+    );
+    for (k, v) in &r.causes {
+        let _ = write!(h, "<tr><td>{k}</td><td class=\"n\">{}</td></tr>", num(*v));
+    }
+    h.push_str("</tbody></table>\n<h2>Traffic</h2><table><thead><tr><th>frames</th><th>count</th></tr></thead><tbody>");
+    for (b, n) in s.frames.iter().filter(|(_, n)| *n > 0) {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
+            b.name(),
+            num(n)
+        );
+    }
+    h.push_str("</tbody></table><table><thead><tr><th>SIP</th><th>count</th></tr></thead><tbody>");
+    for (m, n) in s.traffic.requests() {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
+            esc(&m),
+            num(n)
+        );
+    }
+    for (code, n) in s.traffic.responses() {
+        let _ = write!(
+            h,
+            "<tr><td>{code} {}</td><td class=\"n\">{}</td></tr>",
+            crate::sip::codes::reason_phrase(code).unwrap_or(""),
+            num(n)
+        );
+    }
+    h.push_str("</tbody></table>\n");
+
+    if !charts.is_empty() {
+        h.push_str("<h2 id=\"charts\">Charts</h2>\n");
+        for (title, svg) in charts {
+            let _ = write!(
+                h,
+                "<div class=\"chart\" title=\"{}\">{svg}</div>\n",
+                esc(title)
+            );
+        }
+    }
+
+    // Every call, sortable and filterable.
+    let _ = write!(
+        h,
+        "<h2 id=\"calls-table\">Call attempts ({})</h2><input id=\"callfilter\" placeholder=\"filter calls (any text)\">\
+<table id=\"calls\"><thead><tr><th>start (UTC)</th><th>Call-ID</th><th>from</th><th>to</th><th>outcome</th><th>final</th><th>PDD ms</th><th>answer ms</th><th>duration ms</th><th>legs</th></tr></thead><tbody>\n",
+        s.calls.len()
+    );
+    for call in &s.calls {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"{cat}\">{cat}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            utc(call.start_ns),
+            esc(&call.call_id),
+            esc(&call.from_uri),
+            esc(&call.to_uri),
+            call.final_code.map_or("–".into(), |f| f.to_string()),
+            ms(call.pdd_ms),
+            ms(call.answer_ms),
+            ms(call.duration_ms),
+            call.legs.len(),
+            cat = call.category.name(),
+        );
+    }
+    h.push_str("</tbody></table>\n");
+
+    // A ladder for each failed call.
+    let failed: Vec<&crate::model::call::CallRecord> = s
+        .calls
+        .iter()
+        .filter(|c| !matches!(c.category, Category::Success | Category::Incomplete))
+        .take(MAX_LADDERS)
+        .collect();
+    if !failed.is_empty() && !s.messages.is_empty() {
+        let mut by_call: BTreeMap<&str, Vec<Arrow>> = BTreeMap::new();
+        for m in &s.messages {
+            if failed.iter().any(|c| c.call_id == m.call_id) {
+                by_call
+                    .entry(m.call_id.as_str())
+                    .or_default()
+                    .push(arrow_of(m));
+            }
+        }
+        let _ = write!(
+            h,
+            "<h2 id=\"ladders\">Failed calls ({}{})</h2>\n",
+            failed.len(),
+            if failed.len() == MAX_LADDERS {
+                ", the first ones"
+            } else {
+                ""
+            }
+        );
+        for c in &failed {
+            if let Some(arrows) = by_call.get_mut(c.call_id.as_str()) {
+                arrows.sort_by_key(|a| a.ts_ns);
+                let svg = ladder::render_svg(
+                    arrows,
+                    &format!(
+                        "{} — {} {}",
+                        c.call_id,
+                        c.category.name(),
+                        c.final_code.map_or(String::new(), |f| f.to_string())
+                    ),
+                );
+                let _ = write!(
+                    h,
+                    "<details><summary><code>{}</code> {} {}</summary>{svg}</details>\n",
+                    esc(&c.call_id),
+                    c.category.name(),
+                    c.final_code.map_or(String::new(), |f| f.to_string())
+                );
+            }
+        }
+    }
+    let _ = write!(h, "<script>{SCRIPT}</script>\n</body></html>\n");
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            super::esc("<script>alert('x')&\"</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;)&amp;&quot;&lt;/script&gt;"
+        );
+        assert_eq!(super::esc("a\u{1b}[31mb"), "a\u{fffd}[31mb");
+    }
+}
