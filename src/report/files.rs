@@ -498,7 +498,7 @@ pub fn write_all(
             source: e,
         })
     };
-    let mut tables = vec![
+    let mut tables = [
         ("calls", table("calls", calls_table(&s.calls))?),
         (
             "registrations",

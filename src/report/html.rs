@@ -128,18 +128,18 @@ pub fn render(s: &Summary, charts: &[(String, String)]) -> String {
             (b - a) as f64 / 1e9
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "{} frames · {} SIP messages · sipsleuth {}</p>\n",
+        "{} frames · {} SIP messages · sipsleuth {}</p>",
         num(s.frames.total()),
         num(s.traffic.messages()),
         env!("CARGO_PKG_VERSION")
     );
 
     // What went wrong first: the findings.
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<h2 id=\"findings\">Findings ({})</h2>\n",
+        "<h2 id=\"findings\">Findings ({})</h2>",
         s.findings.len()
     );
     if s.findings.is_empty() {
@@ -252,19 +252,19 @@ pub fn render(s: &Summary, charts: &[(String, String)]) -> String {
     if !charts.is_empty() {
         h.push_str("<h2 id=\"charts\">Charts</h2>\n");
         for (title, svg) in charts {
-            let _ = write!(
+            let _ = writeln!(
                 h,
-                "<div class=\"chart\" title=\"{}\">{svg}</div>\n",
+                "<div class=\"chart\" title=\"{}\">{svg}</div>",
                 esc(title)
             );
         }
     }
 
     // Every call, sortable and filterable.
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<h2 id=\"calls-table\">Call attempts ({})</h2><input id=\"callfilter\" placeholder=\"filter calls (any text)\">\
-<table id=\"calls\"><thead><tr><th>start (UTC)</th><th>Call-ID</th><th>from</th><th>to</th><th>outcome</th><th>final</th><th>PDD ms</th><th>answer ms</th><th>duration ms</th><th>legs</th></tr></thead><tbody>\n",
+<table id=\"calls\"><thead><tr><th>start (UTC)</th><th>Call-ID</th><th>from</th><th>to</th><th>outcome</th><th>final</th><th>PDD ms</th><th>answer ms</th><th>duration ms</th><th>legs</th></tr></thead><tbody>",
         s.calls.len()
     );
     for call in &s.calls {
@@ -302,9 +302,9 @@ pub fn render(s: &Summary, charts: &[(String, String)]) -> String {
                     .push(arrow_of(m));
             }
         }
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<h2 id=\"ladders\">Failed calls ({}{})</h2>\n",
+            "<h2 id=\"ladders\">Failed calls ({}{})</h2>",
             failed.len(),
             if failed.len() == MAX_LADDERS {
                 ", the first ones"
@@ -324,9 +324,9 @@ pub fn render(s: &Summary, charts: &[(String, String)]) -> String {
                         c.final_code.map_or(String::new(), |f| f.to_string())
                     ),
                 );
-                let _ = write!(
+                let _ = writeln!(
                     h,
-                    "<details><summary><code>{}</code> {} {}</summary>{svg}</details>\n",
+                    "<details><summary><code>{}</code> {} {}</summary>{svg}</details>",
                     esc(&c.call_id),
                     c.category.name(),
                     c.final_code.map_or(String::new(), |f| f.to_string())
