@@ -3,6 +3,7 @@
 //! and the analyses produced.
 
 pub mod calls;
+pub mod charts;
 pub mod findings;
 pub mod json;
 pub mod messages;
