@@ -452,7 +452,7 @@ struct PddBins {
     width: f64,
     counts: Vec<u64>,
     stats: Vec<String>,
-    /// Values above the last bin (a long tail cut at p99), and the largest.
+    /// Values left out (a long tail beyond 3 × p99), and the largest.
     hidden: usize,
     hidden_max: f64,
 }
