@@ -2,19 +2,25 @@
 //! report. Kept at the command-line edge because it decides where files go.
 
 use anyhow::{Context, Result};
+use sipsleuth::report::charts::{self, ChartKind};
 use sipsleuth::report::{files::write_atomic, html};
 use sipsleuth::summary::Summary;
 use std::path::{Path, PathBuf};
 
-/// The charts of the summary as (title, SVG) pairs for the HTML report.
-fn chart_svgs(_s: &Summary) -> Vec<(String, String)> {
-    Vec::new()
+/// The charts of the summary as (name, SVG) pairs for the HTML report.
+fn chart_svgs(s: &Summary) -> Vec<(String, String)> {
+    ChartKind::ALL
+        .iter()
+        .filter_map(|k| Some((k.name().to_string(), charts::chart_svg(*k, s)?)))
+        .collect()
 }
 
-/// DIR/report.html (and FILE when --html is given too).
+/// DIR/charts/*.svg and *.png, DIR/report.html (and FILE when --html is given too).
 pub fn charts_and_html(dir: &Path, html_file: Option<&Path>, s: &Summary) -> Result<Vec<PathBuf>> {
+    let charts_dir = dir.join("charts");
+    let mut written = charts::write_charts(&charts_dir, s)
+        .with_context(|| format!("writing charts to {}", charts_dir.display()))?;
     let page = html::render(s, &chart_svgs(s));
-    let mut written = Vec::new();
     for path in std::iter::once(dir.join("report.html")).chain(html_file.map(Path::to_path_buf)) {
         write_atomic(&path, |f| std::io::Write::write_all(f, page.as_bytes()))
             .with_context(|| format!("writing {}", path.display()))?;

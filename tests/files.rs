@@ -69,6 +69,35 @@ fn out_dir_tables_read_back_in_pandas_polars_and_duckdb() {
 }
 
 #[test]
+fn charts_as_svg_and_png_with_the_503_onset_marked() {
+    let d = scratch_dir("charts");
+    let o = bin()
+        .args(["analyze", "--quiet", "--out"])
+        .arg(&d)
+        .arg(testdata("patterns/capacity-503.pcap"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for name in [
+        "pdd_histogram",
+        "pdd_cdf",
+        "outcomes",
+        "final_codes_over_time",
+        "load",
+    ] {
+        let png = std::fs::read(d.join("charts").join(format!("{name}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name}.png");
+        let svg = std::fs::read_to_string(d.join("charts").join(format!("{name}.svg"))).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("</svg>"), "{name}.svg");
+    }
+    let load = std::fs::read_to_string(d.join("charts/load.svg")).unwrap();
+    assert!(load.contains("503 onset"), "the onset is marked");
+    // The HTML report embeds the charts.
+    let html = std::fs::read_to_string(d.join("report.html")).unwrap();
+    assert!(html.matches("class=\"chart\"").count() >= 5);
+}
+
+#[test]
 fn html_report_is_self_contained_and_escaped() {
     let d = scratch_dir("html");
     let page = d.join("r.html");

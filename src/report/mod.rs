@@ -3,6 +3,7 @@
 //! what the pipeline and the analyses produced.
 
 pub mod calls;
+pub mod charts;
 pub mod files;
 pub mod findings;
 pub mod html;
