@@ -77,6 +77,17 @@ pub struct FragStats {
     pub left_at_end: u64,
 }
 
+impl FragStats {
+    pub fn merge(&mut self, o: &FragStats) {
+        self.reassembled += o.reassembled;
+        self.duplicates += o.duplicates;
+        self.invalid += o.invalid;
+        self.timed_out += o.timed_out;
+        self.evicted_for_memory += o.evicted_for_memory;
+        self.left_at_end += o.left_at_end;
+    }
+}
+
 #[derive(Default)]
 pub struct Defragmenter {
     pending: HashMap<FragKey, Pending>,

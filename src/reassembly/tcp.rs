@@ -65,6 +65,22 @@ pub struct TcpStats {
 /// (ports reused by a new connection whose SYN was not captured, or two captures spliced).
 const MAX_SEQ_DISTANCE: i64 = 16 << 20;
 
+impl TcpStats {
+    pub fn merge(&mut self, o: &TcpStats) {
+        self.streams += o.streams;
+        self.messages += o.messages;
+        self.websocket_messages += o.websocket_messages;
+        self.gaps_skipped += o.gaps_skipped;
+        self.bytes_lost_in_gaps += o.bytes_lost_in_gaps;
+        self.non_sip_bytes_skipped += o.non_sip_bytes_skipped;
+        self.retransmitted_segments += o.retransmitted_segments;
+        self.out_of_order_segments += o.out_of_order_segments;
+        self.streams_evicted += o.streams_evicted;
+        self.incomplete_at_end += o.incomplete_at_end;
+        self.sequence_jumps += o.sequence_jumps;
+    }
+}
+
 type Key = (SocketAddr, SocketAddr);
 
 #[derive(Default)]
@@ -468,17 +484,22 @@ impl TcpReassembler {
             .map(|(k, _)| *k)
             .collect();
         for k in idle {
-            if let Some(mut st) = self.streams.remove(&k) {
-                Self::resolve_leftovers(
-                    &mut st,
-                    k,
-                    out,
-                    counts,
-                    &mut self.stats,
-                    &mut self.ooo_total,
-                );
-                self.stats.streams_evicted += 1;
-            }
+            self.evict(k, out, counts);
+        }
+    }
+
+    /// Settles a stream's leftovers and forgets it.
+    fn evict(&mut self, k: Key, out: &mut Vec<Item>, counts: &mut FrameCounts) {
+        if let Some(mut st) = self.streams.remove(&k) {
+            Self::resolve_leftovers(
+                &mut st,
+                k,
+                out,
+                counts,
+                &mut self.stats,
+                &mut self.ooo_total,
+            );
+            self.stats.streams_evicted += 1;
         }
     }
 
@@ -489,17 +510,7 @@ impl TcpReassembler {
             .min_by_key(|(_, s)| s.last_ts)
             .map(|(k, _)| *k)
         {
-            if let Some(mut st) = self.streams.remove(&k) {
-                Self::resolve_leftovers(
-                    &mut st,
-                    k,
-                    out,
-                    counts,
-                    &mut self.stats,
-                    &mut self.ooo_total,
-                );
-                self.stats.streams_evicted += 1;
-            }
+            self.evict(k, out, counts);
         }
     }
 

@@ -59,25 +59,8 @@ fn sum_reassembly(inputs: &[&InputReport]) -> Reassembly {
     let mut f = FragStats::default();
     let mut t = TcpStats::default();
     for r in inputs {
-        let a = &r.ip_fragments;
-        f.reassembled += a.reassembled;
-        f.duplicates += a.duplicates;
-        f.invalid += a.invalid;
-        f.timed_out += a.timed_out;
-        f.evicted_for_memory += a.evicted_for_memory;
-        f.left_at_end += a.left_at_end;
-        let b = &r.tcp;
-        t.streams += b.streams;
-        t.messages += b.messages;
-        t.websocket_messages += b.websocket_messages;
-        t.gaps_skipped += b.gaps_skipped;
-        t.bytes_lost_in_gaps += b.bytes_lost_in_gaps;
-        t.non_sip_bytes_skipped += b.non_sip_bytes_skipped;
-        t.retransmitted_segments += b.retransmitted_segments;
-        t.out_of_order_segments += b.out_of_order_segments;
-        t.streams_evicted += b.streams_evicted;
-        t.incomplete_at_end += b.incomplete_at_end;
-        t.sequence_jumps += b.sequence_jumps;
+        f.merge(&r.ip_fragments);
+        t.merge(&r.tcp);
     }
     Reassembly {
         ip_fragments: f,
