@@ -1,10 +1,10 @@
 //! `sipsleuth flow`: gathers the messages of the chosen Call-IDs, marks the
 //! retransmissions (the transaction layer decides), and hands them to the
-//! ladder renderer. Inputs are read one after the other, in the order given.
+//! ladder renderer. Inputs are read as one timeline.
 
 use sipsleuth::capture::InputSpec;
 use sipsleuth::model::transaction::{Transactions, TxEvent};
-use sipsleuth::pipeline::{run_input, InputReport, Limits, Progress};
+use sipsleuth::pipeline::{run_timeline, InputReport, Limits, Progress};
 use sipsleuth::reassembly::Item;
 use sipsleuth::report::ladder::Arrow;
 
@@ -15,24 +15,20 @@ pub fn collect(
 ) -> (Vec<Arrow>, Vec<InputReport>) {
     let mut txs = Transactions::default();
     let mut arrows = Vec::new();
-    let mut reports = Vec::new();
     let progress = Progress::default();
-    for (i, spec) in inputs.iter().enumerate() {
-        let report = run_input(i as u32, spec, limits, &progress, &mut |item| {
-            let Item::Sip(m) = item else { return };
-            let Some(cid) = m.call_id() else { return };
-            if !call_ids.iter().any(|c| c.as_bytes() == cid) {
-                return;
-            }
-            let retransmission = matches!(
-                txs.on_message(&m),
-                TxEvent::Retransmission(_) | TxEvent::Response { first: false, .. }
-            );
-            arrows.push(Arrow::from_message(&m, retransmission));
-        });
-        reports.push(report);
-    }
-    // Several inputs (or HEP times) may interleave: draw in time order, stable for equal times.
+    let (reports, _) = run_timeline(inputs, limits, &progress, &mut |item| {
+        let Item::Sip(m) = item else { return };
+        let Some(cid) = m.call_id() else { return };
+        if !call_ids.iter().any(|c| c.as_bytes() == cid) {
+            return;
+        }
+        let retransmission = matches!(
+            txs.on_message(&m),
+            TxEvent::Retransmission(_) | TxEvent::Response { first: false, .. }
+        );
+        arrows.push(Arrow::from_message(&m, retransmission));
+    });
+    // HEP times may disagree with capture times: draw in time order, stable for equal times.
     arrows.sort_by_key(|a| a.ts_ns);
     (arrows, reports)
 }

@@ -11,7 +11,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 use sipsleuth::capture::{expand_inputs, InputSpec};
 use sipsleuth::filter::Filter;
-use sipsleuth::pipeline::{run_input, InputReport, Limits, Progress};
+use sipsleuth::pipeline::{run_timeline, InputReport, Limits, Progress};
 use sipsleuth::report::{calls, json, messages, registrations, table};
 use sipsleuth::summary::{summarize, Completeness, Options};
 use std::io::Write;
@@ -183,30 +183,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if m.csv {
                 ignore_broken_pipe(writeln!(out, "{}", messages::CSV_HEADER))?;
             }
-            let mut reports = Vec::new();
             // The listing itself shows progress on stdout: no bar over it.
             let no_progress = Progress::default();
-            // Inputs one after the other so the listing streams in order; each input decodes in parallel batches.
-            for (i, spec) in inputs.iter().enumerate() {
-                let report = run_input(i as u32, spec, &limits, &no_progress, &mut |item| {
-                    let shown = match &item {
-                        sipsleuth::reassembly::Item::Sip(msg) => filter.message(msg),
-                        // Malformed records have no fields to filter on: listed only unfiltered.
-                        _ => filter.is_empty(),
-                    };
-                    if !shown {
-                        return;
+            // All inputs as one timeline, streamed in time order.
+            let (reports, _) = run_timeline(&inputs, &limits, &no_progress, &mut |item| {
+                let shown = match &item {
+                    sipsleuth::reassembly::Item::Sip(msg) => filter.message(msg),
+                    // Malformed records have no fields to filter on: listed only unfiltered.
+                    _ => filter.is_empty(),
+                };
+                if !shown {
+                    return;
+                }
+                if let Err(e) = messages::write_item(&mut out, &item, m.csv, &paths) {
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        std::process::exit(0);
                     }
-                    if let Err(e) = messages::write_item(&mut out, &item, m.csv, &paths) {
-                        if e.kind() == std::io::ErrorKind::BrokenPipe {
-                            std::process::exit(0);
-                        }
-                        eprintln!("sipsleuth: error: writing output: {e}");
-                        std::process::exit(2);
-                    }
-                });
-                reports.push(report);
-            }
+                    eprintln!("sipsleuth: error: writing output: {e}");
+                    std::process::exit(2);
+                }
+            });
             ignore_broken_pipe(out.flush())?;
             let refs: Vec<&InputReport> = reports.iter().collect();
             warn(&refs, cli.quiet);

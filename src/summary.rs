@@ -1,5 +1,6 @@
-//! A run over several inputs: each input decoded (inputs in parallel), its
-//! items counted, and the per-input results kept in the order given.
+//! A run over any number of inputs, read as one timeline
+//! ([`crate::pipeline::timeline`]): one SIP model over every message, traffic
+//! counted per input, then the analyses and the diagnosis over the whole.
 
 use crate::accounting::FrameCounts;
 use crate::analysis::calls::{self, CallSummary};
@@ -11,10 +12,9 @@ use crate::filter::Filter;
 use crate::model::call::CallRecord;
 use crate::model::registration::Registrations;
 use crate::model::transaction::TxStats;
-use crate::model::{Model, ModelOutput};
-use crate::pipeline::{run_input, InputReport, Limits, Progress};
+use crate::model::Model;
+use crate::pipeline::{run_timeline, InputReport, Limits, Progress, TimelineStats};
 use crate::reassembly::{IcmpEvent, Item};
-use rayon::prelude::*;
 
 /// One SIP message as a row of the messages file (kept only for `--out`).
 #[derive(Clone, Debug)]
@@ -80,14 +80,11 @@ pub struct Options {
 
 pub struct InputSummary {
     pub report: InputReport,
-    pub messages: Vec<MessageRow>,
+    /// SIP traffic of this input (messages are counted in the input that carried them).
     pub traffic: TrafficCounts,
-    pub model: ModelOutput,
-    /// ICMP errors (capped at [`MAX_ICMP_KEPT`]; all are counted in `traffic`).
-    pub icmp: Vec<IcmpEvent>,
 }
 
-/// ICMP errors kept per input as evidence for the diagnosis.
+/// ICMP errors kept as evidence for the diagnosis.
 pub const MAX_ICMP_KEPT: usize = 100_000;
 
 pub struct Summary {
@@ -106,6 +103,8 @@ pub struct Summary {
     /// Rows kept for `--out` (empty unless `Options::keep_rows`), in input then capture order.
     pub messages: Vec<MessageRow>,
     pub transaction_rows: Vec<(crate::model::transaction::Transaction, Box<str>)>,
+    /// How the inputs were merged into one timeline.
+    pub timeline: TimelineStats,
 }
 
 impl Summary {
@@ -141,20 +140,28 @@ pub enum Completeness {
 /// Items travel from the decoding thread to the model thread in batches of this size.
 const ITEM_BATCH: usize = 4096;
 
-/// Decodes one input and, on a thread of its own, counts its traffic and runs
-/// the SIP model over it: the model (sequential by nature) overlaps with decoding.
-fn analyze_input(
-    index: u32,
-    spec: &InputSpec,
+/// What the model thread hands back.
+struct Modelled {
+    per_input: Vec<TrafficCounts>,
+    model: Model,
+    icmp: Vec<IcmpEvent>,
+    messages: Vec<MessageRow>,
+}
+
+/// Reads every input as one timeline and, on a thread of its own, runs the SIP
+/// model over it: the model (sequential by nature) overlaps with decoding.
+pub fn summarize(
+    inputs: &[InputSpec],
     limits: &Limits,
     options: &Options,
     progress: &Progress,
-) -> InputSummary {
+) -> Summary {
     let filter = &options.filter;
-    std::thread::scope(|scope| {
+    let (reports, timeline, modelled) = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(16);
+        let n_inputs = inputs.len();
         let model_thread = scope.spawn(move || {
-            let mut traffic = TrafficCounts::default();
+            let mut per_input = vec![TrafficCounts::default(); n_inputs.max(1)];
             let mut model = if options.keep_rows {
                 Model::keeping_rows()
             } else {
@@ -166,12 +173,15 @@ fn analyze_input(
                 for item in batch {
                     // Traffic counts follow the filter message by message; the model sees
                     // everything (its records are filtered afterwards).
-                    let counted = match &item {
-                        Item::Sip(m) => filter.message(m),
-                        _ => filter.is_empty(),
+                    let (counted, file) = match &item {
+                        Item::Sip(m) => (filter.message(m), m.origin.file),
+                        Item::Malformed(m) => (filter.is_empty(), m.origin.file),
+                        Item::Icmp(e) => (filter.is_empty(), e.origin.file),
                     };
                     if counted {
-                        traffic.add(&item);
+                        if let Some(t) = per_input.get_mut(file as usize) {
+                            t.add(&item);
+                        }
                     }
                     match item {
                         Item::Sip(m) => {
@@ -187,10 +197,15 @@ fn analyze_input(
                     }
                 }
             }
-            (traffic, model, icmp, messages)
+            Modelled {
+                per_input,
+                model,
+                icmp,
+                messages,
+            }
         });
         let mut buf = Vec::with_capacity(ITEM_BATCH);
-        let report = run_input(index, spec, limits, progress, &mut |item| {
+        let (reports, timeline) = run_timeline(inputs, limits, progress, &mut |item| {
             buf.push(item);
             if buf.len() >= ITEM_BATCH {
                 // Only fails if the model thread is gone (it panicked): its join reports that.
@@ -201,66 +216,60 @@ fn analyze_input(
             let _ = tx.send(buf);
         }
         drop(tx);
-        let (traffic, model, icmp, messages) = model_thread
+        let modelled = model_thread
             .join()
             .expect("the model thread does not panic");
-        let end = report.capture.as_ref().and_then(|c| c.last_ts_ns);
-        InputSummary {
-            report,
-            traffic,
-            model: model.finish(end),
-            icmp,
-            messages,
-        }
-    })
-}
-
-pub fn summarize(
-    inputs: &[InputSpec],
-    limits: &Limits,
-    options: &Options,
-    progress: &Progress,
-) -> Summary {
-    let filter = &options.filter;
-    let per: Vec<InputSummary> = inputs
-        .par_iter()
-        .enumerate()
-        .map(|(i, spec)| analyze_input(i as u32, spec, limits, options, progress))
-        .collect();
+        (reports, timeline, modelled)
+    });
+    let Modelled {
+        per_input,
+        model,
+        icmp,
+        messages,
+    } = modelled;
+    let start = reports
+        .iter()
+        .filter_map(|r| r.capture.as_ref()?.first_ts_ns)
+        .min()
+        .unwrap_or(0);
+    let end = reports
+        .iter()
+        .filter_map(|r| r.capture.as_ref()?.last_ts_ns)
+        .max();
+    let out = model.finish(end);
+    let end = end.unwrap_or(start);
     let mut frames = FrameCounts::default();
     let mut traffic = TrafficCounts::default();
-    let mut all_calls: Vec<CallRecord> = Vec::new();
-    let mut transactions = TxStats::default();
-    let mut registrations = Registrations::default();
-    let mut messages = Vec::new();
-    let mut transaction_rows = Vec::new();
-    let mut per = per;
-    for i in per.iter_mut() {
-        // Moved, not cloned: the per-input model output keeps only its counts.
-        registrations
-            .attempts
-            .append(&mut i.model.registrations.attempts);
-        registrations.aors.append(&mut i.model.registrations.aors);
-        all_calls.append(&mut i.model.calls);
-        messages.append(&mut i.messages);
-        transaction_rows.append(&mut i.model.transaction_rows);
-        all_calls.retain(|c| filter.call(c));
-        registrations.attempts.retain(|a| filter.registration(a));
-        if !filter.is_empty() {
-            let kept: std::collections::BTreeSet<&str> = registrations
-                .attempts
-                .iter()
-                .map(|a| a.aor.as_str())
-                .collect();
-            let aors = std::mem::take(&mut registrations.aors);
-            registrations.aors = aors
+    for r in &reports {
+        frames.merge(&r.frames);
+    }
+    for t in &per_input {
+        traffic.merge(t);
+    }
+    let per: Vec<InputSummary> = reports
+        .into_iter()
+        .zip(
+            per_input
                 .into_iter()
-                .filter(|a| kept.contains(a.aor.as_str()))
-                .collect();
-        }
-        frames.merge(&i.report.frames);
-        traffic.merge(&i.traffic);
-        transactions.merge(&i.model.transactions);
+                .chain(std::iter::repeat_with(Default::default)),
+        )
+        .map(|(report, traffic)| InputSummary { report, traffic })
+        .collect();
+    let mut all_calls = out.calls;
+    all_calls.retain(|c| filter.call(c));
+    let mut registrations = out.registrations;
+    registrations.attempts.retain(|a| filter.registration(a));
+    if !filter.is_empty() {
+        let kept: std::collections::BTreeSet<&str> = registrations
+            .attempts
+            .iter()
+            .map(|a| a.aor.as_str())
+            .collect();
+        let aors = std::mem::take(&mut registrations.aors);
+        registrations.aors = aors
+            .into_iter()
+            .filter(|a| kept.contains(a.aor.as_str()))
+            .collect();
     }
     all_calls.sort_by(|a, b| {
         a.start_ns
@@ -270,17 +279,6 @@ pub fn summarize(
     let call_summary = calls::summarize(&all_calls);
     registrations.attempts.sort_by_key(|a| a.first_ts_ns);
     let registration_summary = reg_analysis::summarize(&registrations);
-    let icmp: Vec<IcmpEvent> = per.iter().flat_map(|i| i.icmp.iter().cloned()).collect();
-    let start = per
-        .iter()
-        .filter_map(|i| i.report.capture.as_ref()?.first_ts_ns)
-        .min()
-        .unwrap_or(0);
-    let end = per
-        .iter()
-        .filter_map(|i| i.report.capture.as_ref()?.last_ts_ns)
-        .max()
-        .unwrap_or(start);
     let findings = diagnosis::diagnose(&diagnosis::Input {
         calls: &all_calls,
         registrations: &registrations,
@@ -296,9 +294,10 @@ pub fn summarize(
         call_summary,
         registrations,
         registration_summary,
-        transactions,
+        transactions: out.transactions,
         findings,
         messages,
-        transaction_rows,
+        transaction_rows: out.transaction_rows,
+        timeline,
     }
 }

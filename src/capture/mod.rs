@@ -17,7 +17,9 @@ mod pcapng;
 mod reader;
 
 pub use input::{expand_inputs, InputSpec};
-pub use reader::{read_capture, read_slice, CaptureFormat, CaptureInfo, Compression};
+pub use reader::{
+    probe_first_ts, read_capture, read_slice, CaptureFormat, CaptureInfo, Compression,
+};
 
 use std::fmt;
 

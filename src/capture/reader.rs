@@ -338,6 +338,54 @@ pub fn read_capture(
     read_stream(&path, reader, compression, on_batch)
 }
 
+/// Bytes of (decompressed) capture read to find the first frame's time: enough
+/// for the file header, the pcapng section and interface blocks, and a first packet.
+const PROBE_BYTES: usize = 256 << 10;
+
+/// The time of the first frame of a capture file, from its first few hundred
+/// kilobytes (decompressed when gzip or zstd), without reading the rest. Used to
+/// put the inputs of an archive in time order before reading them. None when the
+/// input cannot be probed (stdin, unreadable, not a capture, NetMon, a first
+/// record too big): such inputs are simply read first.
+pub fn probe_first_ts(input: &InputSpec) -> Option<i64> {
+    let (InputSpec::Path(p) | InputSpec::Walked(p)) = input else {
+        return None;
+    };
+    let mut file = File::open(p).ok()?;
+    let mut head = vec![0u8; PROBE_BYTES];
+    let n = read_up_to(&mut file, &mut head).ok()?;
+    head.truncate(n);
+    if head.starts_with(&GZIP) || head.starts_with(&ZSTD) {
+        let raw = std::io::Cursor::new(std::mem::take(&mut head));
+        let mut dec: Box<dyn Read> = if raw.get_ref().starts_with(&GZIP) {
+            Box::new(flate2::read::MultiGzDecoder::new(raw))
+        } else {
+            Box::new(zstd::stream::read::Decoder::new(raw).ok()?)
+        };
+        head = vec![0u8; PROBE_BYTES];
+        // A prefix of a compressed stream decodes to a prefix of the capture, then errors: fine.
+        let mut got = 0;
+        while got < head.len() {
+            match dec.read(&mut head[got..]) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => got += k,
+            }
+        }
+        head.truncate(got);
+    }
+    let (format, _) = sniff_format("", &head).ok()?;
+    if format == CaptureFormat::Netmon {
+        return None;
+    }
+    let mut first = None;
+    let _ = read_slice("", &head, Compression::None, &mut |batch| {
+        if first.is_none() {
+            first = batch.first().map(|f| f.ts_ns);
+        }
+    });
+    first
+}
+
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {

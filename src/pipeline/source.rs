@@ -1,0 +1,166 @@
+//! One input, read on a thread of its own: frames decoded in parallel batches
+//! ([`crate::pipeline::frames`]) and turned into owned, time-stamped
+//! [`Event`]s for the merge ([`crate::pipeline::timeline`]).
+//!
+//! Only what the stateful stage needs travels: SIP (and malformed SIP) items,
+//! ICMP errors, IP fragments and TCP segments, their bytes copied out of the
+//! capture buffer. Frames that are finished here (RTP, DNS, anything that is not
+//! SIP) are counted here and never leave the thread, so a capture that is mostly
+//! media costs the merge nothing. Sending blocks when the merge is behind: a
+//! source runs at most a few batches ahead, whatever the size of its file.
+
+use super::frames::{stage_a, Work};
+use super::Progress;
+use crate::accounting::{Bucket, FrameCounts};
+use crate::capture::{read_capture, CaptureError, CaptureInfo, Frame, InputSpec};
+use crate::decode::{Ctx, FragKey, Fragment, Segment};
+use crate::reassembly::Item;
+use crate::sip::Origin;
+use rayon::prelude::*;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::mpsc::SyncSender;
+
+/// Something the stateful stage must see, at its place in time.
+pub(crate) struct Event {
+    /// The frame's capture time: the merge key.
+    pub ts_ns: i64,
+    pub origin: Origin,
+    pub kind: EventKind,
+}
+
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum EventKind {
+    /// A finished item and the bucket its frame falls in (counted by the stateful
+    /// stage, which may yet find it a duplicate of another capture's copy).
+    Item(Bucket, Item),
+    Frag(OwnedFragment),
+    Tcp(OwnedSegment),
+}
+
+/// [`Fragment`] with its bytes owned, to cross threads.
+pub(crate) struct OwnedFragment {
+    key: FragKey,
+    offset: u32,
+    more: bool,
+    payload: Box<[u8]>,
+    ctx: Ctx,
+}
+
+impl OwnedFragment {
+    fn of(f: &Fragment<'_>) -> Self {
+        OwnedFragment {
+            key: f.key,
+            offset: f.offset,
+            more: f.more,
+            payload: f.payload.into(),
+            ctx: f.ctx,
+        }
+    }
+    pub fn view(&self) -> Fragment<'_> {
+        Fragment {
+            key: self.key,
+            offset: self.offset,
+            more: self.more,
+            payload: &self.payload,
+            ctx: self.ctx,
+        }
+    }
+}
+
+/// [`Segment`] with its bytes owned, to cross threads.
+pub(crate) struct OwnedSegment {
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: u32,
+    syn: bool,
+    fin: bool,
+    rst: bool,
+    payload: Box<[u8]>,
+    ctx: Ctx,
+}
+
+impl OwnedSegment {
+    fn of(s: &Segment<'_>) -> Self {
+        OwnedSegment {
+            src: s.src,
+            dst: s.dst,
+            seq: s.seq,
+            syn: s.syn,
+            fin: s.fin,
+            rst: s.rst,
+            payload: s.payload.into(),
+            ctx: s.ctx,
+        }
+    }
+    pub fn view(&self) -> Segment<'_> {
+        Segment {
+            src: self.src,
+            dst: self.dst,
+            seq: self.seq,
+            syn: self.syn,
+            fin: self.fin,
+            rst: self.rst,
+            payload: &self.payload,
+            ctx: self.ctx,
+        }
+    }
+}
+
+/// How one input ended, as the source saw it.
+pub(crate) struct SourceEnd {
+    pub result: Result<CaptureInfo, CaptureError>,
+    /// The frames finished in the stateless stage (the rest are counted downstream).
+    pub counts: FrameCounts,
+}
+
+/// Reads input `index` to its end, sending its events in capture order.
+/// If the receiver is gone (the run was abandoned), the rest is read and dropped.
+pub(crate) fn produce(
+    index: u32,
+    input: &InputSpec,
+    progress: &Progress,
+    tx: SyncSender<Vec<Event>>,
+) -> SourceEnd {
+    let mut counts = FrameCounts::default();
+    let mut open = true;
+    let result = read_capture(input, &mut |batch: &[Frame<'_>]| {
+        let bytes: usize = batch.iter().map(|f| f.data.len() + 16).sum();
+        progress.bytes.fetch_add(bytes as u64, Relaxed);
+        progress.frames.fetch_add(batch.len() as u64, Relaxed);
+        let work: Vec<Work<'_>> = if batch.len() >= 64 {
+            batch
+                .par_iter()
+                .with_min_len(256)
+                .map(|f| stage_a(f, index))
+                .collect()
+        } else {
+            batch.iter().map(|f| stage_a(f, index)).collect()
+        };
+        let mut events = Vec::new();
+        for (f, w) in batch.iter().zip(work) {
+            let kind = match w {
+                Work::Final(b, None) => {
+                    counts.add(b, 1);
+                    continue;
+                }
+                Work::Final(b, Some(item)) => EventKind::Item(b, item),
+                Work::Frag(fr) => EventKind::Frag(OwnedFragment::of(&fr)),
+                Work::Tcp(seg) => EventKind::Tcp(OwnedSegment::of(&seg)),
+            };
+            events.push(Event {
+                ts_ns: f.ts_ns,
+                origin: Origin {
+                    file: index,
+                    frame: f.number,
+                },
+                kind,
+            });
+        }
+        if open && !events.is_empty() && tx.send(events).is_err() {
+            open = false;
+        }
+    });
+    progress.inputs_done.fetch_add(1, Relaxed);
+    SourceEnd { result, counts }
+}

@@ -1,0 +1,259 @@
+//! Many inputs read as one capture: the frames of every input merged in time
+//! order before the stateful stage, so that a call whose INVITE is in one
+//! rotated file and whose BYE is in the next is one call, and a TCP stream cut
+//! by a rotation is one stream.
+//!
+//! How: each input's first timestamp is probed (a few hundred kilobytes read);
+//! inputs are opened in that order, each on a thread of its own
+//! ([`super::source`]), a few ahead of the merge so that decoding runs in
+//! parallel with it. An input joins the merge when the merge reaches its first
+//! timestamp; the merge then takes, from the input with the earliest pending
+//! event, every event up to the next input's — for rotated files, which do not
+//! overlap, that is each file whole, one after the other; for captures that
+//! overlap (two capture points, two interfaces), their events interleave.
+//! Memory is bounded by the inputs open at once (the overlapping ones plus the
+//! look-ahead), each a few batches ahead, never by the size of the archive.
+//!
+//! The same file named twice (a directory and a file inside it, a glob and a
+//! list) is read once; the second is reported as skipped.
+
+use super::ordered::Ordered;
+use super::source::{produce, Event, SourceEnd};
+use super::{InputReport, Limits, Progress};
+use crate::capture::{probe_first_ts, InputSpec};
+use crate::reassembly::Item;
+use rayon::prelude::*;
+use std::collections::{HashMap, VecDeque};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::thread::ScopedJoinHandle;
+
+/// Batches a source may have decoded ahead of the merge.
+const SOURCE_QUEUE: usize = 2;
+
+/// How the inputs were read.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct TimelineStats {
+    /// Input indexes in the order they were opened (time order of their first frames).
+    pub read_order: Vec<u32>,
+    /// Inputs that overlapped in time with another one (several capture points, or a
+    /// capture split with overlap): their events were interleaved.
+    pub overlapping_inputs: u64,
+    /// SIP messages dropped as another input's copy of the same datagram.
+    pub duplicate_messages: u64,
+    /// Inputs given twice (the same file by two names): read once.
+    pub repeated_inputs: u64,
+}
+
+/// Reads every input as one timeline, pushing items to `sink` in time order.
+/// Reports come back in the order the inputs were given.
+pub fn run_timeline(
+    inputs: &[InputSpec],
+    limits: &Limits,
+    progress: &Progress,
+    sink: &mut dyn FnMut(Item),
+) -> (Vec<InputReport>, TimelineStats) {
+    let mut stats = TimelineStats::default();
+    let repeats = repeated(inputs);
+    stats.repeated_inputs = repeats.iter().filter(|r| r.is_some()).count() as u64;
+    // Probing reads little per input, but archives have thousands of inputs: in parallel.
+    let first_ts: Vec<Option<i64>> = inputs
+        .par_iter()
+        .zip(&repeats)
+        .map(|(i, r)| if r.is_some() { None } else { probe_first_ts(i) })
+        .collect();
+    let mut order: Vec<usize> = (0..inputs.len())
+        .filter(|&i| repeats[i].is_none())
+        .collect();
+    // Unknown first times (stdin, unreadable, not a capture) first: read at once, errors early.
+    order.sort_by_key(|&i| (first_ts[i].is_some(), first_ts[i], i));
+    stats.read_order = order.iter().map(|&i| i as u32).collect();
+
+    let mut ends: Vec<Option<SourceEnd>> = (0..inputs.len()).map(|_| None).collect();
+    let mut ordered = Ordered::new(inputs.len(), limits);
+    let lookahead = rayon::current_num_threads().clamp(2, 8);
+    std::thread::scope(|scope| {
+        let mut queue: VecDeque<usize> = order.iter().copied().collect();
+        let mut started: VecDeque<Source<'_>> = VecDeque::new();
+        let mut joined: Vec<Source<'_>> = Vec::new();
+        let mut overlapped = vec![false; inputs.len()];
+        loop {
+            while started.len() < lookahead {
+                let Some(i) = queue.pop_front() else { break };
+                let (tx, rx) = sync_channel(SOURCE_QUEUE);
+                let spec = &inputs[i];
+                let handle = scope.spawn(move || produce(i as u32, spec, progress, tx));
+                started.push_back(Source {
+                    index: i,
+                    first_ts: first_ts[i],
+                    rx,
+                    batch: Vec::new().into_iter(),
+                    handle,
+                });
+            }
+            // The merge front: the earliest pending event among the inputs being merged.
+            let front = joined.iter().filter_map(Source::head).min();
+            // Inputs join when the merge reaches their first frame, or when none is merging.
+            let joins = started.front().is_some_and(|s| match (front, s.first_ts) {
+                (None, _) | (_, None) => true,
+                (Some(f), Some(t)) => t <= f,
+            });
+            if joins {
+                if let Some(mut s) = started.pop_front() {
+                    if !joined.is_empty() {
+                        overlapped[s.index] = true;
+                        joined.iter().for_each(|j| overlapped[j.index] = true);
+                    }
+                    if s.refill() {
+                        joined.push(s);
+                    } else {
+                        let i = s.index;
+                        ends[i] = Some(s.end());
+                    }
+                }
+                continue;
+            }
+            let Some(pick) = (0..joined.len()).min_by_key(|&k| (joined[k].head(), joined[k].index))
+            else {
+                break; // nothing merging, nothing left to start
+            };
+            // Take from it up to the next input's pending event or first frame.
+            let bound = joined
+                .iter()
+                .enumerate()
+                .filter(|&(k, _)| k != pick)
+                .filter_map(|(_, s)| s.head())
+                .chain(started.front().and_then(|s| s.first_ts))
+                .min()
+                .unwrap_or(i64::MAX);
+            let s = &mut joined[pick];
+            loop {
+                match s.head() {
+                    Some(ts) if ts <= bound => {}
+                    Some(_) => break,
+                    None => {
+                        if !s.refill() {
+                            break;
+                        }
+                        continue;
+                    }
+                }
+                if let Some(ev) = s.batch.next() {
+                    ordered.event(ev, sink);
+                }
+            }
+            if s.head().is_none() && !s.refill() {
+                let s = joined.swap_remove(pick);
+                let i = s.index;
+                ends[i] = Some(s.end());
+            }
+        }
+        stats.overlapping_inputs = overlapped.iter().filter(|o| **o).count() as u64;
+    });
+    let counts = ordered.finish(sink);
+    let mut reports = Vec::with_capacity(inputs.len());
+    for (i, (spec, (end, c))) in inputs.iter().zip(ends.into_iter().zip(counts)).enumerate() {
+        stats.duplicate_messages += c.duplicates;
+        let (capture, error, skipped, mut frames) = match (end, repeats[i]) {
+            (_, Some(first)) => (
+                None,
+                Some(format!(
+                    "{}: the same file as input {} ({}); read once",
+                    spec.display(),
+                    first + 1,
+                    inputs[first].display()
+                )),
+                true,
+                Default::default(),
+            ),
+            (Some(SourceEnd { result, counts }), None) => match result {
+                Ok(info) => (Some(info), None, false, counts),
+                Err(e) => {
+                    let skipped = spec.walked() && e.is_not_a_capture();
+                    (None, Some(e.to_string()), skipped, counts)
+                }
+            },
+            // Every input in `order` is started and ended above; this is only for safety.
+            (None, None) => (
+                None,
+                Some("not read".to_string()),
+                false,
+                Default::default(),
+            ),
+        };
+        frames.merge(&c.frames);
+        reports.push(InputReport {
+            index: i as u32,
+            path: spec.display(),
+            capture,
+            error,
+            skipped,
+            frames,
+            ip_fragments: c.ip_fragments,
+            tcp: c.tcp,
+        });
+    }
+    (reports, stats)
+}
+
+/// For each input, the earlier input naming the same file, if any.
+fn repeated(inputs: &[InputSpec]) -> Vec<Option<usize>> {
+    let mut seen: HashMap<std::path::PathBuf, usize> = HashMap::new();
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            let (InputSpec::Path(p) | InputSpec::Walked(p)) = spec else {
+                return None;
+            };
+            let key = std::fs::canonicalize(p).ok()?;
+            match seen.get(&key) {
+                Some(&first) => Some(first),
+                None => {
+                    seen.insert(key, i);
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+/// An input being read: its thread, and the batch of events the merge is taking from.
+struct Source<'scope> {
+    index: usize,
+    first_ts: Option<i64>,
+    rx: Receiver<Vec<Event>>,
+    batch: std::vec::IntoIter<Event>,
+    handle: ScopedJoinHandle<'scope, SourceEnd>,
+}
+
+impl Source<'_> {
+    fn head(&self) -> Option<i64> {
+        self.batch.as_slice().first().map(|e| e.ts_ns)
+    }
+
+    /// Makes sure a batch is pending; false once the input is exhausted.
+    fn refill(&mut self) -> bool {
+        while self.batch.as_slice().is_empty() {
+            match self.rx.recv() {
+                Ok(b) => self.batch = b.into_iter(),
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    fn end(self) -> SourceEnd {
+        drop(self.rx);
+        match self.handle.join() {
+            Ok(end) => end,
+            // A panic in a source thread is a bug; report it as an unreadable input.
+            Err(_) => SourceEnd {
+                result: Err(crate::capture::CaptureError::Io {
+                    path: String::new(),
+                    source: std::io::Error::other("internal error while reading this input"),
+                }),
+                counts: Default::default(),
+            },
+        }
+    }
+}
