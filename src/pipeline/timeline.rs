@@ -126,9 +126,11 @@ pub fn run_timeline(
                 .min()
                 .unwrap_or(i64::MAX);
             let s = &mut joined[pick];
+            // At least one event per round, so the merge always moves on.
+            let mut took = false;
             loop {
                 match s.head() {
-                    Some(ts) if ts <= bound => {}
+                    Some(ts) if ts <= bound || !took => {}
                     Some(_) => break,
                     None => {
                         if !s.refill() {
@@ -139,6 +141,7 @@ pub fn run_timeline(
                 }
                 if let Some(ev) = s.batch.next() {
                     ordered.event(ev, sink);
+                    took = true;
                 }
             }
             if s.head().is_none() && !s.refill() {

@@ -52,6 +52,8 @@ struct SummaryJson<'a> {
     transactions: &'a crate::model::transaction::TxStats,
     icmp: Icmp,
     reassembly: Reassembly,
+    /// How the inputs were merged into one timeline.
+    timeline: &'a crate::pipeline::TimelineStats,
     inputs: Vec<InputJson<'a>>,
 }
 
@@ -87,6 +89,7 @@ pub fn summary_json(s: &Summary) -> serde_json::Value {
             quoting_sip: s.traffic.icmp_quoting_sip,
         },
         reassembly: sum_reassembly(&reports),
+        timeline: &s.timeline,
         inputs: s
             .inputs
             .iter()

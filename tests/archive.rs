@@ -1,0 +1,200 @@
+//! Archives read as one timeline: a real capture split into "rotated" files at
+//! arbitrary points — mid-call, mid-TCP-stream, mid-registration — gives exactly
+//! the calls, registrations, findings and SIP counts of the unsplit capture,
+//! however the pieces are given: a directory whose names are not in time order,
+//! files named out of order, gzip and plain mixed. Two capture points holding
+//! the same traffic are counted once.
+
+mod common;
+use common::*;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The records of a classic little-endian pcap: (global header, records with their headers).
+fn records(p: &Path) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let b = std::fs::read(p).unwrap();
+    assert_eq!(
+        &b[..4],
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        "{}: not LE pcap",
+        p.display()
+    );
+    let mut recs = Vec::new();
+    let mut off = 24;
+    while off + 16 <= b.len() {
+        let caplen = u32::from_le_bytes(b[off + 8..off + 12].try_into().unwrap()) as usize;
+        recs.push(b[off..off + 16 + caplen].to_vec());
+        off += 16 + caplen;
+    }
+    (b[..24].to_vec(), recs)
+}
+
+/// Splits `src` after every record index in `cuts` into files in a new
+/// directory, named so that name order is NOT time order (the name of piece k is
+/// `z<N-k>`), every third piece gzipped.
+fn split(src: &Path, cuts: &[usize], tag: &str) -> (PathBuf, Vec<PathBuf>) {
+    let (header, recs) = records(src);
+    let d = scratch_dir(tag);
+    let mut bounds = vec![0];
+    bounds.extend(cuts.iter().copied().filter(|&c| c > 0 && c < recs.len()));
+    bounds.push(recs.len());
+    bounds.dedup();
+    let n = bounds.len() - 1;
+    let mut files = Vec::new();
+    for k in 0..n {
+        let mut bytes = header.clone();
+        for r in &recs[bounds[k]..bounds[k + 1]] {
+            bytes.extend(r);
+        }
+        let gz = k % 3 == 2;
+        let name = format!("z{:03}.pcap{}", n - k, if gz { ".gz" } else { "" });
+        let p = d.join(name);
+        if gz {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(&bytes).unwrap();
+            std::fs::write(&p, e.finish().unwrap()).unwrap();
+        } else {
+            std::fs::write(&p, bytes).unwrap();
+        }
+        files.push(p);
+    }
+    (d, files)
+}
+
+/// What must not change when a capture is split: everything but the per-input part.
+fn essence(j: &serde_json::Value) -> serde_json::Value {
+    let mut j = j.clone();
+    let o = j.as_object_mut().unwrap();
+    o.remove("inputs");
+    o.remove("timeline");
+    o.remove("per_file");
+    j
+}
+
+fn csv(cmd: &str, inputs: &[&Path]) -> String {
+    let o = bin().arg(cmd).arg("--csv").args(inputs).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn assert_same_as_unsplit(capture: &str, cuts: &[usize]) {
+    let src = testdata(capture);
+    let (_, whole, _) = analyze_json(&[&src]);
+    let tag = format!("archive-{}", capture.replace('/', "-"));
+    let (dir, files) = split(&src, cuts, &tag);
+    assert!(files.len() > 2, "{capture}: the cuts make several files");
+    // As a directory (walked in name order, which is reverse time order here).
+    let (code, merged, stderr) = analyze_json(&[&dir]);
+    assert_eq!(code, 0, "{capture}: {stderr}");
+    assert_frames_accounted(&merged);
+    assert_eq!(
+        essence(&merged),
+        essence(&whole),
+        "{capture} split at {cuts:?} differs from the unsplit capture"
+    );
+    assert_eq!(merged["inputs"].as_array().unwrap().len(), files.len());
+    // As files named in a shuffled order.
+    let mut shuffled: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    shuffled.rotate_left(files.len() / 2);
+    shuffled.swap(0, 1);
+    let (_, again, _) = analyze_json(&shuffled);
+    assert_eq!(essence(&again), essence(&whole), "{capture}: order given");
+    // The row outputs too.
+    for cmd in ["calls", "registrations"] {
+        assert_eq!(
+            csv(cmd, &shuffled),
+            csv(cmd, &[&src]),
+            "{capture}: `{cmd} --csv` differs"
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn every(n: usize, step: usize) -> Vec<usize> {
+    (1..n / step + 1).map(|k| k * step).collect()
+}
+
+fn record_count(capture: &str) -> usize {
+    records(&testdata(capture)).1.len()
+}
+
+#[test]
+fn a_tcp_capture_split_mid_stream_is_the_same_as_unsplit() {
+    // Cuts every 5 frames: through TCP streams, transactions and calls.
+    let c = "calls/calls-tcp.pcap";
+    assert_same_as_unsplit(c, &every(record_count(c), 5));
+}
+
+#[test]
+fn a_udp_call_capture_split_mid_call_is_the_same_as_unsplit() {
+    let c = "calls/calls-udp.pcap";
+    assert_same_as_unsplit(c, &every(record_count(c), 7));
+}
+
+#[test]
+fn a_registration_capture_split_mid_registration_is_the_same_as_unsplit() {
+    let c = "registrations/registrations-tcp.pcap";
+    assert_same_as_unsplit(c, &every(record_count(c), 3));
+}
+
+#[test]
+fn fragments_split_between_files_are_reassembled() {
+    let c = "ipv4-fragments.pcap";
+    assert_same_as_unsplit(c, &every(record_count(c), 1));
+}
+
+#[test]
+fn pattern_findings_survive_a_split() {
+    for c in [
+        "patterns/capacity-503.pcap",
+        "patterns/account-lockout.pcap",
+        "patterns/flood-blackhole.pcap",
+    ] {
+        let n = record_count(c);
+        assert_same_as_unsplit(c, &[n / 7, n / 3, n / 2 + 1, n - 2]);
+    }
+}
+
+#[test]
+fn two_capture_points_of_the_same_traffic_are_counted_once() {
+    let src = testdata("calls/calls-udp.pcap");
+    let d = scratch_dir("archive-two-points");
+    // A second capture point: the same packets, 2 ms later (another host's clock).
+    let (header, recs) = records(&src);
+    let mut other = header;
+    for r in &recs {
+        let mut r = r.clone();
+        let usec = u32::from_le_bytes(r[4..8].try_into().unwrap()) + 2_000;
+        let (s, us) = (usec / 1_000_000, usec % 1_000_000);
+        let sec = u32::from_le_bytes(r[0..4].try_into().unwrap()) + s;
+        r[0..4].copy_from_slice(&sec.to_le_bytes());
+        r[4..8].copy_from_slice(&us.to_le_bytes());
+        other.extend(r);
+    }
+    let b = d.join("point-b.pcap");
+    std::fs::write(&b, other).unwrap();
+    let (_, one, _) = analyze_json(&[&src]);
+    let (code, both, stderr) = analyze_json(&[&src, &b]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(both["calls"], one["calls"]);
+    assert_eq!(both["sip"], one["sip"]);
+    let sip = one["frames"]["sip"].as_u64().unwrap();
+    assert_eq!(both["frames"]["duplicate"].as_u64().unwrap(), sip);
+    assert_eq!(
+        both["timeline"]["duplicate_messages"].as_u64().unwrap(),
+        sip
+    );
+    assert_eq!(both["timeline"]["overlapping_inputs"].as_u64().unwrap(), 2);
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn the_same_file_named_twice_is_read_once() {
+    let src = testdata("calls/calls-udp.pcap");
+    let (_, one, _) = analyze_json(&[&src]);
+    let (code, twice, stderr) = analyze_json(&[&src, &src]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(essence(&twice), essence(&one));
+    assert_eq!(twice["timeline"]["repeated_inputs"], 1);
+    assert!(twice["inputs"][1]["skipped"].as_bool().unwrap());
+}
