@@ -62,9 +62,14 @@ pub struct ExplainArgs {
 
 #[derive(Args, Debug)]
 pub struct Inputs {
-    /// Capture files (pcap, pcapng, NetMon 2.x; plain, gzip or zstd), directories (walked in name order), or - for stdin.
-    #[arg(required = true, value_name = "INPUT")]
+    /// Capture files (pcap, pcapng, NetMon 2.x; plain, gzip or zstd), directories (walked),
+    /// glob patterns (quoted, expanded here: 'archive/*.pcap.gz'), or - for stdin. All are read
+    /// as one timeline, merged by time, whatever the order given.
+    #[arg(required_unless_present = "files_from", value_name = "INPUT")]
     pub inputs: Vec<String>,
+    /// Read more inputs from this file, one path per line (- for stdin), e.g. from `find`.
+    #[arg(long, value_name = "FILE")]
+    pub files_from: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -83,6 +88,19 @@ pub struct AnalyzeArgs {
     /// Write the single-file HTML report here (with --out it is also DIR/report.html).
     #[arg(long, value_name = "FILE")]
     pub html: Option<std::path::PathBuf>,
+    /// One summary row per input file (frames, SIP messages, calls, failures) in the tables,
+    /// the JSON and the --out files (files.csv, files.parquet).
+    #[arg(long)]
+    pub per_file: bool,
+    /// Add this run's calls, registrations, findings and files to a Parquet dataset under ROOT,
+    /// hive-partitioned by date (ROOT/TABLE/[site=SITE/]date=YYYY-MM-DD/run-ID.parquet), so that
+    /// many runs are queried together (docs/archives.md). Re-running the same inputs replaces
+    /// their files.
+    #[arg(long, value_name = "ROOT")]
+    pub dataset: Option<std::path::PathBuf>,
+    /// The site partition for --dataset (letters, digits, '-', '_', '.').
+    #[arg(long, value_name = "SITE", requires = "dataset")]
+    pub site: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -38,12 +38,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let limits = Limits::default();
     match cli.command {
         Command::Analyze(a) => {
-            let inputs = expand_inputs(&a.inputs.inputs)?;
+            let inputs = inputs_of(&a.inputs)?;
             check_stdin(&inputs)?;
             let keep_rows = a.out.is_some() || a.html.is_some();
             let options = Options {
                 filter: filter_of(&a.filter)?,
                 keep_rows,
+                per_file: a.per_file,
             };
             let summary = progress::with_progress(&inputs, cli.quiet, |p| {
                 summarize(&inputs, &limits, &options, p)
@@ -69,6 +70,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else if let Some(path) = &a.html {
                 report_files::html_only(path, &summary)?;
             }
+            if let Some(root) = &a.dataset {
+                let written =
+                    sipsleuth::report::dataset::write_dataset(root, a.site.as_deref(), &summary)?;
+                if !cli.quiet {
+                    eprintln!(
+                        "sipsleuth: added {} file(s) to the dataset {}",
+                        written.len(),
+                        root.display()
+                    );
+                }
+            }
             let mut out = std::io::stdout().lock();
             let r = if a.json {
                 serde_json::to_writer_pretty(&mut out, &summary_json)
@@ -81,11 +93,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(exit_code(summary.completeness()))
         }
         Command::Calls(a) => {
-            let inputs = expand_inputs(&a.inputs.inputs)?;
+            let inputs = inputs_of(&a.inputs)?;
             check_stdin(&inputs)?;
             let options = Options {
                 filter: filter_of(&a.filter)?,
                 keep_rows: false,
+                per_file: false,
             };
             let summary = progress::with_progress(&inputs, cli.quiet, |p| {
                 summarize(&inputs, &limits, &options, p)
@@ -106,11 +119,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(exit_code(summary.completeness()))
         }
         Command::Registrations(a) => {
-            let inputs = expand_inputs(&a.inputs.inputs)?;
+            let inputs = inputs_of(&a.inputs)?;
             check_stdin(&inputs)?;
             let options = Options {
                 filter: filter_of(&a.filter)?,
                 keep_rows: false,
+                per_file: false,
             };
             let summary = progress::with_progress(&inputs, cli.quiet, |p| {
                 summarize(&inputs, &limits, &options, p)
@@ -132,7 +146,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(exit_code(summary.completeness()))
         }
         Command::Flow(f) => {
-            let inputs = expand_inputs(&f.inputs.inputs)?;
+            let inputs = inputs_of(&f.inputs)?;
             check_stdin(&inputs)?;
             let (arrows, reports) = flow::collect(&inputs, &limits, &f.call_id);
             let refs: Vec<&InputReport> = reports.iter().collect();
@@ -174,7 +188,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Messages(m) => {
-            let inputs = expand_inputs(&m.inputs.inputs)?;
+            let inputs = inputs_of(&m.inputs)?;
             check_stdin(&inputs)?;
             let paths: Vec<String> = inputs.iter().map(InputSpec::display).collect();
             let filter = filter_of(&m.filter)?;
@@ -217,6 +231,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// The inputs named on the command line and in --files-from, expanded.
+fn inputs_of(i: &cli::Inputs) -> Result<Vec<InputSpec>> {
+    let mut names = i.inputs.clone();
+    if let Some(list) = &i.files_from {
+        let text = if list.as_os_str() == "-" {
+            std::io::read_to_string(std::io::stdin()).context("reading --files-from -")?
+        } else {
+            std::fs::read_to_string(list)
+                .with_context(|| format!("reading --files-from {}", list.display()))?
+        };
+        if names.iter().any(|n| n == "-") && list.as_os_str() == "-" {
+            anyhow::bail!("stdin (-) cannot be both a capture and the --files-from list");
+        }
+        names.extend(
+            text.lines()
+                .map(str::trim_end)
+                .filter(|l| !l.is_empty())
+                .map(String::from),
+        );
+    }
+    Ok(expand_inputs(&names)?)
+}
+
 /// The validated filter from the raw flags (a bad value is a usage error).
 fn filter_of(f: &cli::FilterArgs) -> Result<Filter> {
     Ok(Filter::new(
@@ -246,19 +283,24 @@ fn check_stdin(inputs: &[InputSpec]) -> Result<()> {
     Ok(())
 }
 
-/// Every problem with an input, on stderr, naming the file and the byte offset.
+/// Every problem with an input, on stderr, naming the file and the byte offset;
+/// with several inputs, a last line counting them.
 fn warn(reports: &[&InputReport], quiet: bool) {
+    let (mut skipped, mut unreadable, mut damaged) = (0, 0, 0);
     for r in reports {
         if let Some(e) = &r.error {
             if r.skipped {
+                skipped += 1;
                 if !quiet {
                     eprintln!("sipsleuth: note: skipped {e}");
                 }
             } else {
+                unreadable += 1;
                 eprintln!("sipsleuth: error: {e}");
             }
         } else if let Some(c) = &r.capture {
             if let Some(p) = &c.problem {
+                damaged += 1;
                 if !quiet {
                     eprintln!(
                         "sipsleuth: warning: {}: {p}; results cover the {} frame(s) before it",
@@ -267,6 +309,14 @@ fn warn(reports: &[&InputReport], quiet: bool) {
                 }
             }
         }
+    }
+    if reports.len() > 1 && !quiet && skipped + unreadable + damaged > 0 {
+        eprintln!(
+            "sipsleuth: {} inputs: {} read completely, {damaged} damaged (read up to the damage), \
+             {unreadable} unreadable, {skipped} skipped (not captures, or named twice)",
+            reports.len(),
+            reports.len() - skipped - unreadable - damaged
+        );
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crate::accounting::FrameCounts;
 use crate::analysis::calls::{self, CallSummary};
+use crate::analysis::per_file::{self, FileRow};
 use crate::analysis::registrations::{self as reg_analysis, RegistrationSummary};
 use crate::analysis::traffic::TrafficCounts;
 use crate::capture::InputSpec;
@@ -76,6 +77,8 @@ pub struct Options {
     pub filter: Filter,
     /// Keep every message and transaction as rows (for the files of `--out`).
     pub keep_rows: bool,
+    /// Show one row per input in the reports (`--per-file`).
+    pub per_file: bool,
 }
 
 pub struct InputSummary {
@@ -105,6 +108,9 @@ pub struct Summary {
     pub transaction_rows: Vec<(crate::model::transaction::Transaction, Box<str>)>,
     /// How the inputs were merged into one timeline.
     pub timeline: TimelineStats,
+    /// One row per input (always computed; shown in full with `Options::per_file`).
+    pub per_file: Vec<FileRow>,
+    pub show_per_file: bool,
 }
 
 impl Summary {
@@ -286,7 +292,10 @@ pub fn summarize(
         capture_start_ns: start,
         capture_end_ns: end,
     });
+    let per_file = per_file::rows(&per, &all_calls, &registrations.attempts);
     Summary {
+        per_file,
+        show_per_file: options.per_file,
         inputs: per,
         frames,
         traffic,

@@ -4,6 +4,7 @@
 //! registration summaries, and the statistics they share.
 
 pub mod calls;
+pub mod per_file;
 pub mod registrations;
 pub mod stats;
 pub mod traffic;

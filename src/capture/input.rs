@@ -41,6 +41,10 @@ pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Vec<InputSpec>, Captur
             continue;
         }
         let p = Path::new(a);
+        if !p.exists() && a.contains(['*', '?', '[']) {
+            glob_into(a, &mut out)?;
+            continue;
+        }
         let meta = std::fs::metadata(p).map_err(|source| CaptureError::Io {
             path: a.to_string(),
             source,
@@ -55,6 +59,33 @@ pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Vec<InputSpec>, Captur
         }
     }
     Ok(out)
+}
+
+/// A glob pattern (for inputs too many for the shell's command line): the files it
+/// matches in name order, directories walked; matching nothing is an error, as in a shell.
+fn glob_into(pattern: &str, out: &mut Vec<InputSpec>) -> Result<(), CaptureError> {
+    let bad = |reason: String| CaptureError::Io {
+        path: pattern.to_string(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, reason),
+    };
+    let paths = glob::glob(pattern).map_err(|e| bad(e.to_string()))?;
+    let before = out.len();
+    for p in paths {
+        let p = p.map_err(|e| bad(e.to_string()))?;
+        if p.is_dir() {
+            walk_dir(&p, out).map_err(|source| CaptureError::Io {
+                path: p.display().to_string(),
+                source,
+            })?;
+        } else {
+            // Matched by a pattern, not named: a file that is not a capture is skipped.
+            out.push(InputSpec::Walked(p));
+        }
+    }
+    if out.len() == before {
+        return Err(bad("no file matches this pattern".into()));
+    }
+    Ok(())
 }
 
 fn walk_dir(dir: &Path, out: &mut Vec<InputSpec>) -> std::io::Result<()> {
@@ -100,6 +131,28 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["a.pcap", "b/y.pcap", "b/z.pcap", "c.pcap", "-"]);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn glob_patterns_expand_in_name_order() {
+        let d = std::env::temp_dir().join(format!("sipsleuth-glob-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        for f in ["b.pcap.gz", "a.pcap", "c.txt"] {
+            std::fs::write(d.join(f), b"x").unwrap();
+        }
+        let pat = format!("{}/*.pcap*", d.display());
+        let got = expand_inputs(&[pat.as_str()]).unwrap();
+        assert_eq!(
+            got,
+            [
+                InputSpec::Walked(d.join("a.pcap")),
+                InputSpec::Walked(d.join("b.pcap.gz"))
+            ]
+        );
+        let none = format!("{}/*.nothing", d.display());
+        assert!(expand_inputs(&[none.as_str()]).is_err());
         std::fs::remove_dir_all(&d).unwrap();
     }
 

@@ -5,6 +5,7 @@
 //! file. Column names, types and units: docs/schema.md. Timestamps are UTC
 //! datetimes (nanoseconds), durations milliseconds.
 
+use crate::analysis::per_file::FileRow;
 use crate::diagnosis::Finding;
 use crate::model::call::CallRecord;
 use crate::model::registration::RegistrationAttempt;
@@ -89,7 +90,7 @@ fn s(name: &str, v: Vec<String>) -> Column {
     Column::new(name.into(), v)
 }
 
-fn calls_table(calls: &[CallRecord]) -> PolarsResult<DataFrame> {
+pub(crate) fn calls_table(calls: &[CallRecord]) -> PolarsResult<DataFrame> {
     let os = |f: &dyn Fn(&CallRecord) -> Option<String>| calls.iter().map(f).collect::<Vec<_>>();
     let f64s = |f: &dyn Fn(&CallRecord) -> Option<f64>| calls.iter().map(f).collect::<Vec<_>>();
     let u32s = |f: &dyn Fn(&CallRecord) -> Option<u32>| calls.iter().map(f).collect::<Vec<_>>();
@@ -216,7 +217,7 @@ pub fn wireshark_filter(call_id: &str) -> String {
     )
 }
 
-fn registrations_table(a: &[RegistrationAttempt]) -> PolarsResult<DataFrame> {
+pub(crate) fn registrations_table(a: &[RegistrationAttempt]) -> PolarsResult<DataFrame> {
     let u32s =
         |f: &dyn Fn(&RegistrationAttempt) -> Option<u32>| a.iter().map(f).collect::<Vec<_>>();
     DataFrame::new_infer_height(vec![
@@ -416,7 +417,7 @@ fn messages_table(m: &[MessageRow], paths: &[String]) -> PolarsResult<DataFrame>
     ])
 }
 
-fn findings_table(f: &[Finding]) -> PolarsResult<DataFrame> {
+pub(crate) fn findings_table(f: &[Finding]) -> PolarsResult<DataFrame> {
     DataFrame::new_infer_height(vec![
         s(
             "kind",
@@ -448,6 +449,30 @@ fn findings_table(f: &[Finding]) -> PolarsResult<DataFrame> {
                 .collect(),
         ),
         s("advice", f.iter().map(|x| x.advice.join(" | ")).collect()),
+    ])
+}
+
+/// One row per input file (`--per-file`).
+pub(crate) fn files_table(rows: &[FileRow]) -> PolarsResult<DataFrame> {
+    let u = |name: &str, f: &dyn Fn(&FileRow) -> u64| {
+        Column::new(name.into(), rows.iter().map(f).collect::<Vec<u64>>())
+    };
+    DataFrame::new_infer_height(vec![
+        s("file", rows.iter().map(|r| r.file.clone()).collect()),
+        s("format", rows.iter().map(|r| r.format.clone()).collect()),
+        datetime("first", rows.iter().map(|r| r.first_ns).collect())?,
+        datetime("last", rows.iter().map(|r| r.last_ns).collect())?,
+        u("frames", &|r| r.frames),
+        u("sip_messages", &|r| r.sip_messages),
+        u("requests", &|r| r.requests),
+        u("responses", &|r| r.responses),
+        u("duplicates", &|r| r.duplicates),
+        u("calls", &|r| r.calls),
+        u("calls_failed", &|r| r.calls_failed),
+        u("calls_rejected", &|r| r.calls_rejected),
+        u("registrations", &|r| r.registrations),
+        u("registrations_failed", &|r| r.registrations_failed),
+        s("status", rows.iter().map(|r| r.status.clone()).collect()),
     ])
 }
 
@@ -498,7 +523,7 @@ pub fn write_all(
             source: e,
         })
     };
-    let mut tables = [
+    let tables = [
         ("calls", table("calls", calls_table(&s.calls))?),
         (
             "registrations",
@@ -517,6 +542,10 @@ pub fn write_all(
         ),
         ("findings", table("findings", findings_table(&s.findings))?),
     ];
+    let mut tables = tables.to_vec();
+    if s.show_per_file {
+        tables.push(("files", table("files", files_table(&s.per_file))?));
+    }
     let exporters: [&dyn Exporter; 2] = [&Csv, &Parquet];
     for (name, df) in tables.iter_mut() {
         for e in exporters {

@@ -55,6 +55,9 @@ struct SummaryJson<'a> {
     /// How the inputs were merged into one timeline.
     timeline: &'a crate::pipeline::TimelineStats,
     inputs: Vec<InputJson<'a>>,
+    /// With `--per-file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    per_file: Option<&'a [crate::analysis::per_file::FileRow]>,
 }
 
 fn sum_reassembly(inputs: &[&InputReport]) -> Reassembly {
@@ -90,6 +93,7 @@ pub fn summary_json(s: &Summary) -> serde_json::Value {
         },
         reassembly: sum_reassembly(&reports),
         timeline: &s.timeline,
+        per_file: s.show_per_file.then_some(&s.per_file[..]),
         inputs: s
             .inputs
             .iter()

@@ -4,6 +4,7 @@
 
 pub mod calls;
 pub mod charts;
+pub mod dataset;
 pub mod files;
 pub mod findings;
 pub mod html;

@@ -58,6 +58,38 @@ pub fn pct(n: u64, of: u64) -> Cell {
     Cell::new(s).set_alignment(CellAlignment::Right)
 }
 
+/// Inputs listed by default before the rest are summed up in one line.
+const MAX_INPUT_ROWS: usize = 20;
+
+/// `--per-file`: one row per input file.
+fn per_file_table(s: &Summary) -> comfy_table::Table {
+    let mut t = new_table(&[
+        "file",
+        "first (UTC)",
+        "frames",
+        "SIP msgs",
+        "calls",
+        "failed",
+        "REG",
+        "REG failed",
+        "status",
+    ]);
+    for r in &s.per_file {
+        t.add_row(vec![
+            Cell::new(&r.file),
+            Cell::new(r.first_ns.map_or("-".into(), |t| utc(t)[..19].to_string())),
+            num(r.frames),
+            num(r.sip_messages),
+            num(r.calls),
+            num(r.calls_failed),
+            num(r.registrations),
+            num(r.registrations_failed),
+            Cell::new(&r.status),
+        ]);
+    }
+    t
+}
+
 pub fn render(s: &Summary) -> String {
     let mut out = String::new();
     let bytes: u64 = s
@@ -95,40 +127,38 @@ pub fn render(s: &Summary) -> String {
     }
     out.push('\n');
 
-    if s.inputs.len() > 1 || s.inputs.iter().any(|i| !i.report.complete()) {
+    if s.show_per_file {
+        let _ = writeln!(out, "Files\n{}\n", per_file_table(s));
+    } else if s.inputs.len() > 1 || s.inputs.iter().any(|i| !i.report.complete()) {
+        // An archive has thousands of inputs: list the ones with something to say, and a few.
         let mut t = new_table(&["input", "format", "frames", "SIP msgs", "status"]);
-        for i in &s.inputs {
-            let r = &i.report;
-            let (format, status) = match (&r.capture, &r.error) {
-                (_, Some(e)) => ("-".to_string(), format!("unreadable: {e}")),
-                (Some(c), None) => {
-                    let f = format!(
-                        "{:?}{}",
-                        c.format,
-                        if c.compression == crate::capture::Compression::None {
-                            String::new()
-                        } else {
-                            format!(" ({:?})", c.compression)
-                        }
-                    );
-                    (
-                        f.to_lowercase(),
-                        c.problem
-                            .as_ref()
-                            .map_or("complete".to_string(), |p| p.to_string()),
-                    )
-                }
-                (None, None) => ("-".into(), "-".into()),
-            };
+        let mut shown = 0;
+        for (i, row) in s.inputs.iter().zip(&s.per_file) {
+            if shown >= MAX_INPUT_ROWS && i.report.complete() {
+                continue;
+            }
+            shown += 1;
             t.add_row(vec![
-                Cell::new(&r.path),
-                Cell::new(format),
-                num(r.frames.total()),
+                Cell::new(&i.report.path),
+                Cell::new(if row.format.is_empty() {
+                    "-"
+                } else {
+                    &row.format
+                }),
+                num(i.report.frames.total()),
                 num(i.traffic.messages()),
-                Cell::new(status),
+                Cell::new(&row.status),
             ]);
         }
-        let _ = writeln!(out, "Inputs\n{t}\n");
+        let _ = writeln!(out, "Inputs\n{t}");
+        if shown < s.inputs.len() {
+            let _ = writeln!(
+                out,
+                "… and {} more input(s) read completely (--per-file lists every one)",
+                s.inputs.len() - shown
+            );
+        }
+        out.push('\n');
     }
 
     let total = s.frames.total();

@@ -1,0 +1,118 @@
+//! One summary row per input file of an archive (`--per-file`), so that a bad
+//! hour stands out: its frames, SIP messages, the calls and registrations that
+//! started in it and how many of them failed.
+//!
+//! Messages are counted in the file that carried them. Calls and registration
+//! attempts belong to the file whose time span holds their first message (they
+//! are built from the whole timeline, so they have no file of their own); when
+//! several files overlap that moment (two capture points), the first of them in
+//! time order takes it.
+
+use crate::model::call::{CallRecord, Category};
+use crate::model::registration::{RegOutcome, RegistrationAttempt};
+use crate::summary::InputSummary;
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct FileRow {
+    pub file: String,
+    /// "pcap", "pcapng", "netmon" with "+gzip"/"+zstd"; empty when unreadable.
+    pub format: String,
+    pub first_ns: Option<i64>,
+    pub last_ns: Option<i64>,
+    pub frames: u64,
+    pub sip_messages: u64,
+    pub requests: u64,
+    pub responses: u64,
+    /// Frames repeating another: TCP retransmissions, repeated fragments, and SIP
+    /// datagrams another capture point already delivered.
+    pub duplicates: u64,
+    pub calls: u64,
+    /// Calls that did not succeed for a reason of the network (TIMEOUT, ERROR) — the NER failures.
+    pub calls_failed: u64,
+    /// Calls rejected by the callee (REJECTED, NO_ANSWER): not network failures.
+    pub calls_rejected: u64,
+    pub registrations: u64,
+    pub registrations_failed: u64,
+    /// "complete", "skipped: …", "unreadable: …" or the damage found.
+    pub status: String,
+}
+
+pub fn rows(
+    inputs: &[InputSummary],
+    calls: &[CallRecord],
+    registrations: &[RegistrationAttempt],
+) -> Vec<FileRow> {
+    let mut rows: Vec<FileRow> = inputs.iter().map(row).collect();
+    // Files with a time span, by start, to place each record.
+    let mut spans: Vec<(i64, i64, usize)> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(k, r)| Some((r.first_ns?, r.last_ns?, k)))
+        .collect();
+    spans.sort();
+    let place = |t: i64| -> Option<usize> {
+        // The last file starting at or before t; walk back over overlapping ones
+        // to the first whose span still holds t.
+        let end = spans.partition_point(|s| s.0 <= t);
+        let last = end.checked_sub(1)?;
+        let holding = spans[..end]
+            .iter()
+            .rev()
+            .take(64)
+            .filter(|s| s.1 >= t)
+            .last()
+            .map(|s| s.2);
+        Some(holding.unwrap_or(spans[last].2))
+    };
+    for c in calls {
+        if let Some(k) = place(c.start_ns) {
+            let r = &mut rows[k];
+            r.calls += 1;
+            match c.category {
+                Category::Timeout | Category::Error => r.calls_failed += 1,
+                Category::Rejected | Category::NoAnswer => r.calls_rejected += 1,
+                _ => {}
+            }
+        }
+    }
+    for a in registrations {
+        if let Some(k) = place(a.first_ts_ns) {
+            let r = &mut rows[k];
+            r.registrations += 1;
+            if a.outcome == RegOutcome::Failed {
+                r.registrations_failed += 1;
+            }
+        }
+    }
+    rows
+}
+
+fn row(i: &InputSummary) -> FileRow {
+    let r = &i.report;
+    let c = r.capture.as_ref();
+    let status = match (&r.error, c.and_then(|c| c.problem.as_ref())) {
+        (Some(e), _) if r.skipped => format!("skipped: {e}"),
+        (Some(e), _) => format!("unreadable: {e}"),
+        (None, Some(p)) => p.to_string(),
+        (None, None) => "complete".into(),
+    };
+    FileRow {
+        file: r.path.clone(),
+        format: c.map_or(String::new(), |c| {
+            let f = format!("{:?}", c.format).to_lowercase();
+            match c.compression {
+                crate::capture::Compression::None => f,
+                z => format!("{f}+{}", format!("{z:?}").to_lowercase()),
+            }
+        }),
+        first_ns: c.and_then(|c| c.first_ts_ns),
+        last_ns: c.and_then(|c| c.last_ts_ns),
+        frames: r.frames.total(),
+        sip_messages: i.traffic.messages(),
+        requests: i.traffic.requests().values().sum(),
+        responses: i.traffic.responses().values().sum(),
+        duplicates: r.frames.get(crate::accounting::Bucket::Duplicate),
+        status,
+        ..FileRow::default()
+    }
+}

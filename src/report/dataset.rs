@@ -1,0 +1,192 @@
+//! `analyze --dataset ROOT`: this run's tables added to a Parquet dataset that
+//! many runs share (one per day, per site), laid out the way DuckDB, Spark and
+//! polars read hive-partitioned data without conversion:
+//!
+//! ```text
+//! ROOT/calls/[site=SITE/]date=YYYY-MM-DD/run-ID.parquet
+//! ROOT/registrations/…   ROOT/findings/…   ROOT/files/…
+//! ```
+//!
+//! Rows go to the date (UTC) of their own start, so a run across midnight
+//! writes into two dates. The schema is the one of `--out` (docs/schema.md)
+//! plus a `run_id` column; the partition columns (`date`, `site`) come from the
+//! folder names. ID is a digest of the inputs (paths, sizes, modification
+//! times): re-running the same archive replaces its files instead of adding
+//! a second copy. Files are written atomically, like every output.
+
+use super::files::{
+    calls_table, files_table, findings_table, registrations_table, write_atomic, Exporter,
+    FilesError, Parquet,
+};
+use super::time::civil_from_days;
+use crate::summary::Summary;
+use polars::prelude::*;
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+/// The UTC date of a timestamp, as the partition value `YYYY-MM-DD`.
+fn date(ts_ns: i64) -> String {
+    let (y, m, d) = civil_from_days(ts_ns.div_euclid(86_400_000_000_000));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// A digest of what was read: the same inputs give the same run ID.
+pub fn run_id(s: &Summary) -> String {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for i in &s.inputs {
+        let path = std::fs::canonicalize(&i.report.path)
+            .map_or_else(|_| i.report.path.clone(), |p| p.display().to_string());
+        path.hash(&mut h);
+        if let Ok(m) = std::fs::metadata(&i.report.path) {
+            m.len().hash(&mut h);
+            m.modified().ok().hash(&mut h);
+        }
+        i.report.frames.total().hash(&mut h);
+    }
+    format!("{:016x}", h.finish())
+}
+
+/// A site name safe as a folder name: letters, digits, '-', '_', '.'; not empty, not dots only.
+fn check_site(site: &str) -> Result<(), FilesError> {
+    let ok = !site.is_empty()
+        && site.len() <= 64
+        && site
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !site.chars().all(|c| c == '.');
+    if ok {
+        Ok(())
+    } else {
+        Err(FilesError::Io {
+            path: site.to_string(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a --site name has only letters, digits, '-', '_' and '.'",
+            ),
+        })
+    }
+}
+
+/// Groups row indexes by the date of their timestamp (rows without one go to `fallback`'s date).
+fn by_date(ts: impl Iterator<Item = Option<i64>>, fallback: i64) -> BTreeMap<String, Vec<usize>> {
+    let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (k, t) in ts.enumerate() {
+        out.entry(date(t.unwrap_or(fallback))).or_default().push(k);
+    }
+    out
+}
+
+/// Writes this run's partitions under `root`; returns the files written.
+pub fn write_dataset(
+    root: &Path,
+    site: Option<&str>,
+    s: &Summary,
+) -> Result<Vec<PathBuf>, FilesError> {
+    if let Some(site) = site {
+        check_site(site)?;
+    }
+    let id = run_id(s);
+    let start = s
+        .per_file
+        .iter()
+        .filter_map(|f| f.first_ns)
+        .min()
+        .unwrap_or(0);
+    let table = |name: &'static str, r: PolarsResult<DataFrame>| {
+        r.map_err(|e| FilesError::Table {
+            table: name,
+            source: e,
+        })
+    };
+    let mut written = Vec::new();
+    let mut put = |name: &'static str,
+                   groups: BTreeMap<String, Vec<usize>>,
+                   build: &dyn Fn(&[usize]) -> PolarsResult<DataFrame>|
+     -> Result<(), FilesError> {
+        for (day, rows) in groups {
+            let mut df = table(name, build(&rows))?;
+            let n = df.height();
+            if let Err(e) = df.with_column(Column::new("run_id".into(), vec![id.clone(); n])) {
+                return Err(FilesError::Table {
+                    table: name,
+                    source: e,
+                });
+            }
+            let mut dir = root.join(name);
+            if let Some(site) = site {
+                dir = dir.join(format!("site={site}"));
+            }
+            dir = dir.join(format!("date={day}"));
+            std::fs::create_dir_all(&dir).map_err(|e| FilesError::Io {
+                path: dir.display().to_string(),
+                source: e,
+            })?;
+            let path = dir.join(format!("run-{id}.parquet"));
+            write_atomic(&path, |f| {
+                Parquet.write(&mut df, f).map_err(std::io::Error::other)
+            })?;
+            written.push(path);
+        }
+        Ok(())
+    };
+    put(
+        "calls",
+        by_date(s.calls.iter().map(|c| Some(c.start_ns)), start),
+        &|rows| calls_table(&rows.iter().map(|&k| s.calls[k].clone()).collect::<Vec<_>>()),
+    )?;
+    let regs = &s.registrations.attempts;
+    put(
+        "registrations",
+        by_date(regs.iter().map(|a| Some(a.first_ts_ns)), start),
+        &|rows| registrations_table(&rows.iter().map(|&k| regs[k].clone()).collect::<Vec<_>>()),
+    )?;
+    put(
+        "findings",
+        by_date(s.findings.iter().map(|f| f.evidence.first_ns), start),
+        &|rows| {
+            findings_table(
+                &rows
+                    .iter()
+                    .map(|&k| s.findings[k].clone())
+                    .collect::<Vec<_>>(),
+            )
+        },
+    )?;
+    put(
+        "files",
+        by_date(s.per_file.iter().map(|f| f.first_ns), start),
+        &|rows| {
+            files_table(
+                &rows
+                    .iter()
+                    .map(|&k| s.per_file[k].clone())
+                    .collect::<Vec<_>>(),
+            )
+        },
+    )?;
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_utc_days() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(86_400_000_000_000 - 1), "1970-01-01");
+        assert_eq!(date(1_763_683_200_000_000_000), "2025-11-21");
+        assert_eq!(date(-1), "1969-12-31");
+    }
+
+    #[test]
+    fn site_names_cannot_leave_the_dataset() {
+        for bad in ["", "..", "a/b", "../x", "a\nb", "é"] {
+            assert!(check_site(bad).is_err(), "{bad:?}");
+        }
+        for good in ["paris-1", "site_2", "eu.west"] {
+            assert!(check_site(good).is_ok(), "{good}");
+        }
+    }
+}
