@@ -55,12 +55,9 @@ pub fn rows(
         // to the first whose span still holds t.
         let end = spans.partition_point(|s| s.0 <= t);
         let last = end.checked_sub(1)?;
-        let holding = spans[..end]
+        let holding = spans[end.saturating_sub(64)..end]
             .iter()
-            .rev()
-            .take(64)
-            .filter(|s| s.1 >= t)
-            .last()
+            .find(|s| s.1 >= t)
             .map(|s| s.2);
         Some(holding.unwrap_or(spans[last].2))
     };
