@@ -177,6 +177,45 @@ fn one_call_of_several_over_udp_both_hops() {
     );
 }
 
+/// Splits a little-endian pcap after its first `n` records, as a rotating capture would.
+fn split_pcap(src: &Path, n: usize, a: &Path, b: &Path) {
+    let bytes = std::fs::read(src).unwrap();
+    assert_eq!(
+        bytes[..4],
+        [0xd4, 0xc3, 0xb2, 0xa1],
+        "little-endian µs pcap"
+    );
+    let mut at = 24;
+    for _ in 0..n {
+        let len = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += 16 + len;
+    }
+    std::fs::write(a, &bytes[..at]).unwrap();
+    let mut second = bytes[..24].to_vec();
+    second.extend_from_slice(&bytes[at..]);
+    std::fs::write(b, second).unwrap();
+}
+
+#[test]
+fn a_message_cut_by_a_file_rotation_comes_out_whole() {
+    // Frames 1-5 in one file, 6-21 in the next: the INVITE's missing middle
+    // segment (frame 7) is in the second file, its other two in the first.
+    let d = scratch_dir("export-rotated");
+    let (a, b) = (d.join("part1.pcap"), d.join("part2.pcap"));
+    let src = testdata("tcp-multi-per-segment.pcap");
+    split_pcap(&src, 5, &a, &b);
+    let out = d.join("call.pcap");
+    let o = export(&[&a, &b], &["call1-answered@sipsleuth.test"], &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        message_labels(&out, None),
+        message_labels(&src, Some("call1-answered@sipsleuth.test"))
+    );
+    let f = frames(&out);
+    assert_eq!(f["total"], 8, "{f}");
+    assert_eq!(f["tcp_incomplete"], 0, "{f}");
+}
+
 #[test]
 fn two_link_types_make_a_pcapng_with_both_calls() {
     let (a, b) = (
