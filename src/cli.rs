@@ -36,6 +36,20 @@ pub enum Command {
     Explain(ExplainArgs),
     /// The ladder diagram of one call, all legs: one column per address, arrows with times.
     Flow(FlowArgs),
+    /// The packets of chosen calls (all legs, every TCP segment and IP fragment) into a new capture.
+    Export(ExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// A call to export (repeat for several calls, or for the Call-IDs of several legs).
+    #[arg(long = "call-id", value_name = "ID", required = true)]
+    pub call_id: Vec<String>,
+    /// The capture to write: nanosecond pcap, or pcapng when the frames have several link types.
+    #[arg(long, short = 'o', value_name = "OUT.pcap")]
+    pub output: std::path::PathBuf,
 }
 
 #[derive(Args, Debug)]

@@ -10,12 +10,15 @@
 //! 6. [`analysis`]: what the messages say (traffic counts so far).
 //! 7. [`report`]: tables, JSON, listings.
 //!
+//! [`export`] runs the pipeline twice to copy the frames of chosen calls into a new capture.
+//!
 //! [`accounting`] is shared by all stages: every frame lands in exactly one [`accounting::Bucket`].
 pub mod accounting;
 pub mod analysis;
 pub mod capture;
 pub mod decode;
 pub mod diagnosis;
+pub mod export;
 pub mod filter;
 pub mod knowledge;
 pub mod model;

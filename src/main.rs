@@ -182,6 +182,44 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Completeness::Partial
             }))
         }
+        Command::Export(x) => {
+            let inputs = expand_inputs(&x.inputs.inputs)?;
+            let sel = progress::with_progress(&inputs, cli.quiet, |p| {
+                sipsleuth::export::select(&inputs, &limits, &x.call_id, p)
+            })?;
+            let refs: Vec<&InputReport> = sel.reports.iter().collect();
+            warn(&refs, cli.quiet);
+            let records = sipsleuth::export::collect(&inputs, &sel)?;
+            let mut format = None;
+            sipsleuth::report::files::write_atomic(&x.output, |f| {
+                let mut w = std::io::BufWriter::new(f);
+                format = Some(sipsleuth::report::pcap_out::write(&mut w, &records)?);
+                w.flush()
+            })
+            .with_context(|| format!("writing {}", x.output.display()))?;
+            if sel.frames_omitted > 0 {
+                eprintln!(
+                    "sipsleuth: warning: {} frame(s) of very long messages were not recorded and are missing from the output",
+                    sel.frames_omitted
+                );
+            }
+            if !cli.quiet {
+                eprintln!(
+                    "sipsleuth: wrote {} frame(s) carrying {} SIP message(s) with {} Call-ID(s) to {} ({})",
+                    records.len(),
+                    sel.message_count(),
+                    sel.messages.len(),
+                    x.output.display(),
+                    format.map_or("?", |f| f.name()),
+                );
+            }
+            let complete = sel.reports.iter().all(|r| r.complete());
+            Ok(exit_code(if complete {
+                Completeness::Complete
+            } else {
+                Completeness::Partial
+            }))
+        }
         Command::Explain(e) => {
             let page = sipsleuth::knowledge::codes::explain(e.code)?;
             ignore_broken_pipe(write!(std::io::stdout().lock(), "{page}"))?;

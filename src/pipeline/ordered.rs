@@ -122,7 +122,7 @@ impl Ordered {
 
     fn fragment(&mut self, fr: &Fragment<'_>, ts: i64, origin: Origin, sink: &mut dyn FnMut(Item)) {
         let mut dropped = 0;
-        let outcome = self.defrag.push(fr, ts, &mut dropped);
+        let outcome = self.defrag.push(fr, ts, origin, &mut dropped);
         self.counts.add(Bucket::FragmentIncomplete, dropped);
         match outcome {
             FragOutcome::Pending => {}
@@ -131,6 +131,7 @@ impl Ordered {
             FragOutcome::Complete {
                 payload,
                 frames,
+                parts,
                 ctx,
             } => {
                 let earlier = u64::from(frames.saturating_sub(1));
@@ -149,6 +150,7 @@ impl Ordered {
                             Some(mut i) => {
                                 if let Item::Sip(m) = &mut i {
                                     m.carriage.reassembled = true;
+                                    m.frames = parts;
                                 }
                                 self.finished(b, i, ts, sink);
                             }

@@ -6,7 +6,9 @@
 //! when its last fragment has fixed the length and every byte below it is
 //! covered. Pending datagrams are dropped after a timeout (capture time) and,
 //! oldest first, when the bytes held pass a bound; their frames are reported
-//! so the caller can count them as never reassembled.
+//! so the caller can count them as never reassembled. A complete datagram
+//! also names the frames it was made of (for `export`), a list bounded per
+//! datagram and counted in the byte bound.
 //!
 //! etherparse has a defragmenter (`IpDefragPool`), but it takes a whole
 //! `SlicedPacket` of the outer frame (so not a fragment found inside a tunnel),
@@ -14,6 +16,7 @@
 //! one is small, bounded and takes fragments at any depth.
 
 use crate::decode::{Ctx, FragKey, Fragment};
+use crate::sip::{Frames, Origin, MAX_FRAMES_PER_MESSAGE};
 use std::collections::HashMap;
 
 /// Limits of the defragmenter.
@@ -48,7 +51,19 @@ struct Pending {
     covered: Vec<(u32, u32)>,
     total: Option<u32>,
     frames: u32,
+    /// The frames that added bytes, in arrival order, up to [`MAX_FRAMES_PER_MESSAGE`].
+    origins: Vec<Origin>,
     ctx: Ctx,
+}
+
+/// What one recorded frame costs in the byte bound (the list is held as long as the data).
+const ORIGIN_BYTES: usize = std::mem::size_of::<Origin>();
+
+impl Pending {
+    /// Bytes this datagram counts against [`FragLimits::max_bytes`].
+    fn held(&self) -> usize {
+        self.data.len() + self.origins.len() * ORIGIN_BYTES
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -59,10 +74,12 @@ pub enum FragOutcome {
     Duplicate,
     /// Impossible offsets or lengths.
     Invalid,
-    /// The datagram is whole. `frames` counts every fragment frame used, this one included.
+    /// The datagram is whole. `frames` counts every fragment frame used, this
+    /// one included; `parts` names them (bounded; the rest counted as omitted).
     Complete {
         payload: Vec<u8>,
         frames: u32,
+        parts: Frames,
         ctx: Ctx,
     },
 }
@@ -105,9 +122,16 @@ impl Defragmenter {
         }
     }
 
-    /// Adds one fragment. `dropped_frames` receives the frame count of datagrams
-    /// abandoned to make room or because they timed out.
-    pub fn push(&mut self, f: &Fragment<'_>, ts: i64, dropped_frames: &mut u64) -> FragOutcome {
+    /// Adds one fragment, carried by the frame `origin`. `dropped_frames`
+    /// receives the frame count of datagrams abandoned to make room or because
+    /// they timed out.
+    pub fn push(
+        &mut self,
+        f: &Fragment<'_>,
+        ts: i64,
+        origin: Origin,
+        dropped_frames: &mut u64,
+    ) -> FragOutcome {
         *dropped_frames += self.sweep(ts);
         let start = f.offset;
         let Some(end) = start
@@ -136,6 +160,7 @@ impl Defragmenter {
             covered: Vec::new(),
             total: None,
             frames: 0,
+            origins: Vec::new(),
             ctx: f.ctx,
         });
         if !f.more {
@@ -183,17 +208,26 @@ impl Defragmenter {
             return FragOutcome::Duplicate;
         }
         p.frames += 1;
+        if p.origins.len() < MAX_FRAMES_PER_MESSAGE {
+            p.origins.push(origin);
+            self.bytes += ORIGIN_BYTES;
+        }
         insert_range(&mut p.covered, start, end);
         p.ctx.cut |= f.ctx.cut;
         if let Some(t) = p.total {
             if p.covered.len() == 1 && p.covered[0] == (0, t) {
                 let mut p = self.pending.remove(&f.key).expect("present");
-                self.bytes -= p.data.len();
+                self.bytes -= p.held();
                 p.data.truncate(t as usize);
                 self.stats.reassembled += 1;
+                let parts = Frames {
+                    omitted: p.frames.saturating_sub(p.origins.len() as u32),
+                    list: p.origins.into_boxed_slice(),
+                };
                 return FragOutcome::Complete {
                     payload: p.data,
                     frames: p.frames,
+                    parts,
                     ctx: p.ctx,
                 };
             }
@@ -215,7 +249,7 @@ impl Defragmenter {
         self.pending.retain(|_, p| {
             if p.first_ts < limit {
                 frames += u64::from(p.frames);
-                freed += p.data.len();
+                freed += p.held();
                 count += 1;
                 false
             } else {
@@ -237,7 +271,7 @@ impl Defragmenter {
             return 0;
         };
         let p = self.pending.remove(&key).expect("present");
-        self.bytes -= p.data.len();
+        self.bytes -= p.held();
         self.stats.evicted_for_memory += 1;
         u64::from(p.frames)
     }
@@ -290,28 +324,42 @@ mod tests {
         }
     }
 
+    fn o() -> Origin {
+        Origin::default()
+    }
+
+    fn at(frame: u64) -> Origin {
+        Origin { file: 0, frame }
+    }
+
     #[test]
     fn out_of_order_and_duplicated_fragments() {
         let mut d = Defragmenter::new(FragLimits::default());
         let mut dropped = 0;
         assert_eq!(
-            d.push(&frag(16, false, b"CCCC"), 0, &mut dropped),
+            d.push(&frag(16, false, b"CCCC"), 0, at(1), &mut dropped),
             FragOutcome::Pending
         );
         assert_eq!(
-            d.push(&frag(8, true, b"BBBBBBBB"), 0, &mut dropped),
+            d.push(&frag(8, true, b"BBBBBBBB"), 0, at(2), &mut dropped),
             FragOutcome::Pending
         );
         assert_eq!(
-            d.push(&frag(8, true, b"xxxxxxxx"), 0, &mut dropped),
+            d.push(&frag(8, true, b"xxxxxxxx"), 0, at(3), &mut dropped),
             FragOutcome::Duplicate
         );
-        match d.push(&frag(0, true, b"AAAAAAAA"), 0, &mut dropped) {
+        match d.push(&frag(0, true, b"AAAAAAAA"), 0, at(4), &mut dropped) {
             FragOutcome::Complete {
-                payload, frames, ..
+                payload,
+                frames,
+                parts,
+                ..
             } => {
                 assert_eq!(payload, b"AAAAAAAABBBBBBBBCCCC");
                 assert_eq!(frames, 3);
+                // The duplicate added nothing, so it is not one of the datagram's frames.
+                assert_eq!(&*parts.list, &[at(1), at(2), at(4)]);
+                assert_eq!(parts.omitted, 0);
             }
             other => panic!("{other:?}"),
         }
@@ -320,11 +368,36 @@ mod tests {
     }
 
     #[test]
+    fn the_frame_list_is_bounded_and_counts_what_it_left_out() {
+        let mut d = Defragmenter::new(FragLimits::default());
+        let mut dropped = 0;
+        let n = MAX_FRAMES_PER_MESSAGE as u32 + 5;
+        for i in 0..n - 1 {
+            let out = d.push(
+                &frag(i * 8, true, &[b'a'; 8]),
+                0,
+                at(u64::from(i)),
+                &mut dropped,
+            );
+            assert_eq!(out, FragOutcome::Pending);
+        }
+        match d.push(&frag((n - 1) * 8, false, b"z"), 0, at(9999), &mut dropped) {
+            FragOutcome::Complete { frames, parts, .. } => {
+                assert_eq!(frames, n);
+                assert_eq!(parts.list.len(), MAX_FRAMES_PER_MESSAGE);
+                assert_eq!(parts.omitted, 5);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(d.bytes_held(), 0, "the list is released with the data");
+    }
+
+    #[test]
     fn overlaps_keep_the_first_copy() {
         let mut d = Defragmenter::new(FragLimits::default());
         let mut dropped = 0;
-        d.push(&frag(0, true, b"AAAAAAAAAAAAAAAA"), 0, &mut dropped);
-        match d.push(&frag(8, false, b"bbbbbbbbCCCC"), 0, &mut dropped) {
+        d.push(&frag(0, true, b"AAAAAAAAAAAAAAAA"), 0, o(), &mut dropped);
+        match d.push(&frag(8, false, b"bbbbbbbbCCCC"), 0, o(), &mut dropped) {
             FragOutcome::Complete { payload, .. } => assert_eq!(payload, b"AAAAAAAAAAAAAAAACCCC"),
             other => panic!("{other:?}"),
         }
@@ -338,17 +411,17 @@ mod tests {
             max_datagrams: 2,
         });
         let mut dropped = 0;
-        d.push(&frag(0, true, b"AAAAAAAA"), 0, &mut dropped);
+        d.push(&frag(0, true, b"AAAAAAAA"), 0, o(), &mut dropped);
         // A later, different datagram past the timeout sweeps the first one away.
         let mut f2 = frag(0, true, b"BBBBBBBB");
         f2.key.id = 8;
-        d.push(&f2, 2_000_000_000, &mut dropped);
+        d.push(&f2, 2_000_000_000, o(), &mut dropped);
         assert_eq!(dropped, 1);
         assert_eq!(d.stats.timed_out, 1);
         // The byte bound evicts the oldest.
         let mut f3 = frag(0, true, b"CCCCCCCCCCCCCCCC");
         f3.key.id = 9;
-        d.push(&f3, 2_000_000_001, &mut dropped);
+        d.push(&f3, 2_000_000_001, o(), &mut dropped);
         assert_eq!(dropped, 2);
         assert_eq!(d.stats.evicted_for_memory, 1);
         assert_eq!(d.finish(), 1);
@@ -359,7 +432,7 @@ mod tests {
         let mut d = Defragmenter::new(FragLimits::default());
         let mut dropped = 0;
         assert_eq!(
-            d.push(&frag(65_528, true, &[0; 16]), 0, &mut dropped),
+            d.push(&frag(65_528, true, &[0; 16]), 0, o(), &mut dropped),
             FragOutcome::Invalid
         );
     }

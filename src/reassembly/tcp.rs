@@ -12,14 +12,21 @@
 //! Frame accounting: a segment whose bytes wait in a stream is counted when the
 //! stream resolves them — as the frame that completed a message, as part of a
 //! message completed later, as non-SIP, or as never completed.
+//!
+//! Frame lists: each stream remembers which frame brought which of its
+//! buffered bytes, so every message names all the segments it was cut from
+//! (`SipMessage::frames`, for `export`). That record is bounded per stream;
+//! past the bound, new segments are merged into the last entry and counted.
 
 use super::websocket::{self, WsState, WsStep};
 use super::Item;
 use crate::accounting::{Bucket, FrameCounts};
 use crate::decode::Segment;
 use crate::sip::scan::{find_start_line, scan, Mode, ScanError};
-use crate::sip::{Carriage, MalformedSip, Origin, SipMessage, Transport};
-use std::collections::{BTreeMap, HashMap};
+use crate::sip::{
+    Carriage, Frames, MalformedSip, Origin, SipMessage, Transport, MAX_FRAMES_PER_MESSAGE,
+};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 
 #[derive(Clone, Copy, Debug)]
@@ -96,11 +103,25 @@ struct Stream {
     pos: u64,
     /// Frames whose bytes are in `buf` and are not yet counted.
     pending_frames: u64,
+    /// Which frame brought which bytes of `buf`, in stream order (bounded: see [`Carrier`]).
+    carriers: VecDeque<Carrier>,
     ws: Option<WsState>,
     /// The newest frame whose bytes reached `buf`: messages completed now carry its time and number.
     latest: At,
     last_ts: i64,
     tunnelled: bool,
+}
+
+/// The stream bytes `start..end` (stream positions) came in frame `origin`.
+/// When a stream holds [`MAX_FRAMES_PER_MESSAGE`] of these, a new segment's
+/// bytes extend the last one instead and `merged` counts it, so that one
+/// message cut into thousands of tiny segments costs bounded memory.
+#[derive(Clone, Copy, Debug)]
+struct Carrier {
+    start: u64,
+    end: u64,
+    origin: Origin,
+    merged: u32,
 }
 
 pub struct TcpReassembler {
@@ -204,9 +225,58 @@ impl TcpReassembler {
         st.buf.extend_from_slice(payload);
         st.pending_frames += 1;
         st.latest = at;
+        Self::note_carrier(st, payload.len(), at.origin);
         Self::advance(st, payload.len());
         Self::pull_in_order(st, &mut self.ooo_total);
         Self::drain(st, key, out, counts, &mut self.stats);
+    }
+
+    /// Records that the next `n` bytes of the stream came in frame `origin`.
+    fn note_carrier(st: &mut Stream, n: usize, origin: Origin) {
+        let (start, end) = (st.pos, st.pos + n as u64);
+        let full = st.carriers.len() >= MAX_FRAMES_PER_MESSAGE;
+        match st.carriers.back_mut() {
+            Some(last) if full => {
+                last.end = end;
+                last.merged = last.merged.saturating_add(1);
+            }
+            _ => st.carriers.push_back(Carrier {
+                start,
+                end,
+                origin,
+                merged: 0,
+            }),
+        }
+    }
+
+    /// The frames that carried the stream bytes `start..end`, in stream order.
+    fn frames_of(st: &Stream, start: u64, end: u64, completing: Origin) -> Frames {
+        let mut list = Vec::new();
+        let mut omitted = 0u32;
+        for c in st.carriers.iter() {
+            if c.start >= end {
+                break;
+            }
+            if c.end > start {
+                list.push(c.origin);
+                omitted = omitted.saturating_add(c.merged);
+            }
+        }
+        // A message wholly inside the frame that completed it needs no list.
+        if omitted == 0 && list.len() <= 1 && list.first().is_none_or(|o| *o == completing) {
+            return Frames::default();
+        }
+        Frames {
+            list: list.into_boxed_slice(),
+            omitted,
+        }
+    }
+
+    /// Forgets the carriers of bytes before stream position `upto` (consumed).
+    fn forget_carriers(st: &mut Stream, upto: u64) {
+        while st.carriers.front().is_some_and(|c| c.end <= upto) {
+            st.carriers.pop_front();
+        }
     }
 
     fn advance(st: &mut Stream, n: usize) {
@@ -229,6 +299,7 @@ impl TcpReassembler {
             let overlap = (st.pos - p) as usize;
             if overlap < bytes.len() {
                 st.buf.extend_from_slice(&bytes[overlap..]);
+                Self::note_carrier(st, bytes.len() - overlap, at.origin);
                 Self::advance(st, bytes.len() - overlap);
             }
             // A segment wholly overlapped is a retransmission; its frame still resolves with the stream.
@@ -259,6 +330,7 @@ impl TcpReassembler {
             st.pending_frames = 0;
         }
         st.buf.clear();
+        st.carriers.clear();
         if let Some(ws) = st.ws.as_mut() {
             *ws = WsState::default();
         }
@@ -282,7 +354,10 @@ impl TcpReassembler {
         let mut keepalive = false;
         let mut consumed = 0usize;
         let multi = st.pending_frames > 1;
+        // Stream position of buf[0], to name the frames of each message.
+        let base = st.pos - st.buf.len() as u64;
         loop {
+            Self::forget_carriers(st, base + consumed as u64);
             let buf = &st.buf[consumed..];
             if buf.is_empty() {
                 break;
@@ -300,13 +375,14 @@ impl TcpReassembler {
                         message,
                         ..
                     } => {
+                        let range = (base + consumed as u64, base + (consumed + n) as u64);
                         consumed += n;
                         if let Some(m) = message {
                             match scan(&m, Mode::Datagram) {
                                 Ok(head) => {
                                     emitted += 1;
                                     stats.websocket_messages += 1;
-                                    out.push(Item::Sip(SipMessage::new(
+                                    let mut msg = SipMessage::new(
                                         (
                                             at.ts_ns,
                                             key.0,
@@ -317,7 +393,9 @@ impl TcpReassembler {
                                         ),
                                         m.into_boxed_slice(),
                                         head,
-                                    )));
+                                    );
+                                    msg.frames = Self::frames_of(st, range.0, range.1, at.origin);
+                                    out.push(Item::Sip(msg));
                                 }
                                 Err(ScanError::Malformed(reason)) => {
                                     malformed += 1;
@@ -349,7 +427,8 @@ impl TcpReassembler {
                     let len = head.len as usize;
                     emitted += 1;
                     stats.messages += 1;
-                    out.push(Item::Sip(SipMessage::new(
+                    let start = base + consumed as u64;
+                    let mut msg = SipMessage::new(
                         (
                             at.ts_ns,
                             key.0,
@@ -360,7 +439,9 @@ impl TcpReassembler {
                         ),
                         buf[..len].into(),
                         head,
-                    )));
+                    );
+                    msg.frames = Self::frames_of(st, start, start + len as u64, at.origin);
+                    out.push(Item::Sip(msg));
                     consumed += len;
                 }
                 Err(ScanError::Incomplete) => break,
@@ -419,6 +500,7 @@ impl TcpReassembler {
             }
         }
         st.buf.drain(..consumed);
+        Self::forget_carriers(st, base + consumed as u64);
         // Settle the frames whose bytes were used.
         if emitted + malformed > 0 {
             let b = if emitted > 0 {
@@ -469,6 +551,7 @@ impl TcpReassembler {
             st.pending_frames = 0;
         }
         st.buf.clear();
+        st.carriers.clear();
     }
 
     fn sweep(&mut self, ts: i64, out: &mut Vec<Item>, counts: &mut FrameCounts) {
@@ -598,11 +681,20 @@ mod tests {
         let lines = out
             .iter()
             .map(|i| match i {
-                Item::Sip(m) => format!(
-                    "{}@{}",
-                    String::from_utf8_lossy(m.start_line()),
-                    m.origin.frame
-                ),
+                Item::Sip(m) => {
+                    let mut line = format!(
+                        "{}@{}",
+                        String::from_utf8_lossy(m.start_line()),
+                        m.origin.frame
+                    );
+                    // The frame list, when the message has one: "[1,4,2]".
+                    if !m.frames.list.is_empty() {
+                        let l: Vec<String> =
+                            m.frames.list.iter().map(|o| o.frame.to_string()).collect();
+                        line += &format!("[{}]", l.join(","));
+                    }
+                    line
+                }
                 Item::Malformed(m) => format!("malformed:{}", m.reason),
                 Item::Icmp(_) => "icmp".into(),
             })
@@ -626,10 +718,55 @@ mod tests {
         let s2 = 1000 + p1.len() as u32;
         let s3 = s2 + p2.len() as u32;
         let (m, c) = run(&[(1000, p1), (s3, p3), (1000, p1), (s2, p2)]);
-        assert_eq!(m, ["OPTIONS sip:a SIP/2.0@4"]);
+        // Frames in stream order; the retransmitted frame 3 carried nothing new.
+        assert_eq!(m, ["OPTIONS sip:a SIP/2.0@4[1,4,2]"]);
         assert_eq!(c.get(Bucket::Sip), 1);
         assert_eq!(c.get(Bucket::SipPartial), 2);
         assert_eq!(c.get(Bucket::Duplicate), 1);
+    }
+
+    #[test]
+    fn a_segment_shared_by_two_messages_is_in_both_frame_lists() {
+        // Frame 1: A and the first 10 bytes of B; frame 2: the rest of B.
+        let mut first = A.to_vec();
+        first.extend_from_slice(&B[..10]);
+        let s2 = 1000 + first.len() as u32;
+        let (m, _) = run(&[(1000, &first), (s2, &B[10..])]);
+        assert_eq!(m, ["OPTIONS sip:a SIP/2.0@1", "SIP/2.0 200 OK@2[1,2]"]);
+    }
+
+    #[test]
+    fn the_frame_list_of_a_stream_is_bounded() {
+        // A message cut into 1-byte segments: more than the bound.
+        let n = MAX_FRAMES_PER_MESSAGE + 10;
+        let mut msg = b"OPTIONS sip:a SIP/2.0\r\nl: ".to_vec();
+        let body_len = n.saturating_sub(msg.len() + 10);
+        msg.extend_from_slice(format!("{body_len:05}\r\n\r\n").as_bytes());
+        msg.resize(msg.len() + body_len, b'x');
+        let segs: Vec<(u32, &[u8])> = (0..msg.len())
+            .map(|i| (1000 + i as u32, &msg[i..i + 1]))
+            .collect();
+        let mut r = TcpReassembler::new(TcpLimits::default());
+        let (mut out, mut counts) = (vec![], FrameCounts::default());
+        for (i, (seq, p)) in segs.iter().enumerate() {
+            let at = At {
+                ts_ns: 0,
+                origin: Origin {
+                    file: 0,
+                    frame: i as u64 + 1,
+                },
+            };
+            r.segment(&seg(*seq, p), at, &mut out, &mut counts);
+        }
+        let [Item::Sip(m)] = &out[..] else {
+            panic!("one message expected, got {}", out.len())
+        };
+        assert_eq!(m.frames.list.len(), MAX_FRAMES_PER_MESSAGE);
+        assert_eq!(
+            m.frames.list.len() + m.frames.omitted as usize,
+            msg.len(),
+            "every segment is listed or counted"
+        );
     }
 
     #[test]

@@ -1261,17 +1261,21 @@ fn draw_outcomes<DB: DrawingBackend>(
 ) -> DrawResult<DB> {
     let total: u64 = o.iter().map(|c| c.1).sum();
     let top = count_top(o.iter().map(|c| c.1).max().unwrap_or(0));
-    let n = o.len() as u32;
+    // Category i is centred on x = i. Not plotters' segmented coordinates:
+    // they always add a last, empty segment after the categories.
+    let n = o.len();
     let mut chart = ChartBuilder::on(area)
         .margin(20)
         .x_label_area_size(60)
         .y_label_area_size(80)
-        .build_cartesian_2d((0u32..n).into_segmented(), 0u64..top)?;
-    let name = |v: &SegmentValue<u32>| match v {
-        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => o
-            .get(*i as usize)
-            .map_or(String::new(), |c| c.0.name().to_string()),
-        SegmentValue::Last => String::new(),
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0u64..top)?;
+    let name = |v: &f64| {
+        let i = v.round();
+        if (v - i).abs() > 1e-6 || i < 0.0 {
+            return String::new();
+        }
+        o.get(i as usize)
+            .map_or(String::new(), |c| c.0.name().to_string())
     };
     chart
         .configure_mesh()
@@ -1280,19 +1284,13 @@ fn draw_outcomes<DB: DrawingBackend>(
         .y_desc("calls")
         .axis_desc_style(font(DESC_PX))
         .label_style(font(LABEL_PX))
-        .x_labels(o.len())
+        .x_labels(n)
         .x_label_formatter(&name)
         .draw()?;
     // Rectangles, not plotters' Histogram: that one sums its bars in a HashMap and draws them in random order.
     chart.draw_series(o.iter().enumerate().map(|(i, c)| {
-        let i = i as u32;
-        let mut bar = Rectangle::new(
-            [
-                (SegmentValue::Exact(i), 0),
-                (SegmentValue::Exact(i + 1), c.1),
-            ],
-            category_color(c.0).filled(),
-        );
+        let x = i as f64;
+        let mut bar = Rectangle::new([(x - 0.5, 0), (x + 0.5, c.1)], category_color(c.0).filled());
         bar.set_margin(0, 0, 18, 18);
         bar
     }))?;
@@ -1303,7 +1301,7 @@ fn draw_outcomes<DB: DrawingBackend>(
         } else {
             0.0
         };
-        EmptyElement::at((SegmentValue::CenterOf(i as u32), c.1))
+        EmptyElement::at((i as f64, c.1))
             + Text::new(format!("{} ({pct:.1} %)", c.1), (0, -6), label.clone())
     }))?;
     Ok(())

@@ -45,19 +45,44 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 .chart svg{max-width:100%;height:auto}details{margin:.5em 0}summary{cursor:pointer}
 .SUCCESS{color:#1a7f37}.REJECTED,.CANCELLED{color:#8a6d00}.ERROR,.NO_ANSWER,.TIMEOUT{color:#b3261e}
 input#callfilter{padding:.3em .5em;width:24em;margin:.4em 0}
+/* Times and Call-IDs unbroken (they broke at hyphens), in a smaller font so the table fits 1280 px; scrolls below that. */
+.scroll{overflow-x:auto}#calls{font-size:.85em}#calls td,#calls th{padding:.25em .45em}#calls td:first-child,#calls code{white-space:nowrap}
 ";
 
+/// Runs first, in the head: a script error anywhere later is written into the
+/// page (`data-script-errors` on `<html>`), where a headless browser's DOM dump
+/// shows it (tests/html_browser.rs); a reader never sees it.
+const ERROR_CATCHER: &str = "window.onerror=function(m,s,l){var d=document.documentElement;\
+d.setAttribute('data-script-errors',(d.getAttribute('data-script-errors')||'')+m+' (line '+l+'); ');};";
+
+/// Sorting and filtering of the call table. `data-ready` on `<body>` says it
+/// ran to the end. Opened as `report.html#selftest=TEXT`, it also sorts by PDD
+/// and filters by TEXT itself and writes what it saw into `data-selftest`, so
+/// a headless test can check both without clicking.
 const SCRIPT: &str = "
 (function(){
- var t=document.getElementById('calls');if(!t)return;
+ var t=document.getElementById('calls');if(!t){document.body.dataset.ready='1';return;}
  var f=document.getElementById('callfilter');
+ // Whole-cell numbers only: parseFloat would read a date as its year, and '' as 0 is no better.
+ function num(s){s=s.trim();return s===''?NaN:Number(s);}
  f.addEventListener('input',function(){var q=f.value.toLowerCase();
   t.tBodies[0].querySelectorAll('tr').forEach(function(r){r.style.display=r.textContent.toLowerCase().indexOf(q)<0?'none':'';});});
  t.tHead.querySelectorAll('th').forEach(function(th,i){th.addEventListener('click',function(){
   var rows=Array.prototype.slice.call(t.tBodies[0].rows);var asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';
-  rows.sort(function(a,b){var x=a.cells[i].textContent,y=b.cells[i].textContent;var nx=parseFloat(x),ny=parseFloat(y);
-   var c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:x.localeCompare(y);return asc?c:-c;});
+  rows.sort(function(a,b){var x=a.cells[i].textContent,y=b.cells[i].textContent;var nx=num(x),ny=num(y);
+   var c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:!isNaN(nx)?-1:!isNaN(ny)?1:x.localeCompare(y);return asc?c:-c;});
   rows.forEach(function(r){t.tBodies[0].appendChild(r);});});});
+ var m=/^#selftest=(.*)$/.exec(location.hash);
+ if(m){
+  t.tHead.rows[0].cells[6].click();
+  var v=Array.prototype.map.call(t.tBodies[0].rows,function(r){return num(r.cells[6].textContent);})
+   .filter(function(x){return !isNaN(x);});
+  var sorted=v.every(function(x,i){return i===0||v[i-1]<=x;});
+  f.value=decodeURIComponent(m[1]);f.dispatchEvent(new Event('input'));
+  var shown=Array.prototype.filter.call(t.tBodies[0].rows,function(r){return r.style.display!=='none';}).length;
+  document.body.dataset.selftest='rows='+t.tBodies[0].rows.length+';pdd_values='+v.length+';sorted='+sorted+';shown='+shown;
+  f.value='';f.dispatchEvent(new Event('input'));
+ }
  document.body.dataset.ready='1';
 })();";
 
@@ -100,7 +125,7 @@ pub fn render(s: &Summary, charts: &[(String, String)]) -> String {
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-<title>sipsleuth report</title><style>{STYLE}</style></head><body>\n<h1>sipsleuth report</h1>"
+<title>sipsleuth report</title><script>{ERROR_CATCHER}</script><style>{STYLE}</style></head><body>\n<h1>sipsleuth report</h1>"
     );
     let first = s
         .inputs
@@ -264,7 +289,7 @@ pub fn render(s: &Summary, charts: &[(String, String)]) -> String {
     let _ = writeln!(
         h,
         "<h2 id=\"calls-table\">Call attempts ({})</h2><input id=\"callfilter\" placeholder=\"filter calls (any text)\">\
-<table id=\"calls\"><thead><tr><th>start (UTC)</th><th>Call-ID</th><th>from</th><th>to</th><th>outcome</th><th>final</th><th>PDD ms</th><th>answer ms</th><th>duration ms</th><th>legs</th></tr></thead><tbody>",
+<div class=\"scroll\"><table id=\"calls\"><thead><tr><th>start (UTC)</th><th>Call-ID</th><th>from</th><th>to</th><th>outcome</th><th>final</th><th>PDD ms</th><th>answer ms</th><th>duration ms</th><th>legs</th></tr></thead><tbody>",
         s.calls.len()
     );
     for call in &s.calls {
@@ -283,7 +308,7 @@ pub fn render(s: &Summary, charts: &[(String, String)]) -> String {
             cat = call.category.name(),
         );
     }
-    h.push_str("</tbody></table>\n");
+    h.push_str("</tbody></table></div>\n");
 
     // A ladder for each failed call.
     let failed: Vec<&crate::model::call::CallRecord> = s

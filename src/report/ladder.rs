@@ -242,7 +242,16 @@ impl Layout {
             Some(a) => (a.ts_ns, true),
             None => (arrows.first().map_or(0, |a| a.ts_ns), false),
         };
-        let times = arrows.iter().map(|a| since(a.ts_ns - t0)).collect();
+        let mut times: Vec<String> = arrows.iter().map(|a| since(a.ts_ns - t0, 3)).collect();
+        // A proxy answers within a millisecond: if milliseconds would show two
+        // different times as the same, show microseconds throughout.
+        let collapsed = arrows
+            .windows(2)
+            .zip(times.windows(2))
+            .any(|(a, t)| a[0].ts_ns != a[1].ts_ns && t[0] == t[1]);
+        if collapsed {
+            times = arrows.iter().map(|a| since(a.ts_ns - t0, 6)).collect();
+        }
         let mut legs: Vec<String> = Vec::new();
         let leg_of = arrows
             .iter()
@@ -288,11 +297,19 @@ impl Layout {
     }
 }
 
-/// "+12.345s": milliseconds, truncated toward zero so a time never reads later than it was.
-fn since(d_ns: i64) -> String {
+/// "+12.345s" (3 decimals) or "+12.345678s" (6): truncated toward zero so a
+/// time never reads later than it was.
+fn since(d_ns: i64, decimals: u32) -> String {
     let sign = if d_ns < 0 { '-' } else { '+' };
-    let ms = d_ns.unsigned_abs() / 1_000_000;
-    format!("{sign}{}.{:03}s", ms / 1000, ms % 1000)
+    let unit = 10u64.pow(9 - decimals.min(9));
+    let frac = d_ns.unsigned_abs() / unit;
+    let per_s = 10u64.pow(decimals.min(9));
+    format!(
+        "{sign}{}.{:0w$}s",
+        frac / per_s,
+        frac % per_s,
+        w = decimals as usize
+    )
 }
 
 /// Narrowest column (lifeline to lifeline) that still shows a short label.
@@ -1022,10 +1039,36 @@ t0 2024-03-01T12:34:56.000000Z (first INVITE)
     }
 
     #[test]
+    fn sub_millisecond_answers_show_microseconds() {
+        let a: SocketAddr = CALLER.parse().unwrap();
+        let b: SocketAddr = PROXY.parse().unwrap();
+        let arrow = |ts, src, dst, label: &str| Arrow {
+            ts_ns: ts,
+            src,
+            dst,
+            label: label.into(),
+            retransmission: false,
+            transport: Transport::Udp,
+            call_id: "c".into(),
+        };
+        // A 503 289 µs after the INVITE: milliseconds would say +0.000s twice.
+        let fast = [arrow(0, a, b, "INVITE"), arrow(289_000, b, a, "503 Busy")];
+        let out = render_text(&fast, 100);
+        assert!(
+            out.contains("+0.000000s") && out.contains("+0.000289s"),
+            "{out}"
+        );
+        // Times a millisecond or more apart keep milliseconds.
+        let slow = [arrow(0, a, b, "INVITE"), arrow(1_289_000, b, a, "503 Busy")];
+        assert!(render_text(&slow, 100).contains("+0.001s"));
+    }
+
+    #[test]
     fn times_and_cuts() {
-        assert_eq!(since(0), "+0.000s");
-        assert_eq!(since(12_345_678_901), "+12.345s");
-        assert_eq!(since(-100_000_000), "-0.100s");
+        assert_eq!(since(0, 3), "+0.000s");
+        assert_eq!(since(12_345_678_901, 3), "+12.345s");
+        assert_eq!(since(-100_000_000, 3), "-0.100s");
+        assert_eq!(since(289_123, 6), "+0.000289s");
         assert_eq!(truncate_end("180 Ringing", 6), "180 R…");
         assert_eq!(truncate_start("192.168.100.7:5060", 11), "…100.7:5060");
         assert_eq!(xml("a\u{1}<b>&\"'"), "a\u{fffd}&lt;b&gt;&amp;&quot;&#39;");

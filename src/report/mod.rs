@@ -1,4 +1,5 @@
-//! Outputs: terminal tables, JSON, message listings, call-flow ladders. Each
+//! Outputs: terminal tables, JSON, message listings, call-flow ladders, capture
+//! files of chosen frames. Each
 //! format is its own module; none of them computes anything, they only render
 //! what the pipeline and the analyses produced.
 
@@ -11,6 +12,7 @@ pub mod html;
 pub mod json;
 pub mod ladder;
 pub mod messages;
+pub mod pcap_out;
 pub mod registrations;
 pub mod table;
 pub mod time;

@@ -51,6 +51,23 @@ pub struct Carriage {
     pub multi_segment: bool,
 }
 
+/// Every frame that carried part of a message: each IP fragment of its
+/// datagram, each TCP segment of its bytes. Empty for a message that came
+/// whole in one frame (its [`SipMessage::origin`]). The reassemblers bound the
+/// list ([`MAX_FRAMES_PER_MESSAGE`]); frames past the bound are counted in
+/// `omitted`, so a consumer can say the list is short rather than be wrong.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Frames {
+    /// In the order their bytes appear in the message (not capture order).
+    pub list: Box<[Origin]>,
+    pub omitted: u32,
+}
+
+/// How many contributing frames a message records (a 64 KiB datagram in
+/// 1480-byte fragments is 45; a message over TCP at 1460 bytes a segment
+/// reaches 1024 frames at about 1.5 MB).
+pub const MAX_FRAMES_PER_MESSAGE: usize = 1024;
+
 #[derive(Clone, Debug)]
 pub struct SipMessage {
     pub ts_ns: i64,
@@ -59,6 +76,8 @@ pub struct SipMessage {
     pub transport: Transport,
     pub origin: Origin,
     pub carriage: Carriage,
+    /// The frames that carried it, when more than `origin` alone.
+    pub frames: Frames,
     raw: Box<[u8]>,
     head: SipHead,
 }
@@ -78,9 +97,20 @@ impl SipMessage {
             transport,
             origin,
             carriage,
+            frames: Frames::default(),
             raw,
             head,
         }
+    }
+
+    /// Every frame that carried part of this message, `origin` included, without repeats.
+    pub fn all_frames(&self) -> impl Iterator<Item = Origin> + '_ {
+        let origin_listed = self.frames.list.contains(&self.origin);
+        self.frames
+            .list
+            .iter()
+            .copied()
+            .chain((!origin_listed).then_some(self.origin))
     }
 
     pub fn raw(&self) -> &[u8] {

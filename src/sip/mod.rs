@@ -16,5 +16,7 @@ pub mod message;
 pub mod scan;
 
 pub use header::Hdr;
-pub use message::{Carriage, MalformedSip, Origin, SipMessage, Transport};
+pub use message::{
+    Carriage, Frames, MalformedSip, Origin, SipMessage, Transport, MAX_FRAMES_PER_MESSAGE,
+};
 pub use scan::{scan, Defects, Method, Mode, ScanError, SipHead, StartLine};

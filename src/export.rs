@@ -1,0 +1,222 @@
+//! `sipsleuth export`: the packets of chosen calls, copied into a new capture.
+//!
+//! Two passes over the inputs. The first runs the whole pipeline (the inputs as
+//! one timeline, so a stream cut by a file rotation is whole) and keeps, for
+//! every SIP message whose Call-ID was chosen (all legs, the same selection as
+//! `flow`), the numbers of every frame that carried part of it: each IP
+//! fragment of its datagram and each TCP segment of its bytes, as the
+//! reassemblers record them ([`SipMessage::frames`](crate::sip::SipMessage)).
+//! The second pass walks the same inputs record by record and copies those
+//! frames unchanged. Laying the bytes out as pcap or pcapng is
+//! [`crate::report::pcap_out`]'s job; where the file goes is the caller's.
+//!
+//! Only frames that carried SIP bytes are copied: TCP handshakes and bare
+//! ACKs, and the calls' RTP, are not. Because inputs are read twice, stdin
+//! cannot be one.
+
+use crate::capture::{read_capture, CaptureError, Frame, InputSpec};
+use crate::pipeline::{run_timeline, InputReport, Limits, Progress};
+use crate::reassembly::Item;
+use crate::report::pcap_out::Record;
+use std::collections::BTreeMap;
+
+/// Bytes of frames held for writing (they are merged in time order before the
+/// file is written). A handful of calls is kilobytes; this stops a selection
+/// that is really a whole capture from exhausting memory.
+pub const MAX_EXPORT_BYTES: usize = 1 << 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("export reads its inputs twice, so it cannot read stdin (-): save the capture to a file first")]
+    Stdin,
+    #[error("no SIP message with Call-ID {} in the input", .0.join(" or "))]
+    UnknownCallIds(Vec<String>),
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    #[error("{path}: changed between the two passes over it: {missing} frame(s) chosen in the first are not in the second")]
+    InputChanged { path: String, missing: usize },
+    #[error("the chosen calls' frames pass {} MiB; export fewer calls at a time", MAX_EXPORT_BYTES >> 20)]
+    TooLarge,
+}
+
+/// What the first pass chose.
+#[derive(Debug, Default)]
+pub struct Selection {
+    /// Per input (by index), the chosen frame numbers, sorted, without repeats.
+    pub frames: Vec<Vec<u64>>,
+    /// SIP messages of the chosen calls, per Call-ID as given.
+    pub messages: BTreeMap<String, u64>,
+    /// Frames that carried a chosen message but were not recorded (a message
+    /// over more than [`crate::sip::MAX_FRAMES_PER_MESSAGE`] frames).
+    pub frames_omitted: u64,
+    /// What the first pass found in each input (damage, unreadable files).
+    pub reports: Vec<InputReport>,
+}
+
+impl Selection {
+    pub fn frame_count(&self) -> usize {
+        self.frames.iter().map(Vec::len).sum()
+    }
+    pub fn message_count(&self) -> u64 {
+        self.messages.values().sum()
+    }
+}
+
+/// First pass: the frames of every SIP message with one of `call_ids`.
+/// A Call-ID with no message at all is an error (most likely a typo).
+pub fn select(
+    inputs: &[InputSpec],
+    limits: &Limits,
+    call_ids: &[String],
+    progress: &Progress,
+) -> Result<Selection, ExportError> {
+    if inputs.contains(&InputSpec::Stdin) {
+        return Err(ExportError::Stdin);
+    }
+    let mut sel = Selection {
+        messages: call_ids.iter().map(|c| (c.clone(), 0)).collect(),
+        frames: vec![Vec::new(); inputs.len()],
+        ..Selection::default()
+    };
+    let (reports, _) = run_timeline(inputs, limits, progress, &mut |item| {
+        let Item::Sip(m) = item else { return };
+        let Some(cid) = m.call_id() else { return };
+        let Some(n) = call_ids
+            .iter()
+            .find(|c| c.as_bytes() == cid)
+            .and_then(|c| sel.messages.get_mut(c))
+        else {
+            return;
+        };
+        *n += 1;
+        sel.frames_omitted += u64::from(m.frames.omitted);
+        // A message's frames may lie in two inputs (a stream cut by a rotation).
+        for o in m.all_frames() {
+            if let Some(list) = sel.frames.get_mut(o.file as usize) {
+                list.push(o.frame);
+            }
+        }
+    });
+    sel.reports = reports;
+    for list in sel.frames.iter_mut() {
+        list.sort_unstable();
+        list.dedup();
+    }
+    let unknown: Vec<String> = sel
+        .messages
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(c, _)| c.clone())
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ExportError::UnknownCallIds(unknown));
+    }
+    Ok(sel)
+}
+
+/// Second pass: copies the chosen frames out of the inputs, merged in time
+/// order across inputs (each input keeps its own frame order).
+pub fn collect(inputs: &[InputSpec], sel: &Selection) -> Result<Vec<Record>, ExportError> {
+    let mut per_input: Vec<Vec<Record>> = Vec::with_capacity(inputs.len());
+    let mut held = 0usize;
+    for (i, spec) in inputs.iter().enumerate() {
+        let wanted = sel.frames.get(i).map_or(&[][..], Vec::as_slice);
+        let mut got: Vec<Record> = Vec::with_capacity(wanted.len());
+        if !wanted.is_empty() {
+            let mut next = 0usize;
+            let mut too_large = false;
+            // A damaged input ends early here as it did in the first pass; the
+            // frames before the damage are all that either pass saw.
+            let r = read_capture(spec, &mut |batch: &[Frame<'_>]| {
+                for f in batch {
+                    // Frame numbers rise within an input: a cursor, not a search.
+                    while next < wanted.len() && wanted[next] < f.number {
+                        next += 1;
+                    }
+                    if next < wanted.len() && wanted[next] == f.number && !too_large {
+                        held += f.data.len();
+                        too_large = held > MAX_EXPORT_BYTES;
+                        got.push(Record {
+                            ts_ns: f.ts_ns,
+                            linktype: f.linktype,
+                            orig_len: f.orig_len,
+                            data: f.data.to_vec(),
+                        });
+                    }
+                }
+            });
+            if too_large {
+                return Err(ExportError::TooLarge);
+            }
+            r?;
+            if got.len() != wanted.len() {
+                return Err(ExportError::InputChanged {
+                    path: spec.display(),
+                    missing: wanted.len() - got.len(),
+                });
+            }
+        }
+        per_input.push(got);
+    }
+    Ok(merge_by_time(per_input))
+}
+
+/// Merges per-input lists by timestamp, keeping each list's own order (a
+/// capture's frames are not always in time order, and their order is kept).
+fn merge_by_time(lists: Vec<Vec<Record>>) -> Vec<Record> {
+    let total = lists.iter().map(Vec::len).sum();
+    let mut out = Vec::with_capacity(total);
+    let mut iters: Vec<std::iter::Peekable<std::vec::IntoIter<Record>>> = lists
+        .into_iter()
+        .map(|l| l.into_iter().peekable())
+        .collect();
+    loop {
+        // Earliest head; on equal times the earlier input wins.
+        let pick = iters
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, it)| it.peek().map(|r| (r.ts_ns, i)))
+            .min();
+        let Some((_, i)) = pick else { break };
+        out.extend(iters[i].next());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(ts_ns: i64, tag: u8) -> Record {
+        Record {
+            ts_ns,
+            linktype: 1,
+            orig_len: 1,
+            data: vec![tag],
+        }
+    }
+
+    #[test]
+    fn merging_interleaves_inputs_by_time_and_keeps_each_inputs_order() {
+        // Input 0 has a frame out of time order (30 before 20): it stays where it was.
+        let a = vec![r(10, 1), r(30, 2), r(20, 3)];
+        let b = vec![r(15, 4), r(25, 5)];
+        let tags: Vec<u8> = merge_by_time(vec![a, b])
+            .iter()
+            .map(|r| r.data[0])
+            .collect();
+        assert_eq!(tags, [1, 4, 5, 2, 3]);
+    }
+
+    #[test]
+    fn stdin_is_refused() {
+        let e = select(
+            &[InputSpec::Stdin],
+            &Limits::default(),
+            &["x".into()],
+            &Progress::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(e, ExportError::Stdin));
+    }
+}
