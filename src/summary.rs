@@ -101,6 +101,8 @@ pub struct Summary {
     pub registrations: Registrations,
     pub registration_summary: RegistrationSummary,
     pub transactions: TxStats,
+    /// How much state the model held at most.
+    pub model: crate::model::ModelStats,
     /// What went wrong, most severe first.
     pub findings: Vec<Finding>,
     /// Rows kept for `--out` (empty unless `Options::keep_rows`), in input then capture order.
@@ -172,7 +174,8 @@ pub fn summarize(
                 Model::keeping_rows()
             } else {
                 Model::default()
-            };
+            }
+            .with_limits(limits.model);
             let mut messages = Vec::new();
             let mut icmp = Vec::new();
             for batch in rx {
@@ -304,6 +307,7 @@ pub fn summarize(
         registrations,
         registration_summary,
         transactions: out.transactions,
+        model: out.stats,
         findings,
         messages,
         transaction_rows: out.transaction_rows,

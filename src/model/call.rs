@@ -13,7 +13,7 @@
 //! computed in `analysis::calls`.
 
 use super::keys::{key128, KeyMap};
-use super::transaction::{Transaction, Transactions, TxEvent, TxId};
+use super::transaction::{Transaction, Transactions, TxEvent, TxId, RETIRE_AFTER_NS};
 use crate::sip::{Method, SipMessage, Transport};
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -162,17 +162,58 @@ struct CallState {
     reinvites: u32,
     to_tags: Vec<Box<[u8]>>,
     retry_after: Option<u32>,
+    /// The Call-ID's key in `by_call_id`.
+    key: u128,
+    /// The last message of this Call-ID.
+    last_ts: i64,
 }
 
 const NOT_A_CALL: u32 = u32::MAX;
 
+/// A call still ringing (an INVITE without a final response) is given up on
+/// after this long without a message: longer than any ring timer in use.
+pub const UNDECIDED_AFTER_NS: i64 = 300_000_000_000;
+
+/// Bounds on the calls tracked at once.
+#[derive(Clone, Copy, Debug)]
+pub struct CallLimits {
+    /// Call-IDs tracked at once; past it the least recently started are closed early (counted).
+    pub max_open: usize,
+}
+
+impl Default for CallLimits {
+    fn default() -> Self {
+        CallLimits {
+            max_open: 1_000_000,
+        }
+    }
+}
+
+/// Builds call records from the INVITE dialogs of each Call-ID. A call is
+/// closed — turned into its record, its state and transactions let go — once it
+/// is over and quiet for [`RETIRE_AFTER_NS`]: failed or cancelled, or answered and
+/// hung up. Answered calls without a BYE stay open (they are calls in flight),
+/// and unanswered ones are given up on after [`UNDECIDED_AFTER_NS`]. So memory
+/// follows the calls in flight and the records kept, not the capture.
 #[derive(Default)]
 pub struct CallTracker {
-    /// Call-ID → index in `calls`, or [`NOT_A_CALL`] when its first request was not an initial INVITE.
+    /// Call-ID → key in `calls`, or [`NOT_A_CALL`] when its first request was not an initial INVITE.
     by_call_id: KeyMap<u32>,
-    calls: Vec<CallState>,
+    calls: std::collections::HashMap<u32, CallState>,
+    next: u32,
+    /// (time to look again, call): closing candidates, in about that order.
+    expiry: std::collections::VecDeque<(i64, u32)>,
+    /// NOT_A_CALL verdicts to forget, by time.
+    verdicts: std::collections::VecDeque<(i64, u128)>,
+    /// Records of the calls closed so far.
+    done: Vec<CallRecord>,
+    limits: CallLimits,
     /// Call-IDs whose first request was an in-dialog INVITE (the capture began mid-call).
     pub mid_dialog: u64,
+    /// Calls closed early because [`CallLimits::max_open`] were open at once.
+    pub evicted: u64,
+    /// The most calls open at once.
+    pub peak_open: u64,
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -183,7 +224,96 @@ fn lossy(b: &[u8]) -> String {
 }
 
 impl CallTracker {
-    pub fn on_message(&mut self, m: &SipMessage, ev: TxEvent, txs: &Transactions) {
+    pub fn with_limits(limits: CallLimits) -> Self {
+        CallTracker {
+            limits,
+            ..Default::default()
+        }
+    }
+
+    /// Closes the calls that are over and quiet at capture time `now` (and the
+    /// oldest beyond the limit), releasing their transactions.
+    pub fn sweep(&mut self, now: i64, txs: &mut Transactions) {
+        while let Some(&(due, k)) = self.verdicts.front() {
+            if due > now {
+                break;
+            }
+            self.verdicts.pop_front();
+            if self.by_call_id.get(&k) == Some(&NOT_A_CALL) {
+                self.by_call_id.remove(&k);
+            }
+        }
+        while let Some(&(due, idx)) = self.expiry.front() {
+            let over = self.calls.len() > self.limits.max_open;
+            if due > now && !over {
+                break;
+            }
+            self.expiry.pop_front();
+            let Some(st) = self.calls.get(&idx) else {
+                continue;
+            };
+            if !over {
+                let decided = st
+                    .invites
+                    .iter()
+                    .all(|id| txs.get(*id).is_none_or(|t| t.final_code.is_some()));
+                let answered = st.invites.iter().any(|id| {
+                    txs.get(*id)
+                        .is_some_and(|t| t.final_code.is_some_and(|c| (200..300).contains(&c)))
+                });
+                let quiet_until = st.last_ts.saturating_add(if decided {
+                    RETIRE_AFTER_NS
+                } else {
+                    UNDECIDED_AFTER_NS
+                });
+                if answered && st.byes.is_empty() {
+                    // In flight: look again later.
+                    self.expiry
+                        .push_back((now.saturating_add(RETIRE_AFTER_NS), idx));
+                    continue;
+                }
+                if quiet_until > now {
+                    self.expiry.push_back((quiet_until, idx));
+                    continue;
+                }
+            } else {
+                self.evicted += 1;
+            }
+            self.close(idx, now, txs);
+        }
+    }
+
+    fn close(&mut self, idx: u32, now: i64, txs: &mut Transactions) {
+        let Some(st) = self.calls.remove(&idx) else {
+            return;
+        };
+        if self.by_call_id.get(&st.key) == Some(&idx) {
+            self.by_call_id.remove(&st.key);
+        }
+        let held: Vec<TxId> = st
+            .invites
+            .iter()
+            .chain(&st.cancels)
+            .chain(&st.byes)
+            .copied()
+            .collect();
+        if st.is_attempt == Some(true) && !st.invites.is_empty() {
+            if let Some(r) = record(st, txs, now) {
+                self.done.push(r);
+            }
+        }
+        for id in held {
+            txs.release(id, now);
+        }
+    }
+
+    fn not_a_call(&mut self, key: u128, ts: i64) {
+        self.by_call_id.insert(key, NOT_A_CALL);
+        self.verdicts
+            .push_back((ts.saturating_add(RETIRE_AFTER_NS), key));
+    }
+
+    pub fn on_message(&mut self, m: &SipMessage, ev: TxEvent, txs: &mut Transactions) {
         let Some(call_id) = m.call_id() else { return };
         // Only INVITE dialogs make calls; skip everything else cheaply.
         let relevant = match m.method_kind() {
@@ -194,28 +324,40 @@ impl CallTracker {
         let key = key128(&[call_id]);
         let idx = match self.by_call_id.get(&key) {
             Some(&NOT_A_CALL) => return,
-            Some(&i) => i as usize,
+            Some(&i) => i,
             None if !relevant => {
                 // The first request of a Call-ID decides: a non-INVITE one means no call.
                 if m.is_request() {
-                    self.by_call_id.insert(key, NOT_A_CALL);
+                    self.not_a_call(key, m.ts_ns);
                 }
                 return;
             }
             None => {
-                let idx = self.calls.len();
-                self.by_call_id.insert(key, idx as u32);
-                self.calls.push(CallState {
-                    call_id: lossy(call_id),
-                    ..Default::default()
-                });
+                let idx = self.next;
+                self.next = self.next.wrapping_add(1) % NOT_A_CALL;
+                self.by_call_id.insert(key, idx);
+                self.calls.insert(
+                    idx,
+                    CallState {
+                        call_id: lossy(call_id),
+                        key,
+                        last_ts: m.ts_ns,
+                        ..Default::default()
+                    },
+                );
+                self.expiry
+                    .push_back((m.ts_ns.saturating_add(RETIRE_AFTER_NS), idx));
+                self.peak_open = self.peak_open.max(self.calls.len() as u64);
                 idx
             }
         };
-        let st = &mut self.calls[idx];
+        let Some(st) = self.calls.get_mut(&idx) else {
+            return;
+        };
+        st.last_ts = st.last_ts.max(m.ts_ns);
         match ev {
             TxEvent::NewRequest(id) => {
-                let tx = txs.get(id);
+                let Some(tx) = txs.get(id) else { return };
                 if st.is_attempt.is_none() {
                     let initial = tx.method == Method::Invite && !tx.in_dialog;
                     if tx.method == Method::Invite && tx.in_dialog {
@@ -224,8 +366,8 @@ impl CallTracker {
                     st.is_attempt = Some(initial);
                     if !initial {
                         // Keep the verdict, free the state.
-                        self.by_call_id.insert(key, NOT_A_CALL);
-                        *st = CallState::default();
+                        self.calls.remove(&idx);
+                        self.not_a_call(key, m.ts_ns);
                         return;
                     }
                     st.caller = Some(tx.client);
@@ -237,18 +379,25 @@ impl CallTracker {
                         .map(|v| lossy(&v))
                         .unwrap_or_default();
                 }
-                match tx.method {
-                    Method::Invite if tx.in_dialog => st.reinvites += 1,
-                    Method::Invite => st.invites.push(id),
-                    Method::Cancel => st.cancels.push(id),
-                    Method::Bye => st.byes.push(id),
-                    _ => {}
+                let list = match tx.method {
+                    Method::Invite if tx.in_dialog => {
+                        st.reinvites += 1;
+                        None
+                    }
+                    Method::Invite => Some(&mut st.invites),
+                    Method::Cancel => Some(&mut st.cancels),
+                    Method::Bye => Some(&mut st.byes),
+                    _ => None,
+                };
+                if let Some(list) = list {
+                    list.push(id);
+                    txs.pin(id);
                 }
             }
             // Every response, repeats included: a second 183 may come from another fork (another To tag).
             // Only 1xx/2xx To tags are dialogs: a proxy tags each failure response on its own.
             TxEvent::Response { tx, .. } => {
-                let t = txs.get(tx);
+                let Some(t) = txs.get(tx) else { return };
                 if t.method == Method::Invite
                     && !t.in_dialog
                     && Some(t.client) == st.caller
@@ -276,12 +425,13 @@ impl CallTracker {
     /// Turns the tracked Call-IDs into call records. `capture_end_ns`: the last
     /// timestamp of the capture, which decides NO_ANSWER against INCOMPLETE.
     pub fn finish(self, txs: &Transactions, capture_end_ns: i64) -> Vec<CallRecord> {
-        let mut out: Vec<CallRecord> = self
-            .calls
-            .into_iter()
-            .filter(|c| c.is_attempt == Some(true) && !c.invites.is_empty())
-            .map(|c| record(c, txs, capture_end_ns))
-            .collect();
+        let mut out = self.done;
+        out.extend(
+            self.calls
+                .into_values()
+                .filter(|c| c.is_attempt == Some(true) && !c.invites.is_empty())
+                .filter_map(|c| record(c, txs, capture_end_ns)),
+        );
         out.sort_by(|a, b| {
             a.start_ns
                 .cmp(&b.start_ns)
@@ -305,12 +455,13 @@ fn ms(from: i64, to: i64) -> f64 {
     (to - from) as f64 / 1e6
 }
 
-fn record(c: CallState, txs: &Transactions, end: i64) -> CallRecord {
-    let caller = c.caller.expect("set with the first INVITE");
+/// The record of one call; None if its transactions were forgotten (evicted at a limit).
+fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
+    let caller = c.caller?;
     // Legs: one per (client, server) pair, the caller's first.
     let mut legs: Vec<(SocketAddr, SocketAddr, Vec<&Transaction>)> = Vec::new();
     for id in &c.invites {
-        let t = txs.get(*id);
+        let Some(t) = txs.get(*id) else { continue };
         match legs.iter_mut().find(|l| l.0 == t.client && l.1 == t.server) {
             Some(l) => l.2.push(t),
             None => legs.push((t.client, t.server, vec![t])),
@@ -341,11 +492,11 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> CallRecord {
             }
         })
         .collect();
-    let first_leg = &legs[0];
+    let first_leg = legs.first()?;
     let invs = &first_leg.2;
-    let first = invs[0];
+    let first = *invs.first()?;
     let start = first.first_ts;
-    let last_invite = invs[invs.len() - 1];
+    let last_invite = *invs.last()?;
     let auth_challenges = invs
         .iter()
         .filter(|t| matches!(t.final_code, Some(401 | 407)))
@@ -361,7 +512,7 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> CallRecord {
     let cancelled = c
         .cancels
         .iter()
-        .map(|id| txs.get(*id))
+        .filter_map(|id| txs.get(*id))
         .any(|t| t.client == caller);
     let mut labels: Vec<&'static str> = Vec::new();
     let category = match final_code {
@@ -406,9 +557,9 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> CallRecord {
     let bye = c
         .byes
         .iter()
-        .map(|id| txs.get(*id))
+        .filter_map(|id| txs.get(*id))
         .find(|t| t.client == caller || t.server == caller)
-        .or_else(|| c.byes.first().map(|id| txs.get(*id)));
+        .or_else(|| c.byes.first().and_then(|id| txs.get(*id)));
     let (duration_ms, disconnect_ms, end_ns, hangup_by, bye_final_code) = match (answer_ts, bye) {
         (Some(a), Some(b)) => (
             Some(ms(a, b.first_ts)),
@@ -423,7 +574,7 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> CallRecord {
         ),
         _ => (None, None, None, None, None),
     };
-    CallRecord {
+    Some(CallRecord {
         call_id: c.call_id,
         start_ns: start,
         caller,
@@ -458,5 +609,5 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> CallRecord {
         reinvites: c.reinvites,
         early_dialogs: c.to_tags.len() as u32,
         legs: leg_records,
-    }
+    })
 }

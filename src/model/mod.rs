@@ -21,6 +21,28 @@ pub struct Model {
     registrations: RegistrationTracker,
     last_ts: Option<i64>,
     keep_rows: bool,
+    /// Capture time of the next sweep of finished calls and transactions.
+    next_sweep: i64,
+}
+
+/// Finished calls and transactions are swept out this often (capture time).
+const SWEEP_EVERY_NS: i64 = 1_000_000_000;
+
+/// Bounds on the model's open state (documented defaults; README, reliability).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ModelLimits {
+    pub transactions: transaction::TxLimits,
+    pub calls: call::CallLimits,
+}
+
+/// How much state the model held, and whether a limit was hit.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct ModelStats {
+    pub peak_open_transactions: u64,
+    pub peak_open_calls: u64,
+    /// Forgotten early at `ModelLimits` (their calls may lack detail): 0 unless a limit was hit.
+    pub transactions_evicted: u64,
+    pub calls_evicted: u64,
 }
 
 /// What the model found, once the capture is over.
@@ -32,6 +54,7 @@ pub struct ModelOutput {
     pub mid_dialog_calls: u64,
     /// Every transaction with its Call-ID, when the model was made with [`Model::keeping_rows`].
     pub transaction_rows: Vec<(transaction::Transaction, Box<str>)>,
+    pub stats: ModelStats,
 }
 
 impl Model {
@@ -44,12 +67,24 @@ impl Model {
         }
     }
 
+    pub fn with_limits(mut self, limits: ModelLimits) -> Self {
+        self.txs = std::mem::take(&mut self.txs).with_limits(limits.transactions);
+        self.calls = CallTracker::with_limits(limits.calls);
+        self
+    }
+
     /// Takes one message; says whether it repeated one already seen (a retransmission).
     pub fn on_message(&mut self, m: &SipMessage) -> bool {
         self.last_ts = Some(self.last_ts.map_or(m.ts_ns, |t| t.max(m.ts_ns)));
         let ev = self.txs.on_message(m);
-        self.calls.on_message(m, ev, &self.txs);
+        self.calls.on_message(m, ev, &mut self.txs);
         self.registrations.on_message(m, ev, &self.txs);
+        if m.ts_ns >= self.next_sweep {
+            // Calls first: a closed call releases its transactions to the second sweep.
+            self.calls.sweep(m.ts_ns, &mut self.txs);
+            self.txs.sweep(m.ts_ns);
+            self.next_sweep = m.ts_ns.saturating_add(SWEEP_EVERY_NS);
+        }
         matches!(
             ev,
             transaction::TxEvent::Retransmission(_)
@@ -61,7 +96,14 @@ impl Model {
     pub fn finish(self, capture_end_ns: Option<i64>) -> ModelOutput {
         let end = capture_end_ns.or(self.last_ts).unwrap_or(0);
         let mid_dialog_calls = self.calls.mid_dialog;
+        let stats = ModelStats {
+            peak_open_transactions: self.txs.stats.peak_open,
+            peak_open_calls: self.calls.peak_open,
+            transactions_evicted: self.txs.stats.evicted,
+            calls_evicted: self.calls.evicted,
+        };
         ModelOutput {
+            stats,
             calls: self.calls.finish(&self.txs, end),
             registrations: self.registrations.finish(end, &self.txs),
             transactions: self.txs.stats.clone(),

@@ -404,7 +404,7 @@ impl RegistrationTracker {
             }
             TxEvent::AckOfFailure(_) | TxEvent::Unmatchable => return,
         };
-        let tx = txs.get(id);
+        let Some(tx) = txs.get(id) else { return };
         if tx.method != Method::Register {
             return;
         }

@@ -53,6 +53,13 @@ pub struct Transaction {
     pub acked: bool,
     /// Status codes seen so far (the first few), to tell a repeated response.
     seen_codes: [u16; 6],
+    /// The last message of this transaction (retirement counts from it).
+    last_ts: i64,
+    /// Its keys in the lookup tables, to remove them when it retires.
+    key: u128,
+    addr_key: Option<u128>,
+    /// Held by a call that is still open: not retired until the call lets go.
+    pinned: bool,
 }
 
 impl Transaction {
@@ -89,6 +96,32 @@ pub struct TxStats {
     /// Responses whose top Via matched no request (a broken proxy), matched instead by
     /// Call-ID, CSeq and the reverse of the request's addresses.
     pub matched_by_addresses: u64,
+    /// Transactions forgotten [`RETIRE_AFTER_NS`] after their last message.
+    pub retired: u64,
+    /// Transactions forgotten early because [`TxLimits::max_open`] were open at once.
+    pub evicted: u64,
+    /// The most transactions open at once.
+    pub peak_open: u64,
+}
+
+/// A transaction is forgotten this long after its last message: twice Timer B/F
+/// (64·T1 = 32 s), past every retransmission and late response RFC 3261 allows.
+/// A response arriving later is counted as stray.
+pub const RETIRE_AFTER_NS: i64 = 64_000_000_000;
+
+/// Bounds on the transaction table.
+#[derive(Clone, Copy, Debug)]
+pub struct TxLimits {
+    /// Transactions open at once; past it the least recently started are forgotten (counted).
+    pub max_open: usize,
+}
+
+impl Default for TxLimits {
+    fn default() -> Self {
+        TxLimits {
+            max_open: 2_000_000,
+        }
+    }
 }
 
 impl TxStats {
@@ -100,18 +133,82 @@ impl TxStats {
         self.unmatchable += o.unmatchable;
         self.rfc2543_fallback += o.rfc2543_fallback;
         self.matched_by_addresses += o.matched_by_addresses;
+        self.retired += o.retired;
+        self.evicted += o.evicted;
+        self.peak_open = self.peak_open.max(o.peak_open);
     }
 }
 
+/// Open transactions by slot: a freed slot is reused, so memory follows the
+/// most transactions open at once. A slot is a [`TxId`]; the transaction's own
+/// `id` is its sequence number in the capture.
+#[derive(Default)]
+struct Slab {
+    slots: Vec<Option<Transaction>>,
+    free: Vec<TxId>,
+    len: usize,
+}
+
+impl Slab {
+    fn get(&self, id: &TxId) -> Option<&Transaction> {
+        self.slots.get(*id as usize)?.as_ref()
+    }
+    fn get_mut(&mut self, id: &TxId) -> Option<&mut Transaction> {
+        self.slots.get_mut(*id as usize)?.as_mut()
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn insert(&mut self, t: Transaction) -> TxId {
+        self.len += 1;
+        match self.free.pop() {
+            Some(id) => {
+                if let Some(slot) = self.slots.get_mut(id as usize) {
+                    *slot = Some(t);
+                }
+                id
+            }
+            None => {
+                self.slots.push(Some(t));
+                (self.slots.len() - 1) as TxId
+            }
+        }
+    }
+    fn remove(&mut self, id: &TxId) -> Option<Transaction> {
+        let t = self.slots.get_mut(*id as usize)?.take()?;
+        self.free.push(*id);
+        self.len -= 1;
+        Some(t)
+    }
+    fn drain(&mut self) -> impl Iterator<Item = (TxId, Transaction)> + '_ {
+        self.len = 0;
+        self.free.clear();
+        self.slots
+            .drain(..)
+            .enumerate()
+            .filter_map(|(k, t)| Some((k as TxId, t?)))
+    }
+}
+
+/// The open transactions. Memory follows the transactions in flight, not the
+/// capture: each is forgotten [`RETIRE_AFTER_NS`] after its last message unless a
+/// call still holds it ([`Transactions::pin`]); when rows are kept (`--out`), a
+/// forgotten transaction becomes a row.
 #[derive(Default)]
 pub struct Transactions {
     by_key: KeyMap<TxId>,
     /// Call-ID, CSeq and (client, server) → transaction: the fallback for responses whose Via is wrong.
     by_addresses: KeyMap<TxId>,
-    txs: Vec<Transaction>,
-    /// The Call-ID of every transaction, kept only when rows are wanted (`keep_call_ids`).
-    call_ids: Vec<Box<str>>,
+    open: Slab,
+    next_id: TxId,
+    /// (time to look again, transaction), in about that order: retirement candidates.
+    expiry: std::collections::VecDeque<(i64, TxId)>,
+    /// The Call-ID of every open transaction, kept only when rows are wanted (`keep_call_ids`).
+    call_ids: std::collections::HashMap<TxId, Box<str>>,
     keep_call_ids: bool,
+    /// Retired transactions with their Call-IDs (only with `keep_call_ids`).
+    rows: Vec<(Transaction, Box<str>)>,
+    limits: TxLimits,
     pub stats: TxStats,
 }
 
@@ -195,21 +292,93 @@ impl Transactions {
         }
     }
 
-    /// Every transaction with its Call-ID (empty strings unless `keeping_call_ids`).
-    pub fn into_rows(self) -> Vec<(Transaction, Box<str>)> {
-        let mut ids = self.call_ids.into_iter();
-        self.txs
-            .into_iter()
-            .map(|t| (t, ids.next().unwrap_or_default()))
-            .collect()
+    pub fn with_limits(mut self, limits: TxLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
-    pub fn get(&self, id: TxId) -> &Transaction {
-        &self.txs[id as usize]
+    /// Every transaction with its Call-ID (empty strings unless `keeping_call_ids`), in order.
+    pub fn into_rows(mut self) -> Vec<(Transaction, Box<str>)> {
+        let mut rows = std::mem::take(&mut self.rows);
+        let mut call_ids = std::mem::take(&mut self.call_ids);
+        rows.extend(
+            self.open
+                .drain()
+                .map(|(id, t)| (t, call_ids.remove(&id).unwrap_or_default())),
+        );
+        rows.sort_by_key(|(t, _)| t.id);
+        rows
     }
 
-    pub fn all(&self) -> &[Transaction] {
-        &self.txs
+    /// An open transaction (None once it has been forgotten).
+    pub fn get(&self, id: TxId) -> Option<&Transaction> {
+        self.open.get(&id)
+    }
+
+    pub fn open_count(&self) -> usize {
+        self.open.len()
+    }
+
+    /// A call holds this transaction: keep it until [`Transactions::release`].
+    pub fn pin(&mut self, id: TxId) {
+        if let Some(t) = self.open.get_mut(&id) {
+            t.pinned = true;
+        }
+    }
+
+    /// The call is done with it: it retires like any other.
+    pub fn release(&mut self, id: TxId, now: i64) {
+        if let Some(t) = self.open.get_mut(&id) {
+            t.pinned = false;
+            self.expiry.push_back((now, id));
+        }
+    }
+
+    /// Forgets the transactions quiet for [`RETIRE_AFTER_NS`] at capture time `now`,
+    /// and the oldest beyond the limit.
+    pub fn sweep(&mut self, now: i64) {
+        while let Some(&(due, id)) = self.expiry.front() {
+            let over = self.open.len() > self.limits.max_open;
+            if due > now && !over {
+                break;
+            }
+            self.expiry.pop_front();
+            let Some(t) = self.open.get(&id) else {
+                continue;
+            };
+            if t.pinned && !over {
+                continue; // looked at again when released
+            }
+            let quiet_until = t.last_ts.saturating_add(RETIRE_AFTER_NS);
+            if quiet_until > now && !over {
+                self.expiry.push_back((quiet_until, id));
+                continue;
+            }
+            if over {
+                self.stats.evicted += 1;
+            } else {
+                self.stats.retired += 1;
+            }
+            self.retire(id);
+        }
+    }
+
+    fn retire(&mut self, id: TxId) {
+        let Some(t) = self.open.remove(&id) else {
+            return;
+        };
+        if self.by_key.get(&t.key) == Some(&id) {
+            self.by_key.remove(&t.key);
+        }
+        if let Some(k) = t.addr_key {
+            if self.by_addresses.get(&k) == Some(&id) {
+                self.by_addresses.remove(&k);
+            }
+        }
+        if self.keep_call_ids {
+            let cid = self.call_ids.remove(&id).unwrap_or_default();
+            self.rows.push((t, cid));
+        }
     }
 
     /// Matches one message (in capture order).
@@ -225,8 +394,9 @@ impl Transactions {
                     return TxEvent::Unmatchable;
                 };
                 let is_ack = m.method_kind() == Some(Method::Ack);
-                if let Some(&id) = self.by_key.get(&key) {
-                    let tx = &mut self.txs[id as usize];
+                let found = self.by_key.get(&key).copied();
+                if let Some((id, tx)) = found.and_then(|id| Some((id, self.open.get_mut(&id)?))) {
+                    tx.last_ts = tx.last_ts.max(m.ts_ns);
                     if is_ack && tx.method == Method::Invite {
                         if tx.acked {
                             self.stats.retransmitted_requests += 1;
@@ -242,28 +412,20 @@ impl Transactions {
                     }
                 }
                 // An ACK to a 2xx has a branch of its own: it is a transaction of its own (no response).
-                let id = self.txs.len() as TxId;
+                let seq = self.next_id;
+                self.next_id = self.next_id.wrapping_add(1);
                 let method_kind = m.method_kind().unwrap_or(Method::Other);
                 let key = if is_ack {
                     key128(&[b"ack", &key.to_be_bytes()])
                 } else {
                     key
                 };
-                self.by_key.insert(key, id);
-                if self.keep_call_ids {
-                    self.call_ids
-                        .push(String::from_utf8_lossy(m.call_id().unwrap_or_default()).into());
-                }
-                if !is_ack {
-                    if let Some(cid) = m.call_id() {
-                        self.by_addresses
-                            .insert(address_key(cid, cseq, method, &m.src, &m.dst), id);
-                    }
-                }
-                self.stats.transactions += 1;
-                self.stats.rfc2543_fallback += u64::from(fallback);
-                self.txs.push(Transaction {
-                    id,
+                let addr_key = match m.call_id() {
+                    Some(cid) if !is_ack => Some(address_key(cid, cseq, method, &m.src, &m.dst)),
+                    _ => None,
+                };
+                let id = self.open.insert(Transaction {
+                    id: seq,
                     method: method_kind,
                     cseq,
                     client: m.src,
@@ -283,7 +445,29 @@ impl Transactions {
                     responses: 0,
                     acked: false,
                     seen_codes: [0; 6],
+                    last_ts: m.ts_ns,
+                    key,
+                    addr_key,
+                    pinned: false,
                 });
+                self.by_key.insert(key, id);
+                if let Some(k) = addr_key {
+                    self.by_addresses.insert(k, id);
+                }
+                if self.keep_call_ids {
+                    self.call_ids.insert(
+                        id,
+                        String::from_utf8_lossy(m.call_id().unwrap_or_default()).into(),
+                    );
+                }
+                self.expiry
+                    .push_back((m.ts_ns.saturating_add(RETIRE_AFTER_NS), id));
+                self.stats.transactions += 1;
+                self.stats.rfc2543_fallback += u64::from(fallback);
+                self.stats.peak_open = self.stats.peak_open.max(self.open.len() as u64);
+                if self.open.len() > self.limits.max_open {
+                    self.sweep(m.ts_ns);
+                }
                 TxEvent::NewRequest(id)
             }
             None => {
@@ -311,7 +495,11 @@ impl Transactions {
                         }
                     },
                 };
-                let tx = &mut self.txs[id as usize];
+                let Some(tx) = self.open.get_mut(&id) else {
+                    self.stats.stray_responses += 1;
+                    return TxEvent::StrayResponse;
+                };
+                tx.last_ts = tx.last_ts.max(m.ts_ns);
                 if tx.method == Method::Ack {
                     self.stats.stray_responses += 1;
                     return TxEvent::StrayResponse;
@@ -427,7 +615,7 @@ mod tests {
             t.on_message(&msg(960, A, B, &ack)),
             TxEvent::AckOfFailure(0)
         );
-        let tx = t.get(0);
+        let tx = t.get(0).unwrap();
         assert_eq!(
             (tx.requests, tx.final_code, tx.first_ringing),
             (2, Some(486), Some((180, 600)))
@@ -462,7 +650,7 @@ mod tests {
             .replace("INVITE sip", "ACK sip")
             .replace("1 INVITE", "1 ACK");
         assert_eq!(t.on_message(&msg(4, A, B, &ack2xx)), TxEvent::NewRequest(2));
-        assert_eq!(t.get(2).method, Method::Ack);
+        assert_eq!(t.get(2).unwrap().method, Method::Ack);
     }
 
     #[test]

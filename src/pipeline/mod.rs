@@ -29,6 +29,8 @@ pub use timeline::{run_timeline, TimelineStats};
 pub struct Limits {
     pub fragments: FragLimits,
     pub tcp: TcpLimits,
+    /// Open transactions and calls in the SIP model.
+    pub model: crate::model::ModelLimits,
 }
 
 /// What one input gave, besides its items.

@@ -50,6 +50,8 @@ struct SummaryJson<'a> {
     registrations: &'a crate::analysis::registrations::RegistrationSummary,
     findings: &'a [crate::diagnosis::Finding],
     transactions: &'a crate::model::transaction::TxStats,
+    /// The model's open state at its peak, and limits hit.
+    model: &'a crate::model::ModelStats,
     icmp: Icmp,
     reassembly: Reassembly,
     /// How the inputs were merged into one timeline.
@@ -87,6 +89,7 @@ pub fn summary_json(s: &Summary) -> serde_json::Value {
         registrations: &s.registration_summary,
         findings: &s.findings,
         transactions: &s.transactions,
+        model: &s.model,
         icmp: Icmp {
             errors: s.traffic.icmp_errors,
             quoting_sip: s.traffic.icmp_quoting_sip,
