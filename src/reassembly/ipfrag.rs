@@ -108,6 +108,9 @@ impl FragStats {
 #[derive(Default)]
 pub struct Defragmenter {
     pending: HashMap<FragKey, Pending>,
+    /// Pending datagrams by first arrival (with stale entries for those already
+    /// done, skipped when met): the oldest is found without a pass over the table.
+    order: std::collections::VecDeque<(i64, FragKey)>,
     bytes: usize,
     limits: FragLimits,
     last_sweep_ts: i64,
@@ -152,6 +155,14 @@ impl Defragmenter {
                     && !self.pending.is_empty())
             {
                 *dropped_frames += self.evict_oldest();
+            }
+        }
+        if !self.pending.contains_key(&f.key) {
+            self.order.push_back((ts, f.key));
+            if self.order.len() > 2 * self.pending.len() + 1024 {
+                let pending = &self.pending;
+                self.order
+                    .retain(|(t, k)| pending.get(k).is_some_and(|p| p.first_ts == *t));
             }
         }
         let p = self.pending.entry(f.key).or_insert_with(|| Pending {
@@ -237,43 +248,49 @@ impl Defragmenter {
 
     /// Drops datagrams past the timeout; returns their frame count.
     fn sweep(&mut self, ts: i64) -> u64 {
-        // Sweeping costs a pass over the table: do it at most once per capture second.
+        // At most once per capture second; each look costs only what it drops.
         if ts - self.last_sweep_ts < 1_000_000_000 || self.pending.is_empty() {
             return 0;
         }
         self.last_sweep_ts = ts;
         let limit = ts - self.limits.timeout_ns;
         let mut frames = 0;
-        let mut freed = 0;
-        let mut count = 0;
-        self.pending.retain(|_, p| {
-            if p.first_ts < limit {
-                frames += u64::from(p.frames);
-                freed += p.held();
-                count += 1;
-                false
-            } else {
-                true
+        while let Some(&(t, _)) = self.order.front() {
+            if t >= limit {
+                break;
             }
-        });
-        self.bytes -= freed;
-        self.stats.timed_out += count;
+            if let Some(n) = self.drop_front() {
+                frames += n;
+                self.stats.timed_out += 1;
+            }
+        }
         frames
     }
 
-    fn evict_oldest(&mut self) -> u64 {
-        let Some(key) = self
-            .pending
-            .iter()
-            .min_by_key(|(_, p)| p.first_ts)
-            .map(|(k, _)| *k)
-        else {
-            return 0;
-        };
-        let p = self.pending.remove(&key).expect("present");
+    /// Removes the datagram at the front of `order` if it is still pending; its frame count.
+    fn drop_front(&mut self) -> Option<u64> {
+        let (t, key) = self.order.pop_front()?;
+        if self.pending.get(&key).is_none_or(|p| p.first_ts != t) {
+            return None; // completed or dropped already
+        }
+        let p = self.pending.remove(&key)?;
         self.bytes -= p.held();
-        self.stats.evicted_for_memory += 1;
-        u64::from(p.frames)
+        Some(u64::from(p.frames))
+    }
+
+    fn evict_oldest(&mut self) -> u64 {
+        while !self.order.is_empty() {
+            if let Some(n) = self.drop_front() {
+                self.stats.evicted_for_memory += 1;
+                return n;
+            }
+        }
+        // Not reached: every pending datagram is in `order`. Clear rather than loop.
+        let frames = self.pending.values().map(|p| u64::from(p.frames)).sum();
+        self.stats.evicted_for_memory += self.pending.len() as u64;
+        self.pending.clear();
+        self.bytes = 0;
+        frames
     }
 
     /// Ends the capture: returns the frames of datagrams never completed.
@@ -281,6 +298,7 @@ impl Defragmenter {
         let frames = self.pending.values().map(|p| u64::from(p.frames)).sum();
         self.stats.left_at_end += self.pending.len() as u64;
         self.pending.clear();
+        self.order.clear();
         self.bytes = 0;
         frames
     }
@@ -307,6 +325,25 @@ fn insert_range(v: &mut Vec<(u32, u32)>, s: u32, e: u32) {
 mod tests {
     use super::*;
     use std::net::IpAddr;
+
+    /// Regression: evicting the oldest pending datagram scanned the whole table,
+    /// so a million never-completing fragments at the 65,536 limit took six minutes.
+    #[test]
+    fn eviction_at_the_datagram_limit_is_not_quadratic() {
+        let mut d = Defragmenter::new(FragLimits {
+            max_datagrams: 50_000,
+            ..FragLimits::default()
+        });
+        let mut dropped = 0;
+        for k in 0..300_000u32 {
+            let mut f = frag(0, true, &[0u8; 8]);
+            f.key.id = k;
+            let _ = d.push(&f, i64::from(k), Origin::default(), &mut dropped);
+        }
+        assert_eq!(dropped, 250_000);
+        assert_eq!(d.stats.evicted_for_memory, 250_000);
+        assert_eq!(d.finish(), 50_000);
+    }
 
     fn frag(offset: u32, more: bool, payload: &[u8]) -> Fragment<'_> {
         let a: IpAddr = "10.0.0.1".parse().unwrap();

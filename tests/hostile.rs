@@ -1,0 +1,245 @@
+//! Hostile inputs: captures built to exhaust memory. Each must be read to the
+//! end, with the limit it hits counted in the JSON, never a crash.
+//!
+//! The tests here run a scaled-down size (100,000 Call-IDs, 100,000 fragments,
+//! 20 MB streams). `bench/hostile.sh` writes the full size (a million of each,
+//! 64 MB streams) with the same code — `HOSTILE_OUT=DIR HOSTILE_SCALE=1000000
+//! cargo test --release --test hostile -- --ignored write_hostile_captures` —
+//! and asserts sipsleuth's peak RSS on them: memory is a bench's business, not a
+//! timed test's.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+/// A classic pcap (LE, µs, Ethernet) built frame by frame.
+struct Pcap(Vec<u8>);
+
+impl Pcap {
+    fn new() -> Self {
+        let mut b = Vec::with_capacity(1 << 20);
+        b.extend_from_slice(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]);
+        b.extend_from_slice(&[0; 8]);
+        b.extend_from_slice(&65535u32.to_le_bytes());
+        b.extend_from_slice(&1u32.to_le_bytes());
+        Pcap(b)
+    }
+
+    fn frame(&mut self, t_us: u64, ip_payload_proto: u8, ip: IpHead, l4: &[u8]) {
+        let mut f = Vec::with_capacity(14 + 20 + l4.len());
+        f.extend_from_slice(&[2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]);
+        let total = (20 + l4.len()) as u16;
+        f.extend_from_slice(&[0x45, 0]);
+        f.extend_from_slice(&total.to_be_bytes());
+        f.extend_from_slice(&ip.id.to_be_bytes());
+        let flags = (u16::from(ip.more) << 13) | (ip.offset8 & 0x1fff);
+        f.extend_from_slice(&flags.to_be_bytes());
+        f.extend_from_slice(&[64, ip_payload_proto, 0, 0]);
+        f.extend_from_slice(&ip.src);
+        f.extend_from_slice(&[10, 0, 0, 2]);
+        f.extend_from_slice(l4);
+        let b = &mut self.0;
+        b.extend_from_slice(&((t_us / 1_000_000) as u32).to_le_bytes());
+        b.extend_from_slice(&((t_us % 1_000_000) as u32).to_le_bytes());
+        b.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        b.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        b.extend_from_slice(&f);
+    }
+
+    fn udp(&mut self, t_us: u64, src: [u8; 4], payload: &[u8]) {
+        let mut u = Vec::with_capacity(8 + payload.len());
+        u.extend_from_slice(&5060u16.to_be_bytes());
+        u.extend_from_slice(&5060u16.to_be_bytes());
+        u.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+        u.extend_from_slice(&[0, 0]);
+        u.extend_from_slice(payload);
+        self.frame(t_us, 17, IpHead::whole(src), &u);
+    }
+
+    fn tcp(&mut self, t_us: u64, seq: u32, payload: &[u8]) {
+        let mut t = Vec::with_capacity(20 + payload.len());
+        t.extend_from_slice(&40000u16.to_be_bytes());
+        t.extend_from_slice(&5060u16.to_be_bytes());
+        t.extend_from_slice(&seq.to_be_bytes());
+        t.extend_from_slice(&[0, 0, 0, 1, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0]);
+        t.extend_from_slice(payload);
+        self.frame(t_us, 6, IpHead::whole([10, 0, 0, 1]), &t);
+    }
+
+    fn write(&self, p: &Path) {
+        std::fs::write(p, &self.0).unwrap();
+    }
+}
+
+struct IpHead {
+    id: u16,
+    more: bool,
+    offset8: u16,
+    src: [u8; 4],
+}
+
+impl IpHead {
+    fn whole(src: [u8; 4]) -> Self {
+        IpHead {
+            id: 1,
+            more: false,
+            offset8: 0,
+            src,
+        }
+    }
+}
+
+/// A stream whose INVITE announces a body of 2^31 bytes, followed by `mb` MB of body.
+fn content_length_2g(mb: usize) -> Pcap {
+    let mut p = Pcap::new();
+    let head = b"INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/TCP 10.0.0.1;branch=z9hG4bK1\r\nCall-ID: big\r\nCSeq: 1 INVITE\r\nContent-Length: 2147483648\r\n\r\n";
+    p.tcp(1_000_000, 1000, head);
+    let chunk = vec![b'x'; 1400];
+    let mut seq = 1000 + head.len() as u32;
+    for k in 0..(mb << 20) / chunk.len() {
+        p.tcp(1_000_000 + k as u64, seq, &chunk);
+        seq = seq.wrapping_add(chunk.len() as u32);
+    }
+    p
+}
+
+/// A stream that starts a SIP message and never finishes its headers.
+fn endless_headers(mb: usize) -> Pcap {
+    let mut p = Pcap::new();
+    p.tcp(1_000_000, 1, b"INVITE sip:b@x SIP/2.0\r\nX-Filler: ");
+    let chunk = vec![b'a'; 1400];
+    let mut seq = 1 + 35;
+    for k in 0..(mb << 20) / chunk.len() {
+        p.tcp(1_000_000 + k as u64, seq, &chunk);
+        seq = seq.wrapping_add(chunk.len() as u32);
+    }
+    p
+}
+
+/// `n` requests, each with a Call-ID of its own, none answered, 2,000 a second:
+/// INVITEs (calls that never decide), REGISTERs and OPTIONS.
+fn distinct_call_ids(n: usize) -> Pcap {
+    let mut p = Pcap::new();
+    for k in 0..n {
+        let method = ["INVITE", "REGISTER", "OPTIONS"][k % 3];
+        let msg = format!(
+            "{method} sip:u{k}@x SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.{}.{}:5060;branch=z9hG4bK{k}\r\nFrom: <sip:u{k}@x>;tag={k}\r\nTo: <sip:u{k}@x>\r\nCall-ID: hostile-{k}@x\r\nCSeq: 1 {method}\r\nContent-Length: 0\r\n\r\n",
+            (k >> 8) & 0xff,
+            k & 0xff
+        );
+        p.udp(
+            1_000_000 + k as u64 * 500,
+            [10, 1, (k >> 8) as u8, k as u8],
+            msg.as_bytes(),
+        );
+    }
+    p
+}
+
+/// `n` first fragments of UDP datagrams whose other fragments never come.
+fn never_completing_fragments(n: usize) -> Pcap {
+    let mut p = Pcap::new();
+    let body = vec![b'f'; 1000];
+    for k in 0..n {
+        let ip = IpHead {
+            id: k as u16,
+            more: true,
+            offset8: 0,
+            src: [10, 2, (k >> 16) as u8, (k >> 8) as u8],
+        };
+        p.frame(1_000_000 + k as u64 * 100, 17, ip, &body);
+    }
+    p
+}
+
+fn scale() -> usize {
+    std::env::var("HOSTILE_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000)
+}
+
+fn write_all(dir: &Path, n: usize, mb: usize) -> Vec<std::path::PathBuf> {
+    std::fs::create_dir_all(dir).unwrap();
+    let files = [
+        ("content-length-2g.pcap", content_length_2g(mb)),
+        ("endless-headers.pcap", endless_headers(mb)),
+        ("distinct-call-ids.pcap", distinct_call_ids(n)),
+        (
+            "never-completing-fragments.pcap",
+            never_completing_fragments(n),
+        ),
+    ];
+    files
+        .into_iter()
+        .map(|(name, p)| {
+            let path = dir.join(name);
+            p.write(&path);
+            path
+        })
+        .collect()
+}
+
+/// Writes the full-size captures for bench/hostile.sh.
+#[test]
+#[ignore]
+fn write_hostile_captures() {
+    let dir = std::env::var("HOSTILE_OUT").expect("HOSTILE_OUT=DIR");
+    let n = scale();
+    let mb = (n / 16_000).max(20);
+    for p in write_all(Path::new(&dir), n, mb) {
+        println!("{}", p.display());
+    }
+}
+
+#[test]
+fn hostile_captures_are_read_to_the_end_with_their_limits_counted() {
+    let d = scratch_dir("hostile");
+    let n = scale();
+    let files = write_all(&d, n, 20);
+    // A Content-Length of 2^31: the message is skipped as too large, nothing waits for 2 GB.
+    let (code, j, stderr) = analyze_json(&[&files[0]]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_frames_accounted(&j);
+    assert_eq!(j["sip"]["requests_total"], 0);
+    assert!(
+        j["reassembly"]["tcp"]["non_sip_bytes_skipped"]
+            .as_u64()
+            .unwrap()
+            > 19 << 20
+    );
+    assert_eq!(
+        j["frames"]["sip_malformed"], 1,
+        "the oversized message is one malformed record"
+    );
+    // Headers that never end: given up on past the header limit, not buffered forever.
+    let (code, j, stderr) = analyze_json(&[&files[1]]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_frames_accounted(&j);
+    assert!(
+        j["reassembly"]["tcp"]["non_sip_bytes_skipped"]
+            .as_u64()
+            .unwrap()
+            > 19 << 20
+    );
+    // Distinct Call-IDs: every request counted, the model's open state bounded by retirement.
+    let (code, j, stderr) = analyze_json(&[&files[2]]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(j["sip"]["requests_total"].as_u64().unwrap(), n as u64);
+    assert_eq!(
+        j["calls"]["attempts"].as_u64().unwrap(),
+        n.div_ceil(3) as u64
+    );
+    let peak = j["model"]["peak_open_transactions"].as_u64().unwrap();
+    // 2,000 a second, forgotten 64 s after: about 128,000 open at most, whatever n.
+    assert!(peak <= 140_000, "peak open transactions {peak}");
+    // Fragments that never complete: bounded pending, each frame counted as incomplete.
+    let (code, j, stderr) = analyze_json(&[&files[3]]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_frames_accounted(&j);
+    assert_eq!(
+        j["frames"]["fragment_incomplete"].as_u64().unwrap(),
+        n as u64
+    );
+    std::fs::remove_dir_all(d).unwrap();
+}
