@@ -198,3 +198,133 @@ fn the_same_file_named_twice_is_read_once() {
     assert_eq!(twice["timeline"]["repeated_inputs"], 1);
     assert!(twice["inputs"][1]["skipped"].as_bool().unwrap());
 }
+
+#[test]
+fn per_file_rows_add_up_to_the_whole() {
+    let c = "calls/calls-udp.pcap";
+    let n = record_count(c);
+    let (dir, files) = split(&testdata(c), &every(n, n / 4), "archive-per-file");
+    let o = bin()
+        .args(["analyze", "--json", "--per-file"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = j["per_file"]
+        .as_array()
+        .expect("per_file rows with --per-file");
+    assert_eq!(rows.len(), files.len());
+    let sum = |k: &str| rows.iter().map(|r| r[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("frames"), j["frames"]["total"].as_u64().unwrap());
+    assert_eq!(sum("calls"), j["calls"]["attempts"].as_u64().unwrap());
+    let requests = j["sip"]["requests_total"].as_u64().unwrap();
+    let responses = j["sip"]["responses_total"].as_u64().unwrap();
+    assert_eq!(sum("sip_messages"), requests + responses);
+    assert!(rows.iter().all(|r| r["status"] == "complete"));
+    // Without the flag the JSON has no per-file rows; the table view names the files.
+    let (_, plain, _) = analyze_json(&[&dir]);
+    assert!(plain.get("per_file").is_none());
+    let t = bin()
+        .args(["analyze", "--per-file"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&t.stdout);
+    assert!(text.contains("Files"), "{text}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn inputs_from_a_list_on_stdin_and_from_a_quoted_glob() {
+    let c = "calls/calls-tcp.pcap";
+    let (_, whole, _) = analyze_json(&[&testdata(c)]);
+    let (dir, files) = split(&testdata(c), &every(record_count(c), 9), "archive-list");
+    let list: String = files.iter().map(|f| format!("{}\n", f.display())).collect();
+    let mut child = bin()
+        .args(["analyze", "--json", "--files-from", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(list.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(essence(&j), essence(&whole));
+    let pattern = format!("{}/z*.pcap*", dir.display());
+    let (code, g, stderr) = analyze_json(&[Path::new(&pattern)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(essence(&g), essence(&whole));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `--dataset`: two runs (two sites) into one root, read together by DuckDB with
+/// hive partitioning, as docs/archives.md shows. Skips without Python's duckdb.
+#[test]
+fn dataset_runs_are_queried_together_by_duckdb() {
+    let has_duckdb = std::process::Command::new("python3")
+        .args(["-c", "import duckdb"])
+        .status()
+        .is_ok_and(|s| s.success());
+    let root = scratch_dir("archive-dataset");
+    for (site, capture) in [
+        ("lab-a", "patterns/capacity-503.pcap"),
+        ("lab-b", "calls/calls-udp.pcap"),
+    ] {
+        // Twice: a re-run replaces its own files instead of adding rows.
+        for _ in 0..2 {
+            let o = bin()
+                .args(["analyze", "--quiet", "--dataset"])
+                .arg(&root)
+                .args(["--site", site])
+                .arg(testdata(capture))
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        }
+    }
+    let bad = bin()
+        .args(["analyze", "--quiet", "--dataset"])
+        .arg(&root)
+        .args(["--site", "../escape"])
+        .arg(testdata("calls/calls-udp.pcap"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "a site name with a path in it is refused"
+    );
+    let calls = std::fs::read_dir(root.join("calls")).unwrap().count();
+    assert_eq!(calls, 2, "one site=… folder per site");
+    if !has_duckdb {
+        eprintln!("skipping the DuckDB part: python3 -c 'import duckdb' failed");
+        return;
+    }
+    let (_, a, _) = analyze_json(&[&testdata("patterns/capacity-503.pcap")]);
+    let (_, b, _) = analyze_json(&[&testdata("calls/calls-udp.pcap")]);
+    let q = format!(
+        "import duckdb; print(duckdb.sql(\"select site, count(*), count(distinct run_id) \
+         from read_parquet('{}/calls/*/*/*.parquet', hive_partitioning=true) group by site order by site\").fetchall())",
+        root.display()
+    );
+    let o = std::process::Command::new("python3")
+        .args(["-c", &q])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    assert_eq!(
+        got,
+        format!(
+            "[('lab-a', {}, 1), ('lab-b', {}, 1)]",
+            a["calls"]["attempts"], b["calls"]["attempts"]
+        )
+    );
+    std::fs::remove_dir_all(root).unwrap();
+}
