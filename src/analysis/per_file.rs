@@ -27,9 +27,10 @@ pub struct FileRow {
     /// datagrams another capture point already delivered.
     pub duplicates: u64,
     pub calls: u64,
-    /// Calls that did not succeed for a reason of the network (TIMEOUT, ERROR) — the NER failures.
+    /// Calls that went wrong: ERROR (a 4xx/5xx/6xx other than the callee's no)
+    /// or NO_ANSWER (no final response at all).
     pub calls_failed: u64,
-    /// Calls rejected by the callee (REJECTED, NO_ANSWER): not network failures.
+    /// Calls the callee turned down or did not pick up: REJECTED, TIMEOUT (408/480).
     pub calls_rejected: u64,
     pub registrations: u64,
     pub registrations_failed: u64,
@@ -66,8 +67,8 @@ pub fn rows(
             let r = &mut rows[k];
             r.calls += 1;
             match c.category {
-                Category::Timeout | Category::Error => r.calls_failed += 1,
-                Category::Rejected | Category::NoAnswer => r.calls_rejected += 1,
+                Category::Error | Category::NoAnswer => r.calls_failed += 1,
+                Category::Rejected | Category::Timeout => r.calls_rejected += 1,
                 _ => {}
             }
         }
