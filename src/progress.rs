@@ -52,20 +52,26 @@ pub fn with_progress<T: Send>(
                     );
                     b
                 });
-                let bytes = progress.bytes.load(Relaxed);
-                if bytes > total {
-                    b.set_length(bytes);
+                // Position in bytes on disk (compressed inputs count by their size on disk
+                // once read), so a gzip archive's bar and ETA measure the same thing as its total.
+                let pos = progress.disk_position(total);
+                if pos > total {
+                    b.set_length(pos);
                 }
-                b.set_position(bytes);
+                b.set_position(pos);
                 // Our own rate and ETA: the bar appears a second in, so indicatif's estimate would
                 // see the first second's bytes arrive at once.
                 let secs = started.elapsed().as_secs_f64();
-                let rate = bytes as f64 / secs.max(0.001);
-                let left = total.saturating_sub(bytes) as f64 / rate.max(1.0);
+                let rate = pos as f64 / secs.max(0.001);
+                let left = total.saturating_sub(pos) as f64 / rate.max(1.0);
+                let eta = if pos == 0 {
+                    "-".to_string()
+                } else {
+                    format!("{left:.0} s")
+                };
                 b.set_message(format!(
-                    "{:.0} MB/s · eta {:.0} s · inputs {}/{}",
-                    rate / 1e6,
-                    left,
+                    "{:.0} MB/s read · eta {eta} · files {}/{}",
+                    progress.bytes.load(Relaxed) as f64 / secs.max(0.001) / 1e6,
                     progress.inputs_done.load(Relaxed),
                     inputs.len()
                 ));

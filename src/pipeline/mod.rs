@@ -64,6 +64,26 @@ pub struct Progress {
     pub bytes: std::sync::atomic::AtomicU64,
     pub frames: std::sync::atomic::AtomicU64,
     pub inputs_done: std::sync::atomic::AtomicU64,
+    /// `bytes` of the inputs already finished.
+    pub bytes_of_done_inputs: std::sync::atomic::AtomicU64,
+    /// Size on disk of the inputs already finished (compressed size for gzip/zstd), for an
+    /// archive's position and ETA: [`Progress::disk_position`].
+    pub disk_bytes_done: std::sync::atomic::AtomicU64,
+}
+
+impl Progress {
+    /// Where the run is, in bytes on disk out of the inputs' total size: finished inputs
+    /// by their size on disk, inputs being read by the bytes read so far (exact for plain
+    /// files, an over-estimate inside a compressed one), capped at `total`.
+    pub fn disk_position(&self, total: u64) -> u64 {
+        use std::sync::atomic::Ordering::Relaxed;
+        let done = self.disk_bytes_done.load(Relaxed);
+        let current = self
+            .bytes
+            .load(Relaxed)
+            .saturating_sub(self.bytes_of_done_inputs.load(Relaxed));
+        done.saturating_add(current).min(total.max(done))
+    }
 }
 
 /// Reads one input alone (a timeline of one).
@@ -84,4 +104,26 @@ pub fn run_input(
         ip_fragments: FragStats::default(),
         tcp: TcpStats::default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Progress;
+    use std::sync::atomic::Ordering::Relaxed;
+
+    #[test]
+    fn disk_position_counts_finished_inputs_by_their_size_on_disk() {
+        let p = Progress::default();
+        // A 100-byte gzip file that decompressed to 400 bytes, finished.
+        p.bytes.store(400, Relaxed);
+        p.bytes_of_done_inputs.store(400, Relaxed);
+        p.disk_bytes_done.store(100, Relaxed);
+        assert_eq!(p.disk_position(1_000), 100);
+        // A plain file half read.
+        p.bytes.fetch_add(300, Relaxed);
+        assert_eq!(p.disk_position(1_000), 400);
+        // Never past the total while reading.
+        p.bytes.fetch_add(5_000, Relaxed);
+        assert_eq!(p.disk_position(1_000), 1_000);
+    }
 }

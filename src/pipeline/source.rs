@@ -124,8 +124,10 @@ pub(crate) fn produce(
 ) -> SourceEnd {
     let mut counts = FrameCounts::default();
     let mut open = true;
+    let mut read = 0u64;
     let result = read_capture(input, &mut |batch: &[Frame<'_>]| {
         let bytes: usize = batch.iter().map(|f| f.data.len() + 16).sum();
+        read += bytes as u64;
         progress.bytes.fetch_add(bytes as u64, Relaxed);
         progress.frames.fetch_add(batch.len() as u64, Relaxed);
         let work: Vec<Work<'_>> = if batch.len() >= 64 {
@@ -161,6 +163,12 @@ pub(crate) fn produce(
             open = false;
         }
     });
+    let on_disk = match input {
+        InputSpec::Path(p) | InputSpec::Walked(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+        _ => 0,
+    };
+    progress.disk_bytes_done.fetch_add(on_disk, Relaxed);
+    progress.bytes_of_done_inputs.fetch_add(read, Relaxed);
     progress.inputs_done.fetch_add(1, Relaxed);
     SourceEnd { result, counts }
 }
