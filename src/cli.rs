@@ -20,6 +20,10 @@ pub struct Cli {
     /// No warnings on stderr (errors still go there).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Change a memory limit, e.g. --limit model.transactions=500000 (repeatable; the
+    /// names and defaults are in the README's reliability section and `--limit help`).
+    #[arg(long, global = true, value_name = "NAME=VALUE")]
+    pub limit: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]

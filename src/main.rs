@@ -35,7 +35,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             .build_global()
             .context("starting worker threads")?;
     }
-    let limits = Limits::default();
+    let mut limits = Limits::default();
+    for spec in &cli.limit {
+        if spec == "help" {
+            for (name, what) in sipsleuth::pipeline::LIMIT_NAMES {
+                println!("{name:<22} {what}");
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        limits.set(spec)?;
+    }
     match cli.command {
         Command::Analyze(a) => {
             let inputs = inputs_of(&a.inputs)?;

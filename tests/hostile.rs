@@ -243,3 +243,37 @@ fn hostile_captures_are_read_to_the_end_with_their_limits_counted() {
     );
     std::fs::remove_dir_all(d).unwrap();
 }
+
+#[test]
+fn limits_set_on_the_command_line_are_hit_and_counted() {
+    let o = bin()
+        .args([
+            "--limit",
+            "model.transactions=2",
+            "--limit",
+            "model.calls=1",
+        ])
+        .args(["analyze", "--json"])
+        .arg(testdata("calls/calls-udp.pcap"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(j["model"]["transactions_evicted"].as_u64().unwrap() > 0);
+    assert!(j["model"]["calls_evicted"].as_u64().unwrap() > 0);
+    assert_frames_accounted(&j);
+    for bad in ["model.calls", "model.calls=0", "no.such=1"] {
+        let o = bin()
+            .args(["--limit", bad, "analyze"])
+            .arg(testdata("calls/calls-udp.pcap"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "--limit {bad}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("--limit"));
+    }
+}

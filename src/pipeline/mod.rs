@@ -33,6 +33,74 @@ pub struct Limits {
     pub model: crate::model::ModelLimits,
 }
 
+/// The limits that `--limit NAME=VALUE` can set, with what each bounds.
+pub const LIMIT_NAMES: &[(&str, &str)] = &[
+    ("frag.bytes", "bytes held by pending IP fragments"),
+    ("frag.datagrams", "pending fragmented datagrams"),
+    (
+        "frag.timeout_s",
+        "seconds a datagram may wait for its fragments",
+    ),
+    (
+        "tcp.ooo_stream_bytes",
+        "TCP bytes waiting beyond a gap, per direction",
+    ),
+    (
+        "tcp.ooo_total_bytes",
+        "TCP bytes waiting beyond gaps, in all",
+    ),
+    ("tcp.streams", "TCP streams tracked at once"),
+    ("tcp.idle_s", "seconds before an idle TCP stream is settled"),
+    ("model.transactions", "SIP transactions open at once"),
+    ("model.calls", "calls open at once"),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum LimitError {
+    #[error("--limit {0}: expected NAME=VALUE")]
+    Syntax(String),
+    #[error("--limit {0}: unknown name (known: {1})")]
+    Unknown(String, String),
+    #[error("--limit {0}: the value must be a whole number above 0")]
+    Value(String),
+}
+
+impl Limits {
+    /// Sets one limit from `NAME=VALUE` (names in [`LIMIT_NAMES`]).
+    pub fn set(&mut self, spec: &str) -> Result<(), LimitError> {
+        let (name, value) = spec
+            .split_once('=')
+            .ok_or_else(|| LimitError::Syntax(spec.into()))?;
+        let v: u64 = value
+            .trim()
+            .replace('_', "")
+            .parse()
+            .ok()
+            .filter(|v| *v > 0)
+            .ok_or_else(|| LimitError::Value(spec.into()))?;
+        let n = usize::try_from(v).unwrap_or(usize::MAX);
+        let secs = i64::try_from(v)
+            .unwrap_or(i64::MAX / 1_000_000_000)
+            .saturating_mul(1_000_000_000);
+        match name.trim() {
+            "frag.bytes" => self.fragments.max_bytes = n,
+            "frag.datagrams" => self.fragments.max_datagrams = n,
+            "frag.timeout_s" => self.fragments.timeout_ns = secs,
+            "tcp.ooo_stream_bytes" => self.tcp.max_out_of_order_per_stream = n,
+            "tcp.ooo_total_bytes" => self.tcp.max_out_of_order_total = n,
+            "tcp.streams" => self.tcp.max_streams = n,
+            "tcp.idle_s" => self.tcp.idle_timeout_ns = secs,
+            "model.transactions" => self.model.transactions.max_open = n,
+            "model.calls" => self.model.calls.max_open = n,
+            other => {
+                let known: Vec<&str> = LIMIT_NAMES.iter().map(|(n, _)| *n).collect();
+                return Err(LimitError::Unknown(other.into(), known.join(", ")));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What one input gave, besides its items.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct InputReport {
