@@ -61,6 +61,11 @@ pub fn pct(n: u64, of: u64) -> Cell {
 /// Inputs listed by default before the rest are summed up in one line.
 const MAX_INPUT_ROWS: usize = 20;
 
+/// Inputs skipped as not captures (they count as complete, but were not read).
+fn formats_skipped(s: &Summary) -> usize {
+    s.inputs.iter().filter(|i| i.report.skipped).count()
+}
+
 /// `--per-file`: one row per input file.
 fn per_file_table(s: &Summary) -> comfy_table::Table {
     let mut t = new_table(&[
@@ -133,8 +138,10 @@ pub fn render(s: &Summary) -> String {
         // An archive has thousands of inputs: list the ones with something to say, and a few.
         let mut t = new_table(&["input", "format", "frames", "SIP msgs", "status"]);
         let mut shown = 0;
+        let many = s.inputs.len() > MAX_INPUT_ROWS;
         for (i, row) in s.inputs.iter().zip(&s.per_file) {
-            if shown >= MAX_INPUT_ROWS && i.report.complete() {
+            // Many inputs: only those with something to say, and at most a screenful.
+            if many && (i.report.complete() || shown >= MAX_INPUT_ROWS) {
                 continue;
             }
             shown += 1;
@@ -150,12 +157,32 @@ pub fn render(s: &Summary) -> String {
                 Cell::new(&row.status),
             ]);
         }
-        let _ = writeln!(out, "Inputs\n{t}");
+        if shown > 0 {
+            let _ = writeln!(out, "Inputs\n{t}");
+        }
         if shown < s.inputs.len() {
+            let mut formats: std::collections::BTreeMap<&str, usize> = Default::default();
+            for r in &s.per_file {
+                let kind = match (r.format.as_str(), r.status.starts_with("skipped")) {
+                    (_, true) => "skipped",
+                    ("", false) => "unreadable",
+                    (f, false) => f,
+                };
+                *formats.entry(kind).or_default() += 1;
+            }
+            let formats: Vec<String> = formats.iter().map(|(f, n)| format!("{f} {n}")).collect();
+            let incomplete = s.inputs.iter().filter(|i| !i.report.complete()).count();
             let _ = writeln!(
                 out,
-                "… and {} more input(s) read completely (--per-file lists every one)",
-                s.inputs.len() - shown
+                "{} inputs ({}): {} read completely{}; --per-file lists every one",
+                s.inputs.len(),
+                formats.join(", "),
+                s.inputs.len() - incomplete - formats_skipped(s),
+                if incomplete > shown {
+                    format!(", {} more not listed", incomplete - shown)
+                } else {
+                    String::new()
+                }
             );
         }
         out.push('\n');
