@@ -17,7 +17,9 @@ mod pcapng;
 mod reader;
 
 pub use input::{expand_inputs, InputSpec};
-pub use reader::{read_capture, read_slice, CaptureFormat, CaptureInfo, Compression};
+pub use reader::{
+    read_capture, read_capture_bytes, read_slice, CaptureFormat, CaptureInfo, Compression,
+};
 
 use std::fmt;
 

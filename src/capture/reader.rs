@@ -271,6 +271,7 @@ pub fn read_capture(
     };
     let mut reader: Box<dyn Read + Send> = match input {
         InputSpec::Stdin => Box::new(std::io::stdin()),
+        InputSpec::Bytes { name, data } => return read_capture_bytes(name, data, on_batch),
         InputSpec::Path(p) | InputSpec::Walked(p) => {
             let file = File::open(p).map_err(io_err)?;
             let len = file.metadata().map_err(io_err)?.len();
@@ -336,6 +337,32 @@ pub fn read_capture(
         reader = Box::new(buffered);
     }
     read_stream(&path, reader, compression, on_batch)
+}
+
+/// Reads a capture held in memory, plain, gzip or zstd, as [`read_capture`]
+/// reads a file with the same bytes: the one entry point for tests and fuzzing
+/// that covers both the in-place walk and the refilled-buffer walk.
+pub fn read_capture_bytes(
+    name: &str,
+    data: &[u8],
+    on_batch: &mut dyn FnMut(&[Frame<'_>]),
+) -> Result<CaptureInfo, CaptureError> {
+    let io_err = |source| CaptureError::Io {
+        path: name.to_string(),
+        source,
+    };
+    if data.is_empty() {
+        return Err(CaptureError::Empty { path: name.into() });
+    }
+    if data.starts_with(&GZIP) {
+        let dec = flate2::read::MultiGzDecoder::new(data);
+        read_stream(name, Box::new(dec), Compression::Gzip, on_batch)
+    } else if data.starts_with(&ZSTD) {
+        let dec = zstd::stream::read::Decoder::with_buffer(data).map_err(io_err)?;
+        read_stream(name, Box::new(dec), Compression::Zstd, on_batch)
+    } else {
+        read_slice(name, data, Compression::None, on_batch)
+    }
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -418,9 +445,9 @@ fn read_slice_releasing(
     Ok(info)
 }
 
-fn read_stream(
+fn read_stream<'r>(
     path: &str,
-    mut reader: Box<dyn Read + Send>,
+    mut reader: Box<dyn Read + Send + 'r>,
     compression: Compression,
     on_batch: &mut dyn FnMut(&[Frame<'_>]),
 ) -> Result<CaptureInfo, CaptureError> {
@@ -647,6 +674,34 @@ mod tests {
             (CaptureFormat::Netmon, Compression::Gzip, 111)
         );
         assert_eq!(streamed, direct);
+    }
+
+    #[test]
+    fn bytes_in_memory_read_like_the_file_plain_gzip_or_zstd() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+        let mut from_file = vec![];
+        let spec = InputSpec::Path(dir.join("udp-register-call.pcap"));
+        let want = read_capture(&spec, &mut collect(&mut from_file)).unwrap();
+        for (name, compression) in [
+            ("udp-register-call.pcap", Compression::None),
+            ("udp-register-call.pcap.gz", Compression::Gzip),
+            ("udp-register-call.pcap.zst", Compression::Zstd),
+        ] {
+            let data: std::sync::Arc<[u8]> = std::fs::read(dir.join(name)).unwrap().into();
+            let spec = InputSpec::Bytes {
+                name: name.into(),
+                data,
+            };
+            let mut got = vec![];
+            let info = read_capture(&spec, &mut collect(&mut got)).unwrap();
+            assert_eq!((info.compression, info.frames), (compression, want.frames));
+            assert_eq!(info.path, name);
+            assert_eq!(got, from_file, "{name}");
+        }
+        assert!(matches!(
+            read_capture_bytes("e", &[], &mut |_| {}),
+            Err(CaptureError::Empty { .. })
+        ));
     }
 
     #[test]
