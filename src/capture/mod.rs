@@ -10,6 +10,18 @@
 //! lies, or garbage after a good prefix ends the file with a [`CaptureProblem`]
 //! naming the byte offset, and every frame read before it is still delivered.
 
+// Input is untrusted: no panics on packet data (README, "Reliability and limits").
+// Tests may unwrap; the library may not. Reads go through `crate::bytes` or `get`.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 mod input;
 mod netmon;
 mod pcap;

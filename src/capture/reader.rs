@@ -106,7 +106,7 @@ const GZIP: [u8; 2] = [0x1f, 0x8b];
 const ZSTD: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 fn sniff_format(path: &str, head: &[u8]) -> Result<(CaptureFormat, bool), CaptureError> {
-    let m = |b: &[u8]| head.len() >= 4 && head[..4] == *b;
+    let m = |b: &[u8]| head.get(..4) == Some(b);
     Ok(match () {
         _ if m(&[0xd4, 0xc3, 0xb2, 0xa1]) || m(&[0x34, 0xcd, 0xb2, 0xa1]) => {
             (CaptureFormat::Pcap, false)
@@ -169,12 +169,15 @@ fn walk<'a>(
     let mut off = 0usize;
     let mut batch: Vec<Frame<'a>> = Vec::with_capacity(BATCH_FRAMES.min(1024));
     let stop = loop {
-        if off == data.len() {
-            break None;
-        }
-        match parser.next(&data[off..]) {
+        let rest = match data.get(off..) {
+            Some(rest) if !rest.is_empty() => rest,
+            _ => break None,
+        };
+        match parser.next(rest) {
+            // A parser that consumes nothing would loop forever on the same bytes.
+            Ok((0, _)) => break Some(Stop::Corrupt("record of length 0".into())),
             Ok((n, next)) => {
-                off += n;
+                off = off.saturating_add(n);
                 if let Next::Frame(mut f) = next {
                     *frame_no += 1;
                     f.number = *frame_no;
@@ -246,15 +249,9 @@ fn stop_to_problem(
 }
 
 fn pcap_linktype(head: &[u8], big_endian: bool) -> Vec<u32> {
-    if head.len() < 24 {
-        return vec![];
-    }
-    let b = [head[20], head[21], head[22], head[23]];
-    vec![if big_endian {
-        u32::from_be_bytes(b)
-    } else {
-        u32::from_le_bytes(b)
-    }]
+    crate::bytes::u32_in(head, 20, big_endian)
+        .into_iter()
+        .collect()
 }
 
 /// Reads one input to its end (or to the first damage), calling `on_batch` with
@@ -368,7 +365,8 @@ pub fn read_capture_bytes(
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
-        match r.read(&mut buf[n..]) {
+        let Some(rest) = buf.get_mut(n..) else { break };
+        match r.read(rest) {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -459,7 +457,10 @@ fn read_stream<'r>(
     let mut fill =
         |buf: &mut Vec<u8>, end: &mut usize, eof: &mut bool, problem: &mut Option<String>| {
             while *end < buf.len() && !*eof {
-                match reader.read(&mut buf[*end..]) {
+                let Some(rest) = buf.get_mut(*end..) else {
+                    break;
+                };
+                match reader.read(rest) {
                     Ok(0) => *eof = true,
                     Ok(n) => *end += n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -480,7 +481,7 @@ fn read_stream<'r>(
         }
         return Err(CaptureError::Empty { path: path.into() });
     }
-    let (format, big_endian) = sniff_format(path, &buf[..end])?;
+    let (format, big_endian) = sniff_format(path, buf.get(..end).unwrap_or_default())?;
     if format == CaptureFormat::Netmon {
         // The frame table is at the end: hold the whole stream, within a limit.
         while !eof {
@@ -497,7 +498,12 @@ fn read_stream<'r>(
             }
             fill(&mut buf, &mut end, &mut eof, &mut read_problem);
         }
-        let mut info = read_netmon(path, &buf[..end], compression, on_batch)?;
+        let mut info = read_netmon(
+            path,
+            buf.get(..end).unwrap_or_default(),
+            compression,
+            on_batch,
+        )?;
         if let Some(reason) = read_problem {
             // Whatever the walk found wrong, the cause is the failed read.
             info.problem = Some(CaptureProblem {
@@ -509,14 +515,14 @@ fn read_stream<'r>(
     }
     let mut info = new_info(path, format, compression, big_endian);
     if format != CaptureFormat::PcapNg {
-        info.linktypes = pcap_linktype(&buf[..end], big_endian);
+        info.linktypes = pcap_linktype(buf.get(..end).unwrap_or_default(), big_endian);
     }
     let mut parser = new_parser(format);
     let mut frame_no = 0u64;
     loop {
         let (used, stop) = walk(
             &mut parser,
-            &buf[start..end],
+            buf.get(start..end).unwrap_or_default(),
             &mut frame_no,
             &mut info,
             on_batch,
