@@ -5,6 +5,7 @@
 pub mod calls;
 #[cfg(feature = "reports")]
 pub mod charts;
+pub mod filename;
 #[cfg(feature = "reports")]
 pub mod files;
 pub mod findings;
