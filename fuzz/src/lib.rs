@@ -106,6 +106,7 @@ pub fn next_frag<'a>(b: &mut Bytes<'a>) -> Option<FragRecord<'a>> {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn write_frag(
     out: &mut Vec<u8>,
     key_index: u8,
@@ -228,7 +229,7 @@ pub mod decode {
     //! first byte (every type the decoder knows, and two it must refuse), the
     //! original length by the next two (to exercise snaplen-cut frames).
 
-    use crate::{Bytes, LINKTYPES};
+    use super::{Bytes, LINKTYPES};
     use sipsleuth::decode::{self, Decoded};
 
     pub fn run(data: &[u8]) {
@@ -269,7 +270,7 @@ pub mod ipfrag {
     //! and timeouts run) or the defaults. Every fragment must be accounted for:
     //! completed, pending, duplicate, invalid or dropped.
 
-    use crate::{next_frag, Bytes};
+    use super::{next_frag, Bytes};
     use sipsleuth::decode::{self, Fragment};
     use sipsleuth::reassembly::ipfrag::{Defragmenter, FragLimits, FragOutcome};
 
@@ -327,7 +328,7 @@ pub mod tcp {
     //! and stream eviction run) or the defaults. Every segment must land in exactly
     //! one frame bucket by the end.
 
-    use crate::{next_seg, Bytes};
+    use super::{next_seg, Bytes};
     use sipsleuth::accounting::FrameCounts;
     use sipsleuth::decode::{Ctx, Segment};
     use sipsleuth::reassembly::tcp::{At, TcpLimits, TcpReassembler};
