@@ -15,6 +15,7 @@
 //! [`accounting`] is shared by all stages: every frame lands in exactly one [`accounting::Bucket`].
 pub mod accounting;
 pub mod analysis;
+mod bytes;
 pub mod capture;
 pub mod decode;
 pub mod diagnosis;

@@ -28,6 +28,7 @@ pub fn with_progress<T: Send>(
                 std::fs::metadata(p).map_or(0, |m| m.len())
             }
             InputSpec::Stdin => 0,
+            InputSpec::Bytes { data, .. } => data.len() as u64,
         })
         .sum();
     let done = AtomicBool::new(false);

@@ -14,6 +14,12 @@ pub enum InputSpec {
     /// A file found by walking a directory: one that is not a capture is skipped, not an error.
     Walked(PathBuf),
     Stdin,
+    /// A capture already in memory (tests, fuzzing, an embedding program), read
+    /// exactly as a file with these bytes would be, compression included.
+    Bytes {
+        name: String,
+        data: std::sync::Arc<[u8]>,
+    },
 }
 
 impl InputSpec {
@@ -26,6 +32,7 @@ impl InputSpec {
         match self {
             InputSpec::Path(p) | InputSpec::Walked(p) => p.display().to_string(),
             InputSpec::Stdin => "-".to_string(),
+            InputSpec::Bytes { name, .. } => name.clone(),
         }
     }
 }
@@ -128,6 +135,7 @@ mod tests {
                     p.strip_prefix(&d).unwrap().display().to_string()
                 }
                 InputSpec::Stdin => "-".into(),
+                InputSpec::Bytes { name, .. } => name.clone(),
             })
             .collect();
         assert_eq!(names, ["a.pcap", "b/y.pcap", "b/z.pcap", "c.pcap", "-"]);

@@ -10,6 +10,18 @@
 //! lies, or garbage after a good prefix ends the file with a [`CaptureProblem`]
 //! naming the byte offset, and every frame read before it is still delivered.
 
+// Input is untrusted: no panics on packet data (README, "Reliability and limits").
+// Tests may unwrap; the library may not. Reads go through `crate::bytes` or `get`.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 mod input;
 mod netmon;
 mod pcap;
@@ -18,7 +30,8 @@ mod reader;
 
 pub use input::{expand_inputs, InputSpec};
 pub use reader::{
-    probe_first_ts, read_capture, read_slice, CaptureFormat, CaptureInfo, Compression,
+    probe_first_ts, read_capture, read_capture_bytes, read_slice, CaptureFormat, CaptureInfo,
+    Compression,
 };
 
 use std::fmt;

@@ -22,6 +22,7 @@
 use super::linktype;
 use super::reader::{Stop, MAX_RECORD_LEN};
 use super::Frame;
+use crate::bytes::{le16, le32};
 
 /// The fields of the file header; NetMon pads it to 128 bytes, but only the
 /// frame table matters for reading, so a file whose first frame starts earlier
@@ -64,19 +65,8 @@ fn linktype_of(network: u16) -> Option<u32> {
     })
 }
 
-fn le16(d: &[u8], at: usize) -> Option<u16> {
-    let b = d.get(at..at.checked_add(2)?)?;
-    Some(u16::from_le_bytes([b[0], b[1]]))
-}
-
-fn le32(d: &[u8], at: usize) -> Option<u32> {
-    let b = d.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-}
-
 fn le64(d: &[u8], at: usize) -> Option<u64> {
-    let b: [u8; 8] = d.get(at..at.checked_add(8)?)?.try_into().ok()?;
-    Some(u64::from_le_bytes(b))
+    crate::bytes::array(d, at).map(u64::from_le_bytes)
 }
 
 /// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).
@@ -136,7 +126,7 @@ impl<'a> NetmonParser<'a> {
                 Stop::BadHeader("not a Network Monitor 2.x file (no GMBU magic)".into()),
             ));
         }
-        let (minor, major) = (data[4], data[5]);
+        let [minor, major] = crate::bytes::array(data, 4).unwrap_or_default();
         if major != 2 {
             return Err((
                 5,

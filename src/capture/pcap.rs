@@ -60,12 +60,7 @@ impl RecordParser for PcapParser {
         }
         // Check the record's length before asking pcap-parser for it, so that a
         // garbage length is reported as corruption rather than as a short file.
-        let caplen_bytes = [buf[8], buf[9], buf[10], buf[11]];
-        let caplen = if h.big_endian {
-            u32::from_be_bytes(caplen_bytes)
-        } else {
-            u32::from_le_bytes(caplen_bytes)
-        };
+        let caplen = crate::bytes::u32_in(buf, 8, h.big_endian).unwrap_or(0);
         if caplen as usize > MAX_RECORD_LEN {
             return Err(Stop::Corrupt(format!(
                 "record claims {caplen} captured bytes (more than any packet; the length field is damaged)"
@@ -80,7 +75,7 @@ impl RecordParser for PcapParser {
         };
         match parsed {
             Ok((rest, rec)) => {
-                let consumed = buf.len() - rest.len();
+                let consumed = buf.len().saturating_sub(rest.len());
                 if h.snaplen != 0 && rec.caplen > h.snaplen {
                     self.caplen_over_snaplen += 1;
                 }

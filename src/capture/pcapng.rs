@@ -59,13 +59,10 @@ pub(crate) fn to_ns(units: u64, units_per_sec: u64, offset_s: i64) -> i64 {
 }
 
 impl PcapNgParser {
-    fn read_u32(&self, b: &[u8]) -> u32 {
-        let a = [b[0], b[1], b[2], b[3]];
-        if self.big_endian {
-            u32::from_be_bytes(a)
-        } else {
-            u32::from_le_bytes(a)
-        }
+    /// A 32-bit field of this section's byte order; 0 past the end (callers check
+    /// lengths first, and a 0 length or size then reads as corruption).
+    fn read_u32(&self, b: &[u8], at: usize) -> u32 {
+        crate::bytes::u32_in(b, at, self.big_endian).unwrap_or(0)
     }
 
     fn obsolete_packet<'a>(&mut self, block: &'a [u8]) -> Result<Next<'a>, Stop> {
@@ -76,21 +73,24 @@ impl PcapNgParser {
             ));
         }
         let if_id = if self.big_endian {
-            u16::from_be_bytes([block[8], block[9]])
+            crate::bytes::be16(block, 8)
         } else {
-            u16::from_le_bytes([block[8], block[9]])
-        };
-        let ts =
-            (u64::from(self.read_u32(&block[12..])) << 32) | u64::from(self.read_u32(&block[16..]));
-        let caplen = self.read_u32(&block[20..]) as usize;
-        let origlen = self.read_u32(&block[24..]);
+            crate::bytes::le16(block, 8)
+        }
+        .unwrap_or(0);
+        let ts = (u64::from(self.read_u32(block, 12)) << 32) | u64::from(self.read_u32(block, 16));
+        let caplen = self.read_u32(block, 20) as usize;
+        let origlen = self.read_u32(block, 24);
         let data_end = 28usize.saturating_add(caplen);
-        if data_end > block.len() - 4 {
+        let Some(data) = block
+            .get(28..data_end)
+            .filter(|_| data_end <= block.len().saturating_sub(4))
+        else {
             return Err(Stop::Corrupt(format!(
                 "packet block claims {caplen} bytes, more than the block holds"
             )));
-        }
-        Ok(self.frame(u32::from(if_id), ts, origlen, &block[28..data_end]))
+        };
+        Ok(self.frame(u32::from(if_id), ts, origlen, data))
     }
 
     fn frame<'a>(&mut self, if_id: u32, ts_units: u64, orig_len: u32, data: &'a [u8]) -> Next<'a> {
@@ -117,10 +117,10 @@ impl RecordParser for PcapNgParser {
         if buf.len() < 12 {
             return Err(Stop::NeedMore(Some((12 - buf.len()) as u64)));
         }
-        let raw_type = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
+        let raw_type = crate::bytes::le32(buf, 0).unwrap_or(0);
         if raw_type == SHB {
             // The byte-order magic decides how this whole section is read.
-            let bom = u32::from_le_bytes([buf[8], buf[9], buf[10], buf[11]]);
+            let bom = crate::bytes::le32(buf, 8).unwrap_or(0);
             self.big_endian = match bom {
                 BOM => false,
                 x if x == BOM.swap_bytes() => true,
@@ -138,18 +138,17 @@ impl RecordParser for PcapNgParser {
                 "pcapng must start with a section header block".into(),
             ));
         }
-        let block_type = self.read_u32(&buf[0..4]);
-        let len = self.read_u32(&buf[4..8]) as usize;
+        let block_type = self.read_u32(buf, 0);
+        let len = self.read_u32(buf, 4) as usize;
         if len < 12 || len % 4 != 0 || len > MAX_RECORD_LEN + 64 {
             return Err(Stop::Corrupt(format!(
                 "block of type {block_type:#x} has an impossible length {len}"
             )));
         }
-        if buf.len() < len {
-            return Err(Stop::NeedMore(Some((len - buf.len()) as u64)));
-        }
-        let block = &buf[..len];
-        let trailing = self.read_u32(&block[len - 4..]) as usize;
+        let Some(block) = buf.get(..len) else {
+            return Err(Stop::NeedMore(Some(len.saturating_sub(buf.len()) as u64)));
+        };
+        let trailing = self.read_u32(block, len.saturating_sub(4)) as usize;
         if trailing != len {
             return Err(Stop::Corrupt(format!(
                 "block of type {block_type:#x} says {len} bytes at its start and {trailing} at its end"
@@ -202,7 +201,7 @@ impl RecordParser for PcapNgParser {
                 let ts = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
                 // `packet_data()` borrows the block; slice the padded data ourselves to keep the map's lifetime.
                 let data: &'a [u8] = epb.data;
-                let data = &data[..(epb.caplen as usize).min(data.len())];
+                let data = data.get(..epb.caplen as usize).unwrap_or(data);
                 self.frame(epb.if_id, ts, epb.origlen, data)
             }
             Block::SimplePacket(spb) => {
@@ -223,7 +222,7 @@ impl RecordParser for PcapNgParser {
                     ts_ns: ts,
                     linktype,
                     orig_len: spb.origlen,
-                    data: &spb.data[..n],
+                    data: spb.data.get(..n).unwrap_or(spb.data),
                 })
             }
             _ => {

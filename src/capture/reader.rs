@@ -106,7 +106,7 @@ const GZIP: [u8; 2] = [0x1f, 0x8b];
 const ZSTD: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 fn sniff_format(path: &str, head: &[u8]) -> Result<(CaptureFormat, bool), CaptureError> {
-    let m = |b: &[u8]| head.len() >= 4 && head[..4] == *b;
+    let m = |b: &[u8]| head.get(..4) == Some(b);
     Ok(match () {
         _ if m(&[0xd4, 0xc3, 0xb2, 0xa1]) || m(&[0x34, 0xcd, 0xb2, 0xa1]) => {
             (CaptureFormat::Pcap, false)
@@ -169,12 +169,15 @@ fn walk<'a>(
     let mut off = 0usize;
     let mut batch: Vec<Frame<'a>> = Vec::with_capacity(BATCH_FRAMES.min(1024));
     let stop = loop {
-        if off == data.len() {
-            break None;
-        }
-        match parser.next(&data[off..]) {
+        let rest = match data.get(off..) {
+            Some(rest) if !rest.is_empty() => rest,
+            _ => break None,
+        };
+        match parser.next(rest) {
+            // A parser that consumes nothing would loop forever on the same bytes.
+            Ok((0, _)) => break Some(Stop::Corrupt("record of length 0".into())),
             Ok((n, next)) => {
-                off += n;
+                off = off.saturating_add(n);
                 if let Next::Frame(mut f) = next {
                     *frame_no += 1;
                     f.number = *frame_no;
@@ -246,15 +249,9 @@ fn stop_to_problem(
 }
 
 fn pcap_linktype(head: &[u8], big_endian: bool) -> Vec<u32> {
-    if head.len() < 24 {
-        return vec![];
-    }
-    let b = [head[20], head[21], head[22], head[23]];
-    vec![if big_endian {
-        u32::from_be_bytes(b)
-    } else {
-        u32::from_le_bytes(b)
-    }]
+    crate::bytes::u32_in(head, 20, big_endian)
+        .into_iter()
+        .collect()
 }
 
 /// Reads one input to its end (or to the first damage), calling `on_batch` with
@@ -271,6 +268,7 @@ pub fn read_capture(
     };
     let mut reader: Box<dyn Read + Send> = match input {
         InputSpec::Stdin => Box::new(std::io::stdin()),
+        InputSpec::Bytes { name, data } => return read_capture_bytes(name, data, on_batch),
         InputSpec::Path(p) | InputSpec::Walked(p) => {
             let file = File::open(p).map_err(io_err)?;
             let len = file.metadata().map_err(io_err)?.len();
@@ -366,7 +364,10 @@ pub fn probe_first_ts(input: &InputSpec) -> Option<i64> {
         // A prefix of a compressed stream decodes to a prefix of the capture, then errors: fine.
         let mut got = 0;
         while got < head.len() {
-            match dec.read(&mut head[got..]) {
+            let Some(rest) = head.get_mut(got..) else {
+                break;
+            };
+            match dec.read(rest) {
                 Ok(0) | Err(_) => break,
                 Ok(k) => got += k,
             }
@@ -386,10 +387,37 @@ pub fn probe_first_ts(input: &InputSpec) -> Option<i64> {
     first
 }
 
+/// Reads a capture held in memory, plain, gzip or zstd, as [`read_capture`]
+/// reads a file with the same bytes: the one entry point for tests and fuzzing
+/// that covers both the in-place walk and the refilled-buffer walk.
+pub fn read_capture_bytes(
+    name: &str,
+    data: &[u8],
+    on_batch: &mut dyn FnMut(&[Frame<'_>]),
+) -> Result<CaptureInfo, CaptureError> {
+    let io_err = |source| CaptureError::Io {
+        path: name.to_string(),
+        source,
+    };
+    if data.is_empty() {
+        return Err(CaptureError::Empty { path: name.into() });
+    }
+    if data.starts_with(&GZIP) {
+        let dec = flate2::read::MultiGzDecoder::new(data);
+        read_stream(name, Box::new(dec), Compression::Gzip, on_batch)
+    } else if data.starts_with(&ZSTD) {
+        let dec = zstd::stream::read::Decoder::with_buffer(data).map_err(io_err)?;
+        read_stream(name, Box::new(dec), Compression::Zstd, on_batch)
+    } else {
+        read_slice(name, data, Compression::None, on_batch)
+    }
+}
+
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
-        match r.read(&mut buf[n..]) {
+        let Some(rest) = buf.get_mut(n..) else { break };
+        match r.read(rest) {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -466,9 +494,9 @@ fn read_slice_releasing(
     Ok(info)
 }
 
-fn read_stream(
+fn read_stream<'r>(
     path: &str,
-    mut reader: Box<dyn Read + Send>,
+    mut reader: Box<dyn Read + Send + 'r>,
     compression: Compression,
     on_batch: &mut dyn FnMut(&[Frame<'_>]),
 ) -> Result<CaptureInfo, CaptureError> {
@@ -480,7 +508,10 @@ fn read_stream(
     let mut fill =
         |buf: &mut Vec<u8>, end: &mut usize, eof: &mut bool, problem: &mut Option<String>| {
             while *end < buf.len() && !*eof {
-                match reader.read(&mut buf[*end..]) {
+                let Some(rest) = buf.get_mut(*end..) else {
+                    break;
+                };
+                match reader.read(rest) {
                     Ok(0) => *eof = true,
                     Ok(n) => *end += n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -501,7 +532,7 @@ fn read_stream(
         }
         return Err(CaptureError::Empty { path: path.into() });
     }
-    let (format, big_endian) = sniff_format(path, &buf[..end])?;
+    let (format, big_endian) = sniff_format(path, buf.get(..end).unwrap_or_default())?;
     if format == CaptureFormat::Netmon {
         // The frame table is at the end: hold the whole stream, within a limit.
         while !eof {
@@ -518,7 +549,12 @@ fn read_stream(
             }
             fill(&mut buf, &mut end, &mut eof, &mut read_problem);
         }
-        let mut info = read_netmon(path, &buf[..end], compression, on_batch)?;
+        let mut info = read_netmon(
+            path,
+            buf.get(..end).unwrap_or_default(),
+            compression,
+            on_batch,
+        )?;
         if let Some(reason) = read_problem {
             // Whatever the walk found wrong, the cause is the failed read.
             info.problem = Some(CaptureProblem {
@@ -530,14 +566,14 @@ fn read_stream(
     }
     let mut info = new_info(path, format, compression, big_endian);
     if format != CaptureFormat::PcapNg {
-        info.linktypes = pcap_linktype(&buf[..end], big_endian);
+        info.linktypes = pcap_linktype(buf.get(..end).unwrap_or_default(), big_endian);
     }
     let mut parser = new_parser(format);
     let mut frame_no = 0u64;
     loop {
         let (used, stop) = walk(
             &mut parser,
-            &buf[start..end],
+            buf.get(start..end).unwrap_or_default(),
             &mut frame_no,
             &mut info,
             on_batch,
@@ -695,6 +731,34 @@ mod tests {
             (CaptureFormat::Netmon, Compression::Gzip, 111)
         );
         assert_eq!(streamed, direct);
+    }
+
+    #[test]
+    fn bytes_in_memory_read_like_the_file_plain_gzip_or_zstd() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+        let mut from_file = vec![];
+        let spec = InputSpec::Path(dir.join("udp-register-call.pcap"));
+        let want = read_capture(&spec, &mut collect(&mut from_file)).unwrap();
+        for (name, compression) in [
+            ("udp-register-call.pcap", Compression::None),
+            ("udp-register-call.pcap.gz", Compression::Gzip),
+            ("udp-register-call.pcap.zst", Compression::Zstd),
+        ] {
+            let data: std::sync::Arc<[u8]> = std::fs::read(dir.join(name)).unwrap().into();
+            let spec = InputSpec::Bytes {
+                name: name.into(),
+                data,
+            };
+            let mut got = vec![];
+            let info = read_capture(&spec, &mut collect(&mut got)).unwrap();
+            assert_eq!((info.compression, info.frames), (compression, want.frames));
+            assert_eq!(info.path, name);
+            assert_eq!(got, from_file, "{name}");
+        }
+        assert!(matches!(
+            read_capture_bytes("e", &[], &mut |_| {}),
+            Err(CaptureError::Empty { .. })
+        ));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! 0x10); it is inflated here, with a size bound. Recognised by content, on
 //! any port: "HEP3" magic, or a v1/v2 header whose lengths and families agree.
 
+use crate::bytes::{array, be16, be32, le32};
 use crate::sip::Transport;
 use std::borrow::Cow;
 use std::io::Read;
@@ -39,29 +40,29 @@ pub fn parse(d: &[u8]) -> Option<HepPacket<'_>> {
 }
 
 fn v3(d: &[u8]) -> Option<HepPacket<'_>> {
-    let total = usize::from(u16::from_be_bytes([*d.get(4)?, *d.get(5)?]));
-    let d = &d[..total.min(d.len())];
+    let total = usize::from(be16(d, 4)?);
+    let d = d.get(..total).unwrap_or(d);
     let mut off = 6;
     let (mut family, mut proto, mut ptype) = (0u8, 0u8, PROTO_SIP);
     let (mut s4, mut d4, mut s6, mut d6) = (None, None, None, None);
     let (mut sp, mut dp) = (0u16, 0u16);
     let (mut sec, mut usec) = (None, 0u32);
     let mut payload: Option<Cow<'_, [u8]>> = None;
-    while off + 6 <= d.len() {
-        let vendor = u16::from_be_bytes([d[off], d[off + 1]]);
-        let typ = u16::from_be_bytes([d[off + 2], d[off + 3]]);
-        let len = usize::from(u16::from_be_bytes([d[off + 4], d[off + 5]]));
-        if len < 6 || off + len > d.len() {
+    // Chunks: vendor(2) type(2) length(2, header included) value.
+    while let (Some(vendor), Some(typ), Some(len)) =
+        (be16(d, off), be16(d, off + 2), be16(d, off + 4))
+    {
+        let len = usize::from(len);
+        let Some(v) = d.get(off + 6..off + len) else {
             break;
-        }
-        let v = &d[off + 6..off + len];
+        };
         off += len;
         if vendor != 0 {
             continue;
         }
         let u8v = || v.first().copied();
-        let u16v = || (v.len() >= 2).then(|| u16::from_be_bytes([v[0], v[1]]));
-        let u32v = || (v.len() >= 4).then(|| u32::from_be_bytes([v[0], v[1], v[2], v[3]]));
+        let u16v = || be16(v, 0);
+        let u32v = || be32(v, 0);
         match typ {
             1 => family = u8v()?,
             2 => proto = u8v()?,
@@ -112,7 +113,8 @@ fn inflate(v: &[u8]) -> Option<Vec<u8>> {
 
 fn v1v2(d: &[u8]) -> Option<HepPacket<'_>> {
     // version(1) hdr_len(1) family(1) proto(1) sport(2) dport(2) src dst [v2: sec(4) usec(4) capt_id(2) pad(2)]
-    let (version, hlen, family, proto) = (d[0], usize::from(*d.get(1)?), *d.get(2)?, *d.get(3)?);
+    let [version, hlen, family, proto] = *d.first_chunk::<4>()?;
+    let hlen = usize::from(hlen);
     let alen = match family {
         2 => 4,
         10 => 16,
@@ -121,25 +123,22 @@ fn v1v2(d: &[u8]) -> Option<HepPacket<'_>> {
     if hlen != 8 + 2 * alen || !matches!(proto, 6 | 17) {
         return None;
     }
-    let sp = u16::from_be_bytes([d[4], d[5]]);
-    let dp = u16::from_be_bytes([d[6], d[7]]);
-    let a = d.get(8..8 + 2 * alen)?;
+    let (sp, dp) = (be16(d, 4)?, be16(d, 6)?);
     let (src, dst): (IpAddr, IpAddr) = if alen == 4 {
         (
-            Ipv4Addr::new(a[0], a[1], a[2], a[3]).into(),
-            Ipv4Addr::new(a[4], a[5], a[6], a[7]).into(),
+            Ipv4Addr::from(array::<4>(d, 8)?).into(),
+            Ipv4Addr::from(array::<4>(d, 12)?).into(),
         )
     } else {
         (
-            Ipv6Addr::from(<[u8; 16]>::try_from(&a[..16]).ok()?).into(),
-            Ipv6Addr::from(<[u8; 16]>::try_from(&a[16..]).ok()?).into(),
+            Ipv6Addr::from(array::<16>(d, 8)?).into(),
+            Ipv6Addr::from(array::<16>(d, 24)?).into(),
         )
     };
     let (ts_ns, off) = if version == 2 {
-        let t = d.get(hlen..hlen + 12)?;
+        d.get(hlen..hlen + 12)?;
         // captagent writes the timeval in the sender's byte order (little-endian in practice).
-        let sec = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
-        let usec = u32::from_le_bytes([t[4], t[5], t[6], t[7]]);
+        let (sec, usec) = (le32(d, hlen)?, le32(d, hlen + 4)?);
         (
             Some(i64::from(sec) * 1_000_000_000 + i64::from(usec.min(999_999)) * 1000),
             hlen + 12,

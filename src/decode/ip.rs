@@ -7,6 +7,7 @@
 
 use super::{hep, tunnel, Ctx, Datagram, Decoded, FragKey, Fragment, IcmpNotice, Segment};
 use crate::accounting::Bucket;
+use crate::bytes::be16;
 use etherparse::{Ipv6ExtensionSlice, LaxIpv4Slice, LaxIpv6Slice, TcpSlice, UdpSlice};
 use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
@@ -112,12 +113,12 @@ pub(super) fn transport<'a>(
         },
         // IPv6 extension headers after a reassembled fragment (hop-by-hop, routing, destination options).
         0 | 43 | 60 => {
-            if d.len() < 8 {
+            let [next, hlen, ..] = *d else {
                 return Decoded::Done(Bucket::Truncated);
-            }
-            let len = (usize::from(d[1]) + 1) * 8;
+            };
+            let len = (usize::from(hlen) + 1) * 8;
             match d.get(len..) {
-                Some(rest) => transport(d[0], src, dst, rest, ctx),
+                Some(rest) => transport(next, src, dst, rest, ctx),
                 None => Decoded::Done(Bucket::Truncated),
             }
         }
@@ -178,10 +179,9 @@ fn tcp<'a>(src: IpAddr, dst: IpAddr, d: &'a [u8], ctx: Ctx) -> Decoded<'a> {
 /// ICMP errors quote the start of the packet that caused them. The quote is
 /// parsed for its addresses, and whether it is SIP, but never counted as SIP.
 fn icmp(v6: bool, reporter: IpAddr, to: IpAddr, d: &[u8]) -> Decoded<'_> {
-    if d.len() < 8 {
+    let (Some(&[t, code]), Some(quote)) = (d.first_chunk::<2>(), d.get(8..)) else {
         return Decoded::Done(Bucket::Icmp);
-    }
-    let (t, code) = (d[0], d[1]);
+    };
     let is_error = if v6 {
         t < 128
     } else {
@@ -190,7 +190,6 @@ fn icmp(v6: bool, reporter: IpAddr, to: IpAddr, d: &[u8]) -> Decoded<'_> {
     if !is_error {
         return Decoded::Done(Bucket::Icmp);
     }
-    let quote = &d[8..];
     let mut n = IcmpNotice {
         reporter,
         to,
@@ -226,15 +225,15 @@ fn icmp(v6: bool, reporter: IpAddr, to: IpAddr, d: &[u8]) -> Decoded<'_> {
     };
     if let Some((qs, qd, proto, qp)) = parsed {
         n.quoted_proto = Some(proto);
-        if (proto == 17 || proto == 6) && qp.len() >= 4 {
-            let sp = u16::from_be_bytes([qp[0], qp[1]]);
-            let dp = u16::from_be_bytes([qp[2], qp[3]]);
+        if let (true, Some(sp), Some(dp)) = (proto == 17 || proto == 6, be16(qp, 0), be16(qp, 2)) {
             n.quoted_src = Some(SocketAddr::new(qs, sp));
             n.quoted_dst = Some(SocketAddr::new(qd, dp));
-            if proto == 17 && qp.len() > 8 {
-                n.quotes_sip = crate::sip::scan::may_start_sip(&qp[8..])
-                    && crate::sip::scan::parse_start_line(&qp[8..], first_line_len(&qp[8..]))
-                        .is_ok();
+            match qp.get(8..) {
+                Some(sip) if proto == 17 && !sip.is_empty() => {
+                    n.quotes_sip = crate::sip::scan::may_start_sip(sip)
+                        && crate::sip::scan::parse_start_line(sip, first_line_len(sip)).is_ok();
+                }
+                _ => {}
             }
         }
     }
@@ -243,9 +242,8 @@ fn icmp(v6: bool, reporter: IpAddr, to: IpAddr, d: &[u8]) -> Decoded<'_> {
 
 fn first_line_len(b: &[u8]) -> usize {
     let end = memchr::memchr(b'\n', b).unwrap_or(b.len());
-    if end > 0 && b[end - 1] == b'\r' {
-        end - 1
-    } else {
-        end
+    match b.get(..end) {
+        Some([.., b'\r']) => end - 1,
+        _ => end,
     }
 }

@@ -6,6 +6,7 @@
 
 use super::{ip, Ctx, Decoded};
 use crate::accounting::Bucket;
+use crate::bytes::{array, be16};
 use crate::capture::linktype as lt;
 
 pub(super) fn by_linktype(linktype: u32, d: &[u8], ctx: Ctx) -> Decoded<'_> {
@@ -15,21 +16,19 @@ pub(super) fn by_linktype(linktype: u32, d: &[u8], ctx: Ctx) -> Decoded<'_> {
         lt::RAW | lt::RAW_BSD12 | lt::RAW_BSD14 | lt::IPV4 | lt::IPV6 => ip::packet(d, ctx),
         lt::LINUX_SLL => {
             // pkttype(2) hatype(2) halen(2) addr(8) protocol(2)
-            if d.len() < 16 {
+            let (Some(hatype), Some(proto), Some(rest)) = (be16(d, 2), be16(d, 14), d.get(16..))
+            else {
                 return Decoded::Done(Bucket::Truncated);
-            }
-            let hatype = u16::from_be_bytes([d[2], d[3]]);
-            let proto = u16::from_be_bytes([d[14], d[15]]);
-            sll_payload(hatype, proto, &d[16..], ctx)
+            };
+            sll_payload(hatype, proto, rest, ctx)
         }
         lt::LINUX_SLL2 => {
             // protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) halen(1) addr(8)
-            if d.len() < 20 {
+            let (Some(proto), Some(hatype), Some(rest)) = (be16(d, 0), be16(d, 8), d.get(20..))
+            else {
                 return Decoded::Done(Bucket::Truncated);
-            }
-            let proto = u16::from_be_bytes([d[0], d[1]]);
-            let hatype = u16::from_be_bytes([d[8], d[9]]);
-            sll_payload(hatype, proto, &d[20..], ctx)
+            };
+            sll_payload(hatype, proto, rest, ctx)
         }
         // PPP (9) and PPP in HDLC-like framing (50).
         9 | 50 => ppp(d, ctx),
@@ -50,45 +49,46 @@ fn sll_payload(hatype: u16, proto: u16, d: &[u8], ctx: Ctx) -> Decoded<'_> {
 }
 
 pub(super) fn ethernet(d: &[u8], ctx: Ctx) -> Decoded<'_> {
-    if d.len() < 14 {
+    let (Some(t), Some(p)) = (be16(d, 12), d.get(14..)) else {
         return Decoded::Done(Bucket::Truncated);
-    }
-    let t = u16::from_be_bytes([d[12], d[13]]);
+    };
     if t < 0x0600 {
         // 802.3 length field: only LLC/SNAP can carry an EtherType.
-        let p = &d[14..];
-        if p.len() >= 8 && p[0] == 0xaa && p[1] == 0xaa && p[2] == 0x03 {
-            return ethertype(u16::from_be_bytes([p[6], p[7]]), &p[8..], ctx);
+        if let (Some([0xaa, 0xaa, 0x03]), Some(t), Some(rest)) =
+            (array::<3>(p, 0), be16(p, 6), p.get(8..))
+        {
+            return ethertype(t, rest, ctx);
         }
         return Decoded::Done(Bucket::NonIp);
     }
-    ethertype(t, &d[14..], ctx)
+    ethertype(t, p, ctx)
 }
 
 pub(super) fn ethertype(mut t: u16, mut d: &[u8], ctx: Ctx) -> Decoded<'_> {
     // VLAN tags may stack (QinQ and deeper); each is TCI(2) + next EtherType(2).
     let mut tags = 0;
     while matches!(t, 0x8100 | 0x88a8 | 0x9100 | 0x9200) {
-        if d.len() < 4 {
+        let (Some(next), Some(rest)) = (be16(d, 2), d.get(4..)) else {
             return Decoded::Done(Bucket::Truncated);
-        }
+        };
         tags += 1;
         if tags > 16 {
             return Decoded::Done(Bucket::BadHeader);
         }
-        t = u16::from_be_bytes([d[2], d[3]]);
-        d = &d[4..];
+        t = next;
+        d = rest;
     }
     match t {
         0x0800 | 0x86dd => ip::packet(d, ctx),
         0x8864 => {
             // PPPoE session: ver/type(1) code(1) session(2) length(2), then PPP protocol.
+            let (Some(len), Some(body)) = (be16(d, 4), d.get(6..)) else {
+                return Decoded::Done(Bucket::Truncated);
+            };
             if d.len() < 8 {
                 return Decoded::Done(Bucket::Truncated);
             }
-            let len = u16::from_be_bytes([d[4], d[5]]) as usize;
-            let body = &d[6..];
-            let body = &body[..len.min(body.len())];
+            let body = body.get(..usize::from(len)).unwrap_or(body);
             ppp_protocol(body, ctx)
         }
         0x8847 | 0x8848 => mpls(d, ctx),
@@ -101,42 +101,34 @@ pub(super) fn ethertype(mut t: u16, mut d: &[u8], ctx: Ctx) -> Decoded<'_> {
 }
 
 fn null_loopback(d: &[u8], ctx: Ctx) -> Decoded<'_> {
-    if d.len() < 4 {
+    let (Some(b), Some(rest)) = (array::<4>(d, 0), d.get(4..)) else {
         return Decoded::Done(Bucket::Truncated);
-    }
+    };
     // The address family is in the capturing host's byte order (NULL) or network order (LOOP):
     // read it both ways and take the one that is a small number.
-    let le = u32::from_le_bytes([d[0], d[1], d[2], d[3]]);
-    let be = u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
-    let family = le.min(be);
+    let family = u32::from_le_bytes(b).min(u32::from_be_bytes(b));
     match family {
         // AF_INET everywhere; AF_INET6 is 10 (Linux), 23 (Windows), 24/28/30 (BSDs, macOS).
-        2 | 10 | 23 | 24 | 28 | 30 => ip::packet(&d[4..], ctx),
+        2 | 10 | 23 | 24 | 28 | 30 => ip::packet(rest, ctx),
         _ => Decoded::Done(Bucket::NonIp),
     }
 }
 
 /// PPP with optional HDLC address/control bytes.
 pub(super) fn ppp(d: &[u8], ctx: Ctx) -> Decoded<'_> {
-    let d = if d.len() >= 2 && d[0] == 0xff && d[1] == 0x03 {
-        &d[2..]
-    } else {
-        d
+    let d = match d {
+        [0xff, 0x03, rest @ ..] => rest,
+        _ => d,
     };
     ppp_protocol(d, ctx)
 }
 
 fn ppp_protocol(d: &[u8], ctx: Ctx) -> Decoded<'_> {
-    let Some(&first) = d.first() else {
-        return Decoded::Done(Bucket::Truncated);
-    };
     // Protocol-field compression: an odd first byte is a one-byte protocol.
-    let (proto, rest) = if first & 1 == 1 {
-        (u16::from(first), &d[1..])
-    } else if d.len() >= 2 {
-        (u16::from_be_bytes([d[0], d[1]]), &d[2..])
-    } else {
-        return Decoded::Done(Bucket::Truncated);
+    let (proto, rest) = match d {
+        [first, rest @ ..] if first & 1 == 1 => (u16::from(*first), rest),
+        [a, b, rest @ ..] => (u16::from_be_bytes([*a, *b]), rest),
+        _ => return Decoded::Done(Bucket::Truncated),
     };
     match proto {
         0x0021 | 0x0057 => ip::packet(rest, ctx),
@@ -147,23 +139,22 @@ fn ppp_protocol(d: &[u8], ctx: Ctx) -> Decoded<'_> {
 fn mpls(mut d: &[u8], ctx: Ctx) -> Decoded<'_> {
     // Pop labels to the bottom of the stack, then guess the payload from its first nibble.
     loop {
-        if d.len() < 4 {
+        let [_, _, s, _, rest @ ..] = d else {
             return Decoded::Done(Bucket::Truncated);
-        }
-        let bottom = d[2] & 0x01 == 1;
-        d = &d[4..];
-        if bottom {
+        };
+        d = rest;
+        if s & 0x01 == 1 {
             break;
         }
     }
-    match d.first().map(|b| b >> 4) {
-        Some(4) | Some(6) => ip::packet(d, ctx),
+    match d {
+        [b, ..] if matches!(b >> 4, 4 | 6) => ip::packet(d, ctx),
         // A pseudowire control word (first nibble 0) precedes an Ethernet frame.
-        Some(0) if d.len() > 4 => match ctx.deeper() {
-            Some(c) => ethernet(&d[4..], c),
+        [b, _, _, _, rest @ ..] if b >> 4 == 0 && !rest.is_empty() => match ctx.deeper() {
+            Some(c) => ethernet(rest, c),
             None => Decoded::Done(Bucket::UnsupportedLink),
         },
-        Some(_) => Decoded::Done(Bucket::UnsupportedLink),
-        None => Decoded::Done(Bucket::Truncated),
+        [_, ..] => Decoded::Done(Bucket::UnsupportedLink),
+        [] => Decoded::Done(Bucket::Truncated),
     }
 }

@@ -12,6 +12,18 @@
 //! the first tunnel, silently at a fourth VLAN tag, and knows neither SLL2,
 //! PPPoE nor MPLS (CRATES.md).
 
+// Input is untrusted: no panics on packet data (README, "Reliability and limits").
+// Tests may unwrap; the library may not. Reads go through `crate::bytes` or `get`.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 pub mod hep;
 mod ip;
 mod link;

@@ -4,13 +4,12 @@
 
 use super::{ip, link, Ctx, Decoded};
 use crate::accounting::Bucket;
+use crate::bytes::be16;
 
 pub(super) fn gre(d: &[u8], ctx: Ctx) -> Decoded<'_> {
-    if d.len() < 4 {
+    let (Some(flags), Some(proto)) = (be16(d, 0), be16(d, 2)) else {
         return Decoded::Done(Bucket::Truncated);
-    }
-    let flags = u16::from_be_bytes([d[0], d[1]]);
-    let proto = u16::from_be_bytes([d[2], d[3]]);
+    };
     let version = flags & 0x0007;
     let has_csum = flags & 0x8000 != 0;
     let has_key = flags & 0x2000 != 0;
@@ -41,10 +40,10 @@ pub(super) fn gre(d: &[u8], ctx: Ctx) -> Decoded<'_> {
         }
         // ERSPAN type III: 12-byte header, plus an 8-byte platform sub-header when the O bit is set.
         0x22eb => {
-            if inner.len() < 12 {
+            let Some(b11) = inner.get(11) else {
                 return Decoded::Done(Bucket::Truncated);
-            }
-            let o_bit = inner[11] & 0x01 != 0;
+            };
+            let o_bit = b11 & 0x01 != 0;
             let skip = if o_bit { 20 } else { 12 };
             match inner.get(skip..) {
                 Some(e) => link::ethernet(e, ctx),
@@ -57,25 +56,26 @@ pub(super) fn gre(d: &[u8], ctx: Ctx) -> Decoded<'_> {
 
 /// VXLAN (RFC 7348): 8-byte header with the I flag, then an Ethernet frame.
 pub(super) fn vxlan(d: &[u8], ctx: Ctx) -> Option<Decoded<'_>> {
-    if d.len() < 8 + 14 || d[0] & 0x08 == 0 {
+    let flags = *d.first()?;
+    if d.len() < 8 + 14 || flags & 0x08 == 0 {
         return None;
     }
     let c = ctx.deeper()?;
-    Some(link::ethernet(&d[8..], c))
+    Some(link::ethernet(d.get(8..)?, c))
 }
 
 /// GTP-U (3GPP TS 29.281): a T-PDU (message type 255) carries an IP packet.
 pub(super) fn gtp_u(d: &[u8], ctx: Ctx) -> Option<Decoded<'_>> {
-    if d.len() < 8 || d[0] >> 5 != 1 || d[0] & 0x10 == 0 || d[1] != 0xff {
+    let [flags, msg_type, ..] = *d else {
+        return None;
+    };
+    if d.len() < 8 || flags >> 5 != 1 || flags & 0x10 == 0 || msg_type != 0xff {
         return None;
     }
     let mut off = 8;
-    if d[0] & 0x07 != 0 {
+    if flags & 0x07 != 0 {
         // Sequence number, N-PDU number and next-extension-type fields are present together.
-        if d.len() < 12 {
-            return None;
-        }
-        let mut next = d[11];
+        let mut next = *d.get(11)?;
         off = 12;
         while next != 0 {
             let len = usize::from(*d.get(off)?) * 4;

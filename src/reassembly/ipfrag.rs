@@ -206,8 +206,11 @@ impl Defragmenter {
             let gap_end = cs.min(end);
             if gap_end > cursor {
                 let (a, b) = ((cursor - start) as usize, (gap_end - start) as usize);
-                p.data[cursor as usize..gap_end as usize].copy_from_slice(&f.payload[a..b]);
-                added = true;
+                let dst = p.data.get_mut(cursor as usize..gap_end as usize);
+                if let (Some(dst), Some(src)) = (dst, f.payload.get(a..b)) {
+                    dst.copy_from_slice(src);
+                    added = true;
+                }
             }
             cursor = cursor.max(ce);
             if cursor >= end {
@@ -226,8 +229,10 @@ impl Defragmenter {
         insert_range(&mut p.covered, start, end);
         p.ctx.cut |= f.ctx.cut;
         if let Some(t) = p.total {
-            if p.covered.len() == 1 && p.covered[0] == (0, t) {
-                let mut p = self.pending.remove(&f.key).expect("present");
+            if p.covered.as_slice() == [(0, t)] {
+                let Some(mut p) = self.pending.remove(&f.key) else {
+                    return FragOutcome::Pending;
+                };
                 self.bytes -= p.held();
                 p.data.truncate(t as usize);
                 self.stats.reassembled += 1;
@@ -249,11 +254,12 @@ impl Defragmenter {
     /// Drops datagrams past the timeout; returns their frame count.
     fn sweep(&mut self, ts: i64) -> u64 {
         // At most once per capture second; each look costs only what it drops.
-        if ts - self.last_sweep_ts < 1_000_000_000 || self.pending.is_empty() {
+        // Saturating: capture times come from the file and may be anywhere in i64.
+        if ts.saturating_sub(self.last_sweep_ts) < 1_000_000_000 || self.pending.is_empty() {
             return 0;
         }
         self.last_sweep_ts = ts;
-        let limit = ts - self.limits.timeout_ns;
+        let limit = ts.saturating_sub(self.limits.timeout_ns);
         let mut frames = 0;
         while let Some(&(t, _)) = self.order.front() {
             if t >= limit {

@@ -5,6 +5,18 @@
 //! is bounded: pending fragments and out-of-order TCP data have limits in bytes
 //! and time, and hitting one is counted, never fatal.
 
+// Input is untrusted: no panics on packet data (README, "Reliability and limits").
+// Tests may unwrap; the library may not. Reads go through `crate::bytes` or `get`.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 pub mod ipfrag;
 pub mod tcp;
 pub mod websocket;

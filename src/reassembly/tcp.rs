@@ -195,13 +195,15 @@ impl TcpReassembler {
         let rel = seq.wrapping_sub(next) as i32 as i64;
         let mut payload = seg.payload;
         if rel < 0 {
-            let overlap = (-rel) as usize;
-            if overlap >= payload.len() {
-                self.stats.retransmitted_segments += 1;
-                counts.add(Bucket::Duplicate, 1);
-                return;
+            let overlap = usize::try_from(-rel).unwrap_or(usize::MAX);
+            match payload.get(overlap..) {
+                Some(rest) if !rest.is_empty() => payload = rest,
+                _ => {
+                    self.stats.retransmitted_segments += 1;
+                    counts.add(Bucket::Duplicate, 1);
+                    return;
+                }
             }
-            payload = &payload[overlap..];
         } else if rel > 0 {
             let at_pos = st.pos + rel as u64;
             if st.ooo.contains_key(&at_pos) {
@@ -286,21 +288,21 @@ impl TcpReassembler {
 
     /// Moves waiting segments that now follow on into the buffer.
     fn pull_in_order(st: &mut Stream, ooo_total: &mut usize) {
-        while let Some((&p, _)) = st.ooo.first_key_value() {
-            if p > st.pos {
+        while let Some(first) = st.ooo.first_entry() {
+            if *first.key() > st.pos {
                 break;
             }
-            let (bytes, frames, at) = st.ooo.remove(&p).expect("present");
+            let (p, (bytes, frames, at)) = first.remove_entry();
             if at.origin.frame >= st.latest.origin.frame {
                 st.latest = at;
             }
             st.ooo_bytes -= bytes.len();
             *ooo_total -= bytes.len();
-            let overlap = (st.pos - p) as usize;
-            if overlap < bytes.len() {
-                st.buf.extend_from_slice(&bytes[overlap..]);
-                Self::note_carrier(st, bytes.len() - overlap, at.origin);
-                Self::advance(st, bytes.len() - overlap);
+            let overlap = usize::try_from(st.pos - p).unwrap_or(usize::MAX);
+            if let Some(rest) = bytes.get(overlap..).filter(|r| !r.is_empty()) {
+                st.buf.extend_from_slice(rest);
+                Self::note_carrier(st, rest.len(), at.origin);
+                Self::advance(st, rest.len());
             }
             // A segment wholly overlapped is a retransmission; its frame still resolves with the stream.
             st.pending_frames += frames;
@@ -358,10 +360,10 @@ impl TcpReassembler {
         let base = st.pos - st.buf.len() as u64;
         loop {
             Self::forget_carriers(st, base + consumed as u64);
-            let buf = &st.buf[consumed..];
-            if buf.is_empty() {
-                break;
-            }
+            let buf = match st.buf.get(consumed..) {
+                Some(b) if !b.is_empty() => b,
+                _ => break,
+            };
             if let Some(ws) = st.ws.as_mut() {
                 match websocket::next_frame(buf, ws) {
                     WsStep::NeedMore => break,
@@ -425,6 +427,10 @@ impl TcpReassembler {
             match scan(buf, Mode::Stream) {
                 Ok(head) => {
                     let len = head.len as usize;
+                    // The scanner's length lies inside what it scanned; stop rather than trust it blindly.
+                    let Some(raw) = buf.get(..len).filter(|r| !r.is_empty()) else {
+                        break;
+                    };
                     emitted += 1;
                     stats.messages += 1;
                     let start = base + consumed as u64;
@@ -437,7 +443,7 @@ impl TcpReassembler {
                             at.origin,
                             carriage(st, multi),
                         ),
-                        buf[..len].into(),
+                        raw.into(),
                         head,
                     );
                     msg.frames = Self::frames_of(st, start, start + len as u64, at.origin);
@@ -484,7 +490,7 @@ impl TcpReassembler {
                         Some(at) => at,
                         None => {
                             let tail = memchr::memrchr(b'\n', buf).map_or(0, |nl| nl + 1);
-                            if could_become_start_line(&buf[tail..]) {
+                            if could_become_start_line(buf.get(tail..).unwrap_or_default()) {
                                 tail
                             } else {
                                 buf.len()
@@ -559,7 +565,8 @@ impl TcpReassembler {
             return;
         }
         self.last_sweep_ts = ts;
-        let limit = ts - self.limits.idle_timeout_ns;
+        // Saturating: capture times come from the file and may be anywhere in i64.
+        let limit = ts.saturating_sub(self.limits.idle_timeout_ns);
         let idle: Vec<Key> = self
             .streams
             .iter()

@@ -44,12 +44,17 @@ pub fn upgrade_len(buf: &[u8]) -> Option<Option<usize>> {
             }
         }
     };
-    let head = &buf[..end];
-    let is_ws = head.split(|b| *b == b'\n').any(|l| {
-        l.len() > 8
-            && l[..8].eq_ignore_ascii_case(b"upgrade:")
-            && contains_ci(&l[8..], b"websocket")
-    });
+    let head = buf.get(..end).unwrap_or(buf);
+    let is_ws = head
+        .split(|b| *b == b'\n')
+        .any(|l| match l.split_at_checked(8) {
+            Some((name, value)) => {
+                !value.is_empty()
+                    && name.eq_ignore_ascii_case(b"upgrade:")
+                    && contains_ci(value, b"websocket")
+            }
+            None => false,
+        });
     is_ws.then_some(Some(end))
 }
 
@@ -67,38 +72,34 @@ pub fn looks_like_sip_frame(buf: &[u8]) -> bool {
     let Some((hlen, len, mask)) = header(buf) else {
         return false;
     };
-    let avail = &buf[hlen..buf.len().min(hlen + len)];
-    let mut start = [0u8; 8];
-    if avail.len() < start.len() {
+    // The first 8 payload bytes, unmasked. `len` comes from the frame and may be
+    // near usize::MAX (a 64-bit length): compare it, never add it to `hlen`.
+    // A frame `next_frame` would refuse must not be taken for WebSocket either: the
+    // stream would switch to WebSocket framing, get Invalid, fall back, and loop forever.
+    let plausible = (8..=MAX_WS_MESSAGE).contains(&len);
+    let Some(mut start) = crate::bytes::array::<8>(buf, hlen).filter(|_| plausible) else {
         return false;
-    }
-    for (i, b) in avail[..8].iter().enumerate() {
-        start[i] = b ^ mask.map_or(0, |m| m[i % 4]);
+    };
+    let key = mask.unwrap_or_default();
+    for (b, k) in start.iter_mut().zip(key.iter().cycle()) {
+        *b ^= k;
     }
     start.starts_with(b"SIP/2.0 ")
-        || (start[0].is_ascii_uppercase()
+        || (start.first().is_some_and(u8::is_ascii_uppercase)
             && start.iter().take_while(|b| b.is_ascii_uppercase()).count() >= 3)
 }
 
 /// Header length, payload length and masking key of the frame at `buf[0]`.
 fn header(buf: &[u8]) -> Option<(usize, usize, Option<[u8; 4]>)> {
-    if buf.len() < 2 {
-        return None;
-    }
-    let masked = buf[1] & 0x80 != 0;
-    let (mut hlen, len) = match buf[1] & 0x7f {
-        126 => (
-            4,
-            u64::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])),
-        ),
-        127 => {
-            let b: [u8; 8] = buf.get(2..10)?.try_into().ok()?;
-            (10, u64::from_be_bytes(b))
-        }
+    let b1 = *buf.get(1)?;
+    let masked = b1 & 0x80 != 0;
+    let (mut hlen, len) = match b1 & 0x7f {
+        126 => (4, u64::from(crate::bytes::be16(buf, 2)?)),
+        127 => (10, u64::from_be_bytes(crate::bytes::array(buf, 2)?)),
         n => (2, u64::from(n)),
     };
     let mask = if masked {
-        let m: [u8; 4] = buf.get(hlen..hlen + 4)?.try_into().ok()?;
+        let m: [u8; 4] = crate::bytes::array(buf, hlen)?;
         hlen += 4;
         Some(m)
     } else {
@@ -108,30 +109,30 @@ fn header(buf: &[u8]) -> Option<(usize, usize, Option<[u8; 4]>)> {
 }
 
 pub fn next_frame(buf: &[u8], st: &mut WsState) -> WsStep {
-    if buf.len() < 2 {
-        return WsStep::NeedMore;
-    }
-    let (b0, b1) = (buf[0], buf[1]);
+    let [b0, _] = match buf.first_chunk::<2>() {
+        Some(b) => *b,
+        None => return WsStep::NeedMore,
+    };
     if b0 & 0x70 != 0 {
         return WsStep::Invalid; // reserved bits without a negotiated extension
     }
     let Some((hlen, len, mask)) = header(buf) else {
         return WsStep::NeedMore;
     };
-    let _ = b1;
     if len > MAX_WS_MESSAGE {
         return WsStep::Invalid;
     }
-    if buf.len() < hlen + len {
-        return WsStep::NeedMore;
-    }
+    // `len` is at most MAX_WS_MESSAGE here, so the sum cannot overflow.
     let consumed = hlen + len;
+    let Some(payload) = buf.get(hlen..consumed) else {
+        return WsStep::NeedMore;
+    };
     let fin = b0 & 0x80 != 0;
     let opcode = b0 & 0x0f;
-    let mut payload = buf[hlen..consumed].to_vec();
+    let mut payload = payload.to_vec();
     if let Some(m) = mask {
-        for (i, b) in payload.iter_mut().enumerate() {
-            *b ^= m[i % 4];
+        for (b, k) in payload.iter_mut().zip(m.iter().cycle()) {
+            *b ^= k;
         }
     }
     match opcode {

@@ -4,8 +4,12 @@
 //! what the pipeline and the analyses produced.
 
 pub mod calls;
+#[cfg(feature = "reports")]
 pub mod charts;
+#[cfg(feature = "reports")]
 pub mod dataset;
+pub mod filename;
+#[cfg(feature = "reports")]
 pub mod files;
 pub mod findings;
 pub mod html;

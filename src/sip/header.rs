@@ -138,8 +138,8 @@ impl Hdr {
     /// Looks a header name up, case-insensitively, long or compact form.
     #[inline]
     pub fn lookup(name: &[u8]) -> Option<Hdr> {
-        if name.len() == 1 {
-            return match name[0].to_ascii_lowercase() {
+        if let [c] = name {
+            return match c.to_ascii_lowercase() {
                 b'i' => Some(Hdr::CallId),
                 b'v' => Some(Hdr::Via),
                 b'f' => Some(Hdr::From),

@@ -182,7 +182,10 @@ impl SipMessage {
     pub fn header_values(&self, name: &str) -> Vec<Cow<'_, [u8]>> {
         let want = Hdr::lookup(name.as_bytes());
         let mut out: Vec<Cow<'_, [u8]>> = Vec::new();
-        let hdrs = &self.raw[..self.head.body.start as usize];
+        let hdrs = self
+            .raw
+            .get(..self.head.body.start as usize)
+            .unwrap_or(&self.raw);
         let mut lines = hdrs.split(|&b| b == b'\n').skip(1);
         let mut current: Option<Vec<u8>> = None;
         let flush = |cur: &mut Option<Vec<u8>>, out: &mut Vec<Cow<'_, [u8]>>| {
@@ -195,7 +198,7 @@ impl SipMessage {
             if line.is_empty() {
                 break;
             }
-            if matches!(line[0], b' ' | b'\t') {
+            if matches!(line.first(), Some(b' ' | b'\t')) {
                 if let Some(v) = current.as_mut() {
                     v.push(b' ');
                     v.extend_from_slice(trim_bytes(line));
@@ -203,14 +206,14 @@ impl SipMessage {
                 continue;
             }
             flush(&mut current, &mut out);
-            if let Some(c) = line.iter().position(|&b| b == b':') {
-                let n = trim_bytes(&line[..c]);
+            if let Some((n, v)) = split_once(line, b':') {
+                let n = trim_bytes(n);
                 let hit = match want {
                     Some(h) => h.matches(n),
                     None => n.eq_ignore_ascii_case(name.as_bytes()),
                 };
                 if hit {
-                    current = Some(trim_bytes(&line[c + 1..]).to_vec());
+                    current = Some(trim_bytes(v).to_vec());
                 }
             }
         }
@@ -234,10 +237,10 @@ impl SipMessage {
         if digits == 0 || digits > 10 {
             return None;
         }
-        let n = v[..digits].iter().try_fold(0u32, |a, &d| {
+        let (num, rest) = v.split_at_checked(digits)?;
+        let n = num.iter().try_fold(0u32, |a, &d| {
             a.checked_mul(10)?.checked_add(u32::from(d - b'0'))
         })?;
-        let rest = &v[digits..];
         let ws = rest
             .iter()
             .take_while(|b| **b == b' ' || **b == b'\t')
@@ -245,12 +248,12 @@ impl SipMessage {
         if ws == 0 {
             return None;
         }
-        let method = &rest[ws..];
+        let method = rest.get(ws..)?;
         let end = method
             .iter()
             .position(|b| *b == b' ' || *b == b'\t')
             .unwrap_or(method.len());
-        (end > 0).then(|| (n, &method[..end]))
+        method.get(..end).filter(|m| !m.is_empty()).map(|m| (n, m))
     }
 
     /// The topmost Via value (the first header's first comma-separated entry).
@@ -267,11 +270,11 @@ impl SipMessage {
         let v = self.top_via()?;
         // "SIP/2.0/UDP host:port;params"
         let sp = v.iter().position(|b| *b == b' ' || *b == b'\t')?;
-        let proto = &v[..sp];
+        let (proto, rest) = v.split_at_checked(sp)?;
         let transport = proto.rsplit(|b| *b == b'/').next().unwrap_or(proto);
-        let rest = trim_bytes(&v[sp..]);
-        let end = rest.iter().position(|b| *b == b';').unwrap_or(rest.len());
-        Some((trim_bytes(&rest[..end]), transport))
+        let rest = trim_bytes(rest);
+        let sent_by = split_once(rest, b';').map_or(rest, |(s, _)| s);
+        Some((trim_bytes(sent_by), transport))
     }
     pub fn from_tag(&self) -> Option<&[u8]> {
         self.head
@@ -327,7 +330,7 @@ impl MalformedSip {
             origin,
             reason,
             // Control bytes from a hostile capture must not reach a terminal or a report raw.
-            first_line: String::from_utf8_lossy(&bytes[..end])
+            first_line: String::from_utf8_lossy(bytes.get(..end).unwrap_or(bytes))
                 .chars()
                 .map(|c| if c.is_control() { '\u{fffd}' } else { c })
                 .collect(),
@@ -339,19 +342,19 @@ impl MalformedSip {
 /// Joins folded lines with a single space (RFC 3261 §7.3.1).
 pub fn unfold(v: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(v.len());
-    let mut i = 0;
-    while i < v.len() {
-        if v[i] == b'\r' || v[i] == b'\n' {
+    let mut bytes = v.iter().peekable();
+    while let Some(&b) = bytes.next() {
+        if b == b'\r' || b == b'\n' {
             while out.last().is_some_and(|b| *b == b' ' || *b == b'\t') {
                 out.pop();
             }
-            while i < v.len() && matches!(v[i], b'\r' | b'\n' | b' ' | b'\t') {
-                i += 1;
-            }
+            while bytes
+                .next_if(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t'))
+                .is_some()
+            {}
             out.push(b' ');
         } else {
-            out.push(v[i]);
-            i += 1;
+            out.push(b);
         }
     }
     out
@@ -366,7 +369,14 @@ pub fn trim_bytes(v: &[u8]) -> &[u8] {
         .iter()
         .rposition(|b| !b.is_ascii_whitespace())
         .map_or(s, |e| e + 1);
-    &v[s..e]
+    v.get(s..e).unwrap_or_default()
+}
+
+/// Splits at the first `sep`, which belongs to neither side.
+fn split_once(v: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
+    let i = memchr::memchr(sep, v)?;
+    let (a, b) = v.split_at_checked(i)?;
+    Some((a, b.get(1..).unwrap_or_default()))
 }
 
 /// The first entry of a comma-separated header value, ignoring commas inside quotes or <>.
@@ -381,7 +391,7 @@ fn first_list_item(v: &[u8]) -> &[u8] {
             b'"' => quoted = !quoted,
             b'<' if !quoted => angle = true,
             b'>' if !quoted => angle = false,
-            b',' if !quoted && !angle => return trim_bytes(&v[..i]),
+            b',' if !quoted && !angle => return trim_bytes(v.get(..i).unwrap_or(v)),
             _ => {}
         }
     }
@@ -392,9 +402,9 @@ fn first_list_item(v: &[u8]) -> &[u8] {
 fn param<'a>(v: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     for p in v.split(|b| *b == b';').skip(1) {
         let p = trim_bytes(p);
-        let (n, val) = match p.iter().position(|b| *b == b'=') {
-            Some(eq) => (trim_bytes(&p[..eq]), trim_bytes(&p[eq + 1..])),
-            None => (p, &p[p.len()..]),
+        let (n, val) = match split_once(p, b'=') {
+            Some((n, val)) => (trim_bytes(n), trim_bytes(val)),
+            None => (p, &[][..]),
         };
         if n.eq_ignore_ascii_case(name) {
             return Some(val);
@@ -406,26 +416,25 @@ fn param<'a>(v: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
 /// Splits a name-addr / addr-spec header value into (URI, header parameters).
 fn split_addr(v: &[u8]) -> (&[u8], &[u8]) {
     // Skip a quoted display name, which may contain '<', ';' or '>'.
-    let mut i = 0;
     let mut quoted = false;
-    while i < v.len() {
-        match v[i] {
+    let mut bytes = v.iter().enumerate();
+    while let Some((i, &b)) = bytes.next() {
+        match b {
             b'"' => quoted = !quoted,
-            b'\\' if quoted => i += 1,
+            b'\\' if quoted => {
+                bytes.next();
+            }
             b'<' if !quoted => {
-                if let Some(close) = v[i..].iter().position(|b| *b == b'>') {
-                    return (&v[i + 1..i + close], &v[i + close + 1..]);
-                }
-                return (&v[i + 1..], &[]);
+                let inside = v.get(i + 1..).unwrap_or_default();
+                return split_once(inside, b'>').unwrap_or((inside, &[]));
             }
             _ => {}
         }
-        i += 1;
     }
     // addr-spec without <>: everything after the first ';' is a header parameter.
     let v = trim_bytes(v);
     match v.iter().position(|b| *b == b';') {
-        Some(s) => (&v[..s], &v[s..]),
+        Some(s) => v.split_at(s),
         None => (v, &[]),
     }
 }

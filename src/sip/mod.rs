@@ -10,6 +10,18 @@
 //! scan and found it misreads compact forms and rejects folded, LF-only and
 //! non-UTF-8 headers, all of which real captures contain.
 
+// Input is untrusted: no panics on packet data (README, "Reliability and limits").
+// Tests may unwrap; the library may not. Reads go through `crate::bytes` or `get`.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 pub mod codes;
 pub mod header;
 pub mod message;

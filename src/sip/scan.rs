@@ -33,7 +33,7 @@ impl Span {
             .unwrap_or(&[])
     }
     pub fn len(&self) -> usize {
-        (self.end - self.start) as usize
+        self.end.saturating_sub(self.start) as usize
     }
     pub fn is_empty(&self) -> bool {
         self.end == self.start
@@ -174,7 +174,7 @@ pub struct SipHead {
 impl SipHead {
     #[inline]
     pub fn span(&self, h: Hdr) -> Option<Span> {
-        self.headers[h as usize]
+        self.headers.get(h as usize).copied().flatten()
     }
     pub fn is_folded(&self, h: Hdr) -> bool {
         self.folded & (1 << h as u32) != 0
@@ -218,14 +218,13 @@ fn is_token(b: u8) -> bool {
 }
 
 #[inline]
-fn trim(buf: &[u8], mut s: usize, mut e: usize) -> (usize, usize) {
-    while s < e && matches!(buf[s], b' ' | b'\t' | b'\r' | b'\n') {
-        s += 1;
-    }
-    while e > s && matches!(buf[e - 1], b' ' | b'\t' | b'\r' | b'\n') {
-        e -= 1;
-    }
-    (s, e)
+fn trim(buf: &[u8], s: usize, e: usize) -> (usize, usize) {
+    let ws = |b: &&u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    // An empty or impossible range trims to itself.
+    let v = buf.get(s..e).unwrap_or_default();
+    let lead = v.iter().take_while(ws).count();
+    let trail = v.iter().rev().take_while(ws).count().min(v.len() - lead);
+    (s + lead, e - trail)
 }
 
 /// The cheapest possible "could this be SIP?" on the first bytes of a payload: RTP,
@@ -241,8 +240,8 @@ pub fn may_start_sip(b: &[u8]) -> bool {
 /// Length of the line starting at `buf[0]`, without its line end, and where the next line starts.
 #[inline]
 fn line_at(buf: &[u8], from: usize) -> Option<(usize, usize)> {
-    let nl = memchr(b'\n', &buf[from..])? + from;
-    let end = if nl > from && buf[nl - 1] == b'\r' {
+    let nl = memchr(b'\n', buf.get(from..)?)? + from;
+    let end = if nl > from && buf.get(nl - 1) == Some(&b'\r') {
         nl - 1
     } else {
         nl
@@ -252,17 +251,19 @@ fn line_at(buf: &[u8], from: usize) -> Option<(usize, usize)> {
 
 /// Parses a start line held in `buf[..end]`.
 pub fn parse_start_line(buf: &[u8], end: usize) -> Result<StartLine, ScanError> {
-    let line = &buf[..end];
-    if line.len() >= 8 && line[..8].eq_ignore_ascii_case(b"SIP/2.0 ") {
-        let rest = &line[8..];
+    let line = buf.get(..end).ok_or(ScanError::NotSip)?;
+    if let Some(rest) = line
+        .split_at_checked(8)
+        .and_then(|(v, rest)| v.eq_ignore_ascii_case(b"SIP/2.0 ").then_some(rest))
+    {
         let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        if digits != 3 || (rest.len() > 3 && rest[3] != b' ' && rest[3] != b'\t') {
+        let after = rest.get(3).copied().unwrap_or(b' ');
+        let (3, Some(&[a, b, c]), b' ' | b'\t') = (digits, rest.first_chunk::<3>(), after) else {
             return Err(ScanError::Malformed(
                 "status line without a 3-digit status code",
             ));
-        }
-        let code =
-            (rest[0] - b'0') as u16 * 100 + (rest[1] - b'0') as u16 * 10 + (rest[2] - b'0') as u16;
+        };
+        let code = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
         if !(100..=699).contains(&code) {
             return Err(ScanError::Malformed("status code outside 100-699"));
         }
@@ -277,31 +278,37 @@ pub fn parse_start_line(buf: &[u8], end: usize) -> Result<StartLine, ScanError> 
         .iter()
         .position(|&b| b == b' ')
         .ok_or(ScanError::NotSip)?;
-    if line.len() < 8 || !line[line.len() - 8..].eq_ignore_ascii_case(b" SIP/2.0") {
+    let Some(uri_end) = line.len().checked_sub(8).filter(|&i| {
+        line.get(i..)
+            .is_some_and(|v| v.eq_ignore_ascii_case(b" SIP/2.0"))
+    }) else {
         return Err(ScanError::NotSip);
-    }
-    if m_end == 0 {
+    };
+    let method = line.get(..m_end).unwrap_or_default();
+    if method.is_empty() {
         return Err(ScanError::Malformed("request line without a method"));
     }
-    if !line[..m_end].iter().all(|&b| is_token(b)) {
+    if !method.iter().all(|&b| is_token(b)) {
         return Err(ScanError::Malformed("method is not a token"));
     }
-    let uri_end = line.len() - 8;
     let (us, ue) = trim(buf, m_end + 1, uri_end);
     if ue <= us {
         return Err(ScanError::Malformed("request line without a Request-URI"));
     }
     // RFC 3261 §25.1: the Request-URI is an absolute URI, so it has a scheme ("sip:", "tel:", …).
-    let uri = &buf[us..ue];
+    let uri = buf.get(us..ue).unwrap_or_default();
     let scheme = uri
         .iter()
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
         .count();
-    if scheme == 0 || uri.get(scheme) != Some(&b':') || !uri[0].is_ascii_alphabetic() {
+    if scheme == 0
+        || uri.get(scheme) != Some(&b':')
+        || !uri.first().is_some_and(u8::is_ascii_alphabetic)
+    {
         return Err(ScanError::Malformed("Request-URI has no scheme"));
     }
     Ok(StartLine::Request {
-        method: Method::parse(&line[..m_end]),
+        method: Method::parse(method),
         method_span: Span::new(0, m_end),
         uri: Span::new(us, ue),
     })
@@ -328,13 +335,12 @@ pub fn scan(buf: &[u8], mode: Mode) -> Result<SipHead, ScanError> {
             Mode::Datagram => (buf.len(), buf.len()),
         },
     };
-    let sl_end_trim = {
-        let mut e = sl_end;
-        while e > 0 && matches!(buf[e - 1], b' ' | b'\t' | b'\r') {
-            e -= 1;
-        }
-        e
-    };
+    let sl_end_trim = buf
+        .get(..sl_end)
+        .unwrap_or_default()
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t' | b'\r'))
+        .map_or(0, |i| i + 1);
     let start = parse_start_line(buf, sl_end_trim)?;
     let lf_only = sl_end == pos - 1 && pos <= buf.len() && pos > 0;
 
@@ -368,10 +374,10 @@ pub fn scan(buf: &[u8], mode: Mode) -> Result<SipHead, ScanError> {
             header_end = next;
             break;
         }
-        if matches!(buf[pos], b' ' | b'\t') {
+        if matches!(buf.get(pos), Some(b' ' | b'\t')) {
             // Folded continuation (RFC 3261 §7.3.1): the previous value goes on.
             if let Some(i) = last {
-                if let Some(s) = headers[i].as_mut() {
+                if let Some(s) = headers.get_mut(i).and_then(Option::as_mut) {
                     let (_, e) = trim(buf, pos, end);
                     if e > pos {
                         s.end = e as u32;
@@ -383,7 +389,7 @@ pub fn scan(buf: &[u8], mode: Mode) -> Result<SipHead, ScanError> {
             continue;
         }
         header_count = header_count.saturating_add(1);
-        match memchr(b':', &buf[pos..end]) {
+        match memchr(b':', buf.get(pos..end).unwrap_or_default()) {
             None => {
                 defects.set(Defects::HEADER_LINE_WITHOUT_COLON);
                 last = None;
@@ -392,14 +398,14 @@ pub fn scan(buf: &[u8], mode: Mode) -> Result<SipHead, ScanError> {
                 let colon = pos + c;
                 let (ns, ne) = trim(buf, pos, colon);
                 last = None;
-                if let Some(h) = Hdr::lookup(&buf[ns..ne]) {
+                if let Some(h) = Hdr::lookup(buf.get(ns..ne).unwrap_or_default()) {
                     if h == Hdr::Via {
                         via_count = via_count.saturating_add(1);
                     }
                     let i = h as usize;
-                    if headers[i].is_none() {
+                    if let Some(slot @ None) = headers.get_mut(i) {
                         let (vs, ve) = trim(buf, colon + 1, end);
-                        headers[i] = Some(Span::new(vs, ve.max(vs)));
+                        *slot = Some(Span::new(vs, ve.max(vs)));
                         last = Some(i);
                     }
                 }
@@ -411,7 +417,7 @@ pub fn scan(buf: &[u8], mode: Mode) -> Result<SipHead, ScanError> {
         }
     }
 
-    let content_length = match headers[Hdr::ContentLength as usize] {
+    let content_length = match headers.get(Hdr::ContentLength as usize).copied().flatten() {
         None => None,
         Some(s) => {
             let v = s.get(buf);
@@ -451,7 +457,9 @@ pub fn scan(buf: &[u8], mode: Mode) -> Result<SipHead, ScanError> {
             match content_length {
                 Some(cl) if (cl as usize) < avail => {
                     let end = header_end + cl as usize;
-                    if buf[end..]
+                    if buf
+                        .get(end..)
+                        .unwrap_or_default()
                         .iter()
                         .any(|b| !matches!(b, b'\r' | b'\n' | b' ' | b'\t' | 0))
                     {
@@ -475,7 +483,12 @@ pub fn scan(buf: &[u8], mode: Mode) -> Result<SipHead, ScanError> {
         (Hdr::To, Defects::MISSING_TO),
         (Hdr::Via, Defects::MISSING_VIA),
     ] {
-        if headers[h as usize].is_none_or(|s| s.is_empty()) {
+        if headers
+            .get(h as usize)
+            .copied()
+            .flatten()
+            .is_none_or(|s| s.is_empty())
+        {
             defects.set(bit);
         }
     }
@@ -507,18 +520,21 @@ fn incomplete_or_too_large(seen: usize) -> ScanError {
 /// resynchronising a stream after a gap or garbage. Returns its offset.
 pub fn find_start_line(buf: &[u8]) -> Option<usize> {
     let mut pos = 0;
-    while let Some(nl) = memchr(b'\n', &buf[pos..]) {
+    while let Some(nl) = memchr(b'\n', buf.get(pos..)?) {
         let cand = pos + nl + 1;
-        if cand >= buf.len() {
-            return None;
-        }
-        if may_start_sip(&buf[cand..]) {
+        let line = match buf.get(cand..) {
+            Some(l) if !l.is_empty() => l,
+            _ => return None,
+        };
+        if may_start_sip(line) {
             if let Some((end, _)) = line_at(buf, cand) {
-                let mut e = end;
-                while e > cand && matches!(buf[e - 1], b' ' | b'\t') {
-                    e -= 1;
-                }
-                if parse_start_line(&buf[cand..], e - cand).is_ok() {
+                let e = buf
+                    .get(cand..end)
+                    .unwrap_or_default()
+                    .iter()
+                    .rposition(|b| !matches!(b, b' ' | b'\t'))
+                    .map_or(0, |i| i + 1);
+                if parse_start_line(line, e).is_ok() {
                     return Some(cand);
                 }
             } else {
