@@ -593,13 +593,17 @@ impl TcpReassembler {
         }
     }
 
+    /// Settles the least recently active sixteenth of the streams. Found in one
+    /// pass and settled together, so that a flood of new streams at the limit costs
+    /// a constant amount per stream (one stream per pass made it quadratic).
     fn evict_least_recent(&mut self, out: &mut Vec<Item>, counts: &mut FrameCounts) {
-        if let Some(k) = self
-            .streams
-            .iter()
-            .min_by_key(|(_, s)| s.last_ts)
-            .map(|(k, _)| *k)
-        {
+        let n = (self.streams.len() / 16).max(1);
+        let mut ages: Vec<(i64, Key)> = self.streams.iter().map(|(k, s)| (s.last_ts, *k)).collect();
+        if ages.len() > n {
+            ages.select_nth_unstable_by_key(n - 1, |a| a.0);
+            ages.truncate(n);
+        }
+        for (_, k) in ages {
             self.evict(k, out, counts);
         }
     }
@@ -651,6 +655,32 @@ mod tests {
 
     const A: &[u8] = b"OPTIONS sip:a SIP/2.0\r\nCall-ID: 1\r\nContent-Length: 5\r\n\r\nabc\r\n";
     const B: &[u8] = b"SIP/2.0 200 OK\r\nCall-ID: 1\r\nl: 0\r\n\r\n";
+
+    /// Regression: at the stream limit, each new stream scanned every stream to
+    /// settle one; a flood of SYN-less streams was quadratic.
+    #[test]
+    fn a_flood_of_streams_at_the_limit_is_settled_in_batches() {
+        let mut r = TcpReassembler::new(TcpLimits {
+            max_streams: 1_000,
+            ..TcpLimits::default()
+        });
+        let (mut out, mut counts) = (Vec::new(), FrameCounts::default());
+        for k in 0..200_000u32 {
+            let mut s = seg(1, b"x");
+            s.src = std::net::SocketAddr::new(
+                std::net::IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + k)),
+                5060,
+            );
+            let at = At {
+                ts_ns: i64::from(k),
+                origin: Origin::default(),
+            };
+            r.segment(&s, at, &mut out, &mut counts);
+        }
+        r.finish(&mut out, &mut counts);
+        assert!(r.stats.streams_evicted >= 199_000);
+        assert_eq!(counts.total(), 200_000, "every segment counted once");
+    }
 
     fn seg(seq: u32, payload: &[u8]) -> Segment<'_> {
         Segment {
