@@ -88,9 +88,16 @@ pub fn rows(
 fn row(i: &InputSummary) -> FileRow {
     let r = &i.report;
     let c = r.capture.as_ref();
+    // The row names the file already: errors without their leading "PATH: ".
+    let reason = |e: &str| {
+        e.strip_prefix(r.path.as_str())
+            .and_then(|rest| rest.strip_prefix(": "))
+            .unwrap_or(e)
+            .to_string()
+    };
     let status = match (&r.error, c.and_then(|c| c.problem.as_ref())) {
-        (Some(e), _) if r.skipped => format!("skipped: {e}"),
-        (Some(e), _) => format!("unreadable: {e}"),
+        (Some(e), _) if r.skipped => format!("skipped: {}", reason(e)),
+        (Some(e), _) => format!("unreadable: {}", reason(e)),
         (None, Some(p)) => p.to_string(),
         (None, None) => "complete".into(),
     };

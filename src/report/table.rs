@@ -67,7 +67,22 @@ fn formats_skipped(s: &Summary) -> usize {
 }
 
 /// `--per-file`: one row per input file.
-fn per_file_table(s: &Summary) -> comfy_table::Table {
+/// The directory every file sits under (with its trailing '/'), when there is one:
+/// the per-file table shows names relative to it, so a deep archive path does not
+/// crowd out the figures.
+fn common_dir(files: &[&str]) -> Option<String> {
+    let first = files.first()?;
+    let mut dir = first.rfind('/').map(|i| &first[..=i])?;
+    for f in files {
+        while !f.starts_with(dir) {
+            let shorter = dir.trim_end_matches('/');
+            dir = shorter.rfind('/').map(|i| &shorter[..=i])?;
+        }
+    }
+    Some(dir.to_string())
+}
+
+fn per_file_table(s: &Summary) -> (Option<String>, comfy_table::Table) {
     let mut t = new_table(&[
         "file",
         "first (UTC)",
@@ -79,9 +94,15 @@ fn per_file_table(s: &Summary) -> comfy_table::Table {
         "REG failed",
         "status",
     ]);
+    let names: Vec<&str> = s.per_file.iter().map(|r| r.file.as_str()).collect();
+    let dir = common_dir(&names).filter(|_| names.len() > 1);
     for r in &s.per_file {
+        let name = dir
+            .as_deref()
+            .and_then(|d| r.file.strip_prefix(d))
+            .unwrap_or(&r.file);
         t.add_row(vec![
-            Cell::new(&r.file),
+            Cell::new(name),
             Cell::new(r.first_ns.map_or("-".into(), |t| utc(t)[..19].to_string())),
             num(r.frames),
             num(r.sip_messages),
@@ -92,7 +113,7 @@ fn per_file_table(s: &Summary) -> comfy_table::Table {
             Cell::new(&r.status),
         ]);
     }
-    t
+    (dir, t)
 }
 
 pub fn render(s: &Summary) -> String {
@@ -133,7 +154,15 @@ pub fn render(s: &Summary) -> String {
     out.push('\n');
 
     if s.show_per_file {
-        let _ = writeln!(out, "Files\n{}\n", per_file_table(s));
+        let (dir, t) = per_file_table(s);
+        match dir {
+            Some(d) => {
+                let _ = writeln!(out, "Files (in {d})\n{t}\n");
+            }
+            None => {
+                let _ = writeln!(out, "Files\n{t}\n");
+            }
+        }
     } else if s.inputs.len() > 1 || s.inputs.iter().any(|i| !i.report.complete()) {
         // An archive has thousands of inputs: list the ones with something to say, and a few.
         let mut t = new_table(&["input", "format", "frames", "SIP msgs", "status"]);
@@ -337,4 +366,20 @@ pub fn render(s: &Summary) -> String {
         let _ = writeln!(out, "note: {} frame(s) on link types or tunnels not decoded (link types in the input: {:?})", group(unsupported), lts);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::common_dir;
+
+    #[test]
+    fn the_common_directory_of_an_archive() {
+        assert_eq!(
+            common_dir(&["/a/b/x.pcap", "/a/b/c/y.pcap"]).as_deref(),
+            Some("/a/b/")
+        );
+        assert_eq!(common_dir(&["/a/bc/x", "/a/b/y"]).as_deref(), Some("/a/"));
+        assert_eq!(common_dir(&["x.pcap", "y.pcap"]), None);
+        assert_eq!(common_dir(&["/x.pcap", "/y.pcap"]).as_deref(), Some("/"));
+    }
 }
