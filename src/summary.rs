@@ -110,6 +110,9 @@ pub struct Summary {
     pub transaction_rows: Vec<(crate::model::transaction::Transaction, Box<str>)>,
     /// How the inputs were merged into one timeline.
     pub timeline: TimelineStats,
+    /// The first and the last frame of all inputs (None when nothing was read).
+    pub first_ns: Option<i64>,
+    pub last_ns: Option<i64>,
     /// One row per input (always computed; shown in full with `Options::per_file`).
     pub per_file: Vec<FileRow>,
     pub show_per_file: bool,
@@ -236,17 +239,17 @@ pub fn summarize(
         icmp,
         messages,
     } = modelled;
-    let start = reports
+    let first_ns = reports
         .iter()
         .filter_map(|r| r.capture.as_ref()?.first_ts_ns)
-        .min()
-        .unwrap_or(0);
-    let end = reports
+        .min();
+    let last_ns = reports
         .iter()
         .filter_map(|r| r.capture.as_ref()?.last_ts_ns)
         .max();
-    let out = model.finish(end);
-    let end = end.unwrap_or(start);
+    let out = model.finish(last_ns);
+    let start = first_ns.unwrap_or(0);
+    let end = last_ns.unwrap_or(start);
     let mut frames = FrameCounts::default();
     let mut traffic = TrafficCounts::default();
     for r in &reports {
@@ -312,5 +315,7 @@ pub fn summarize(
         messages,
         transaction_rows: out.transaction_rows,
         timeline,
+        first_ns,
+        last_ns,
     }
 }

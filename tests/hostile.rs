@@ -4,7 +4,7 @@
 //! The tests here run a scaled-down size (100,000 Call-IDs, 100,000 fragments,
 //! 20 MB streams). `bench/hostile.sh` writes the full size (a million of each,
 //! 64 MB streams) with the same code — `HOSTILE_OUT=DIR HOSTILE_SCALE=1000000
-//! cargo test --release --test hostile -- --ignored write_hostile_captures` —
+//! cargo test --release --test hostile write_hostile_captures` —
 //! and asserts sipsleuth's peak RSS on them: memory is a bench's business, not a
 //! timed test's.
 
@@ -180,11 +180,29 @@ fn write_all(dir: &Path, n: usize, mb: usize) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
-/// Writes the full-size captures for bench/hostile.sh.
+/// With `HOSTILE_OUT=DIR`, writes the full-size captures for bench/hostile.sh.
+/// Without it (every test run), writes small ones and checks that they are
+/// captures of the expected size, so the bench's generator cannot rot unseen.
 #[test]
-#[ignore]
 fn write_hostile_captures() {
-    let dir = std::env::var("HOSTILE_OUT").expect("HOSTILE_OUT=DIR");
+    let Ok(dir) = std::env::var("HOSTILE_OUT") else {
+        let d = scratch_dir("hostile-writer");
+        let files = write_all(&d, 300, 1);
+        // Frames per capture: a head segment plus 1 MB in 1,400-byte segments; one per request/fragment.
+        let expected = [1 + (1 << 20) / 1400, 1 + (1 << 20) / 1400, 300, 300];
+        for (f, n) in files.iter().zip(expected) {
+            let (code, j, stderr) = analyze_json(&[f]);
+            assert_eq!(code, 0, "{}: {stderr}", f.display());
+            assert_eq!(
+                j["frames"]["total"].as_u64().unwrap(),
+                n as u64,
+                "{}",
+                f.display()
+            );
+        }
+        std::fs::remove_dir_all(d).unwrap();
+        return;
+    };
     let n = scale();
     let mb = (n / 16_000).max(20);
     for p in write_all(Path::new(&dir), n, mb) {

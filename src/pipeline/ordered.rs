@@ -68,18 +68,14 @@ impl Ordered {
         if file == self.current || file >= self.per_input.len() {
             return;
         }
-        self.stash();
-        let p = &mut self.per_input[file];
-        std::mem::swap(&mut self.counts, &mut p.frames);
-        std::mem::swap(&mut self.defrag.stats, &mut p.ip_fragments);
-        std::mem::swap(&mut self.tcp.stats, &mut p.tcp);
-        std::mem::swap(&mut self.duplicates, &mut p.duplicates);
+        self.swap_live(self.current); // back into its slot, zeros live
+        self.swap_live(file);
         self.current = file;
     }
 
-    /// Puts the live counts back into the current input's slot (leaving zeros live).
-    fn stash(&mut self) {
-        let p = &mut self.per_input[self.current];
+    /// Exchanges the live counters with input `k`'s slot.
+    fn swap_live(&mut self, k: usize) {
+        let p = &mut self.per_input[k];
         std::mem::swap(&mut self.counts, &mut p.frames);
         std::mem::swap(&mut self.defrag.stats, &mut p.ip_fragments);
         std::mem::swap(&mut self.tcp.stats, &mut p.tcp);
@@ -190,7 +186,7 @@ impl Ordered {
         self.counts.add(Bucket::FragmentIncomplete, left);
         self.tcp.finish(&mut self.out, &mut self.counts);
         self.out.drain(..).for_each(&mut *sink);
-        self.stash();
+        self.swap_live(self.current);
         self.per_input
     }
 }

@@ -122,15 +122,12 @@ struct ChartData<'a> {
 
 impl<'a> ChartData<'a> {
     fn from_summary(s: &'a Summary) -> Self {
-        let captures = || s.inputs.iter().filter_map(|i| i.report.capture.as_ref());
-        let first = captures().filter_map(|c| c.first_ts_ns).min();
-        let last = captures().filter_map(|c| c.last_ts_ns).max();
         ChartData::new(
             &s.calls,
             &s.registrations.attempts,
             &s.findings,
-            first,
-            last,
+            s.first_ns,
+            s.last_ns,
         )
     }
 

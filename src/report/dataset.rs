@@ -87,12 +87,7 @@ pub fn write_dataset(
         check_site(site)?;
     }
     let id = run_id(s);
-    let start = s
-        .per_file
-        .iter()
-        .filter_map(|f| f.first_ns)
-        .min()
-        .unwrap_or(0);
+    let start = s.first_ns.unwrap_or(0);
     let table = |name: &'static str, r: PolarsResult<DataFrame>| {
         r.map_err(|e| FilesError::Table {
             table: name,

@@ -127,16 +127,6 @@ pub fn render(s: &Summary, charts: &[(String, String)]) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
 <title>sipsleuth report</title><script>{ERROR_CATCHER}</script><style>{STYLE}</style></head><body>\n<h1>sipsleuth report</h1>"
     );
-    let first = s
-        .inputs
-        .iter()
-        .filter_map(|i| i.report.capture.as_ref()?.first_ts_ns)
-        .min();
-    let last = s
-        .inputs
-        .iter()
-        .filter_map(|i| i.report.capture.as_ref()?.last_ts_ns)
-        .max();
     let inputs: Vec<String> = s.inputs.iter().map(|i| esc(&i.report.path)).collect();
     let _ = write!(
         h,
@@ -144,7 +134,7 @@ pub fn render(s: &Summary, charts: &[(String, String)]) -> String {
         s.inputs.len(),
         inputs.join(", ")
     );
-    if let (Some(a), Some(b)) = (first, last) {
+    if let (Some(a), Some(b)) = (s.first_ns, s.last_ns) {
         let _ = write!(
             h,
             "captured {} → {} ({:.1} s) · ",

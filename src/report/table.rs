@@ -124,16 +124,6 @@ pub fn render(s: &Summary) -> String {
         .filter_map(|i| i.report.capture.as_ref())
         .map(|c| c.bytes)
         .sum();
-    let first = s
-        .inputs
-        .iter()
-        .filter_map(|i| i.report.capture.as_ref()?.first_ts_ns)
-        .min();
-    let last = s
-        .inputs
-        .iter()
-        .filter_map(|i| i.report.capture.as_ref()?.last_ts_ns)
-        .max();
     let _ = writeln!(
         out,
         "sipsleuth {} · {} input(s) · {} bytes · {} frames",
@@ -142,7 +132,7 @@ pub fn render(s: &Summary) -> String {
         group(bytes),
         group(s.frames.total())
     );
-    if let (Some(a), Some(b)) = (first, last) {
+    if let (Some(a), Some(b)) = (s.first_ns, s.last_ns) {
         let _ = writeln!(
             out,
             "captured {} → {} ({:.3} s)",
