@@ -169,6 +169,8 @@ struct CallState {
 }
 
 const NOT_A_CALL: u32 = u32::MAX;
+/// The Call-ID of a call already in progress when the capture began.
+const IN_PROGRESS: u32 = u32::MAX - 1;
 
 /// A call still ringing (an INVITE without a final response) is given up on
 /// after this long without a message: longer than any ring timer in use.
@@ -208,8 +210,12 @@ pub struct CallTracker {
     /// Records of the calls closed so far.
     done: Vec<CallRecord>,
     limits: CallLimits,
-    /// Call-IDs whose first request was an in-dialog INVITE (the capture began mid-call).
-    pub mid_dialog: u64,
+    /// Calls already in progress when the capture began: Call-IDs whose first
+    /// message belongs to an INVITE dialog not seen starting (BYE, ACK, re-INVITE,
+    /// a response to an INVITE). Counted apart, never as attempts.
+    pub in_progress_at_start: u64,
+    /// Last message time of each such Call-ID, while it is remembered.
+    in_progress_seen: KeyMap<i64>,
     /// Calls closed early because [`CallLimits::max_open`] were open at once.
     pub evicted: u64,
     /// The most calls open at once.
@@ -239,8 +245,23 @@ impl CallTracker {
                 break;
             }
             self.verdicts.pop_front();
-            if self.by_call_id.get(&k) == Some(&NOT_A_CALL) {
-                self.by_call_id.remove(&k);
+            match self.by_call_id.get(&k) {
+                Some(&NOT_A_CALL) => {
+                    self.by_call_id.remove(&k);
+                }
+                Some(&IN_PROGRESS) => {
+                    // Kept while its dialog still talks, so a call in progress that is
+                    // quiet for a minute and then hangs up is counted once.
+                    let last = self.in_progress_seen.get(&k).copied().unwrap_or(due);
+                    let until = last.saturating_add(RETIRE_AFTER_NS);
+                    if until > now {
+                        self.verdicts.push_back((until, k));
+                    } else {
+                        self.by_call_id.remove(&k);
+                        self.in_progress_seen.remove(&k);
+                    }
+                }
+                _ => {}
             }
         }
         while let Some(&(due, idx)) = self.expiry.front() {
@@ -266,7 +287,10 @@ impl CallTracker {
                 } else {
                     UNDECIDED_AFTER_NS
                 });
-                if answered && st.byes.is_empty() {
+                let hung_up = st
+                    .caller
+                    .is_some_and(|c| ending_bye(&st.byes, txs, c).is_some());
+                if answered && !hung_up {
                     // In flight: look again later.
                     self.expiry
                         .push_back((now.saturating_add(RETIRE_AFTER_NS), idx));
@@ -322,9 +346,18 @@ impl CallTracker {
             None => matches!(m.cseq().map(|c| c.1), Some(b"INVITE")),
         };
         let key = key128(&[call_id]);
+        // An INVITE without a To tag starts a call whatever came before on its
+        // Call-ID (SIPp and some phones REGISTER and call on one Call-ID).
+        let initial_invite = matches!(ev, TxEvent::NewRequest(_))
+            && m.method_kind() == Some(Method::Invite)
+            && m.to_tag().is_none();
         let idx = match self.by_call_id.get(&key) {
-            Some(&NOT_A_CALL) => return,
-            Some(&i) => i,
+            Some(&IN_PROGRESS) if !initial_invite => {
+                self.in_progress_seen.insert(key, m.ts_ns);
+                return;
+            }
+            Some(&NOT_A_CALL) if !initial_invite => return,
+            Some(&i) if i != NOT_A_CALL && i != IN_PROGRESS => i,
             None if !relevant => {
                 // The first request of a Call-ID decides: a non-INVITE one means no call.
                 if m.is_request() {
@@ -332,10 +365,22 @@ impl CallTracker {
                 }
                 return;
             }
-            None => {
+            None if !initial_invite => {
+                // The first message of this Call-ID belongs to an INVITE dialog that began
+                // before the capture (a BYE, an ACK, a re-INVITE, a 180 or 200 to an INVITE
+                // not seen): a call in progress at the start, counted apart, never an attempt.
+                self.in_progress_at_start += 1;
+                self.by_call_id.insert(key, IN_PROGRESS);
+                self.in_progress_seen.insert(key, m.ts_ns);
+                self.verdicts
+                    .push_back((m.ts_ns.saturating_add(RETIRE_AFTER_NS), key));
+                return;
+            }
+            _ => {
                 let idx = self.next;
-                self.next = self.next.wrapping_add(1) % NOT_A_CALL;
+                self.next = self.next.wrapping_add(1) % IN_PROGRESS;
                 self.by_call_id.insert(key, idx);
+                self.in_progress_seen.remove(&key);
                 self.calls.insert(
                     idx,
                     CallState {
@@ -360,9 +405,6 @@ impl CallTracker {
                 let Some(tx) = txs.get(id) else { return };
                 if st.is_attempt.is_none() {
                     let initial = tx.method == Method::Invite && !tx.in_dialog;
-                    if tx.method == Method::Invite && tx.in_dialog {
-                        self.mid_dialog += 1;
-                    }
                     st.is_attempt = Some(initial);
                     if !initial {
                         // Keep the verdict, free the state.
@@ -455,6 +497,24 @@ fn ms(from: i64, to: i64) -> f64 {
     (to - from) as f64 / 1e6
 }
 
+/// The BYE that ended the dialog: on the caller's hop when one was seen there,
+/// else on any hop. A BYE ends the call when it is answered 2xx, or not at all
+/// (it ends by timeout, RFC 6076 SDD), or with 408/481 (the far end has no such
+/// dialog any more). A BYE refused otherwise (`500 Request out of order`, `403`)
+/// leaves the dialog up: the call goes on.
+fn ending_bye<'a>(
+    byes: &[TxId],
+    txs: &'a Transactions,
+    caller: SocketAddr,
+) -> Option<&'a Transaction> {
+    let ends = |t: &&Transaction| matches!(t.final_code, None | Some(200..=299 | 408 | 481));
+    let all = || byes.iter().filter_map(|id| txs.get(*id));
+    all()
+        .filter(|t| t.client == caller || t.server == caller)
+        .find(ends)
+        .or_else(|| all().find(ends))
+}
+
 /// The record of one call; None if its transactions were forgotten (evicted at a limit).
 fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
     let caller = c.caller?;
@@ -543,23 +603,25 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
         .iter()
         .filter_map(|t| t.first_ringing)
         .min_by_key(|r| r.1);
+    // RFC 6076 §4.1: SRD ends at the first response that is not 100 Trying. A
+    // 401/407 challenge does not end it either: the challenged INVITE and its
+    // re-send with credentials are one attempt, and t1 is not reset.
     let srd_end = invs
         .iter()
         .flat_map(|t| {
-            let p = t.first_provisional.filter(|p| p.0 > 100).map(|p| p.1);
-            let f = t.final_ts;
+            let p = t.first_progress.map(|p| p.1);
+            let f = t
+                .final_ts
+                .filter(|_| !matches!(t.final_code, Some(401 | 407)));
             [p, f]
         })
         .flatten()
         .min();
     let answer_ts = answered.and_then(|t| t.final_ts);
-    // The BYE that ended the dialog on the caller's hop (else the first BYE seen).
-    let bye = c
-        .byes
-        .iter()
-        .filter_map(|id| txs.get(*id))
-        .find(|t| t.client == caller || t.server == caller)
-        .or_else(|| c.byes.first().and_then(|id| txs.get(*id)));
+    let bye = ending_bye(&c.byes, txs, caller);
+    if bye.is_none() && !c.byes.is_empty() {
+        labels.push("bye_rejected");
+    }
     let (duration_ms, disconnect_ms, end_ns, hangup_by, bye_final_code) = match (answer_ts, bye) {
         (Some(a), Some(b)) => (
             Some(ms(a, b.first_ts)),
@@ -571,6 +633,18 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
                 "callee"
             }),
             b.final_code,
+        ),
+        // Every BYE was refused: the dialog goes on; say how the last one was answered.
+        (Some(_), None) => (
+            None,
+            None,
+            None,
+            None,
+            c.byes
+                .iter()
+                .rev()
+                .filter_map(|id| txs.get(*id))
+                .find_map(|t| t.final_code),
         ),
         _ => (None, None, None, None, None),
     };

@@ -50,8 +50,8 @@ pub struct ModelOutput {
     pub calls: Vec<CallRecord>,
     pub registrations: Registrations,
     pub transactions: TxStats,
-    /// Call-IDs first seen mid-dialog (not counted as attempts).
-    pub mid_dialog_calls: u64,
+    /// Calls already in progress when the capture began (not counted as attempts).
+    pub in_progress_at_start: u64,
     /// Every transaction with its Call-ID, when the model was made with [`Model::keeping_rows`].
     pub transaction_rows: Vec<(transaction::Transaction, Box<str>)>,
     pub stats: ModelStats,
@@ -95,7 +95,7 @@ impl Model {
     /// Ends the model at `capture_end_ns` (the last frame's time; the last message's if None).
     pub fn finish(self, capture_end_ns: Option<i64>) -> ModelOutput {
         let end = capture_end_ns.or(self.last_ts).unwrap_or(0);
-        let mid_dialog_calls = self.calls.mid_dialog;
+        let in_progress_at_start = self.calls.in_progress_at_start;
         let stats = ModelStats {
             peak_open_transactions: self.txs.stats.peak_open,
             peak_open_calls: self.calls.peak_open,
@@ -107,7 +107,7 @@ impl Model {
             calls: self.calls.finish(&self.txs, end),
             registrations: self.registrations.finish(end, &self.txs),
             transactions: self.txs.stats.clone(),
-            mid_dialog_calls,
+            in_progress_at_start,
             transaction_rows: if self.keep_rows {
                 self.txs.into_rows()
             } else {

@@ -42,6 +42,8 @@ pub struct Transaction {
     /// The request had a To tag (in-dialog).
     pub in_dialog: bool,
     pub first_provisional: Option<(u16, i64)>,
+    /// First provisional other than 100 Trying (the end of RFC 6076 SRD when it comes first).
+    pub first_progress: Option<(u16, i64)>,
     /// First 180 or 183, the end of post-dial delay.
     pub first_ringing: Option<(u16, i64)>,
     pub final_code: Option<u16>,
@@ -258,12 +260,28 @@ fn method_key(m: &[u8]) -> &[u8] {
 }
 
 /// The transaction key of a message, from its top Via and CSeq (or the RFC 2543 fallback).
-fn key_of(m: &SipMessage, method: &[u8]) -> Option<(u128, bool)> {
+///
+/// RFC 3261 §17.2.3 matches on branch, sent-by and method alone, trusting the
+/// branch to be unique. Real clients break that promise: SIPp re-sends a
+/// looped request with a new CSeq on the same branch, and a response can
+/// carry a branch shared with another Call-ID. So the Call-ID and the CSeq
+/// number are part of the key too: a retransmission repeats them exactly, a
+/// new request changes the CSeq, and a response is never matched across
+/// Call-IDs (tshark counts these as new requests as well).
+fn key_of(m: &SipMessage, method: &[u8], cseq: u32) -> Option<(u128, bool)> {
     let (sent_by, _) = m.via_sent_by()?;
     match m.via_branch() {
-        Some(b) if b.starts_with(MAGIC_COOKIE) => {
-            Some((key128(&[b"3261", b, sent_by, method_key(method)]), false))
-        }
+        Some(b) if b.starts_with(MAGIC_COOKIE) => Some((
+            key128(&[
+                b"3261",
+                b,
+                sent_by,
+                method_key(method),
+                m.call_id().unwrap_or_default(),
+                &cseq.to_be_bytes(),
+            ]),
+            false,
+        )),
         _ => {
             let (n, _) = m.cseq()?;
             let call_id = m.call_id()?;
@@ -389,7 +407,7 @@ impl Transactions {
         };
         match m.method() {
             Some(method) => {
-                let Some((key, fallback)) = key_of(m, method) else {
+                let Some((key, fallback)) = key_of(m, method, cseq) else {
                     self.stats.unmatchable += 1;
                     return TxEvent::Unmatchable;
                 };
@@ -438,6 +456,7 @@ impl Transactions {
                         || m.head().span(crate::sip::Hdr::ProxyAuthorization).is_some(),
                     in_dialog: m.to_tag().is_some(),
                     first_provisional: None,
+                    first_progress: None,
                     first_ringing: None,
                     final_code: None,
                     final_ts: None,
@@ -472,7 +491,7 @@ impl Transactions {
             }
             None => {
                 let code = m.status().unwrap_or(0);
-                let Some((key, _)) = key_of(m, cseq_method) else {
+                let Some((key, _)) = key_of(m, cseq_method, cseq) else {
                     self.stats.unmatchable += 1;
                     return TxEvent::Unmatchable;
                 };
@@ -516,6 +535,9 @@ impl Transactions {
                 if code < 200 {
                     if tx.first_provisional.is_none() {
                         tx.first_provisional = Some((code, m.ts_ns));
+                    }
+                    if tx.first_progress.is_none() && code > 100 {
+                        tx.first_progress = Some((code, m.ts_ns));
                     }
                     if tx.first_ringing.is_none() && (code == 180 || code == 183) {
                         tx.first_ringing = Some((code, m.ts_ns));
@@ -687,6 +709,48 @@ mod tests {
             )),
             TxEvent::StrayResponse
         );
+    }
+
+    /// Issue #15: SIPp re-sends a looped REGISTER with a new CSeq on the same
+    /// branch; taken as a retransmission, a chain 401 → … → 403 collapsed into
+    /// one request and its final code was lost.
+    #[test]
+    fn new_cseq_on_a_reused_branch_is_a_new_request() {
+        let mut t = Transactions::default();
+        let reg = |n: u32| {
+            format!("REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-loop\nFrom: <sip:a@x>;tag=1\nTo: <sip:a@x>\nCall-ID: r1\nCSeq: {n} REGISTER\n\n")
+        };
+        let resp = |code: &str, n: u32| {
+            format!("SIP/2.0 {code}\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-loop\nFrom: <sip:a@x>;tag=1\nTo: <sip:a@x>;tag=9\nCall-ID: r1\nCSeq: {n} REGISTER\n\n")
+        };
+        assert_eq!(t.on_message(&msg(0, A, B, &reg(1))), TxEvent::NewRequest(0));
+        assert_eq!(
+            t.on_message(&msg(1, A, B, &reg(1))),
+            TxEvent::Retransmission(0)
+        );
+        t.on_message(&msg(2, B, A, &resp("401 Unauthorized", 1)));
+        assert_eq!(t.on_message(&msg(3, A, B, &reg(2))), TxEvent::NewRequest(1));
+        assert_eq!(
+            t.on_message(&msg(4, B, A, &resp("403 Account locked", 2))),
+            TxEvent::Response { tx: 1, first: true }
+        );
+        assert_eq!(t.get(0).unwrap().final_code, Some(401));
+        assert_eq!(t.get(1).unwrap().final_code, Some(403));
+        assert_eq!(t.stats.retransmitted_requests, 1);
+    }
+
+    /// Issue #15 (heplify's ipip0.pcap): a response must never be matched to a
+    /// request of another Call-ID that happens to share its branch.
+    #[test]
+    fn a_shared_branch_never_matches_across_call_ids() {
+        let mut t = Transactions::default();
+        t.on_message(&msg(0, A, B, &invite("z9hG4bKsame")));
+        let other = response("403 Forbidden", "z9hG4bKsame", "INVITE")
+            .replace("Call-ID: c1", "Call-ID: c2");
+        assert_eq!(t.on_message(&msg(1, B, A, &other)), TxEvent::StrayResponse);
+        assert_eq!(t.get(0).unwrap().final_code, None);
+        let req2 = invite("z9hG4bKsame").replace("Call-ID: c1", "Call-ID: c2");
+        assert_eq!(t.on_message(&msg(2, A, B, &req2)), TxEvent::NewRequest(1));
     }
 
     #[test]
