@@ -110,6 +110,10 @@ mod tests {
             min_expires: None,
             stale_challenges: 0,
             auth_mismatch: None,
+            rejected_credentials: 0,
+            final_reason: None,
+            final_warning: None,
+            last_request_ns: 0,
         }
     }
 

@@ -3,13 +3,13 @@
 //! they follow.
 //!
 //! An account's rejected credentials are counted across its attempts: every
-//! 401/407 after a request that carried credentials is one cycle. Three or
+//! 401/407 answering a request that carried credentials is one cycle, whether
+//! the attempt then failed with it, with a 403, or went on to succeed. Three or
 //! more make a loop (one rejection is a typo; three is a configuration). Loops
 //! on `stale=true` challenges are reported apart: there the password is right
 //! and the nonce handling is wrong.
 
 use super::{host, Evidence, Finding, Input, Kind, Severity};
-use crate::model::registration::FailureCause;
 use std::collections::BTreeMap;
 
 /// Rejected credential cycles for one account that make a loop.
@@ -39,11 +39,9 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
             mismatches.detail(format!("{}: {m}", a.aor));
         }
         let acc = accounts.entry(&a.aor).or_default();
-        let rejected = if a.cause == Some(FailureCause::AuthRejected) {
-            a.challenges.saturating_sub(1).max(1)
-        } else {
-            0
-        };
+        // Every 401/407 to a request with credentials is a rejected cycle, however
+        // the attempt ended: a chain 401, 401, …, 403 Account locked loops too.
+        let rejected = a.rejected_credentials;
         if rejected > 0 || a.stale_challenges > 0 {
             acc.cycles += rejected;
             acc.stale += a.stale_challenges;

@@ -4,35 +4,137 @@
 //! 503 is how a SIP server says "too much": the onset is the capacity signal.
 
 use super::{secs, Evidence, Finding, Input, Kind, Severity};
+use crate::model::call::{CallRecord, Category};
 use crate::model::registration::{FailureCause, RegOutcome};
 use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 
 /// The rate before the onset is measured over this window.
 pub const WINDOW_NS: i64 = 10_000_000_000;
 
+/// One 503 toward a client.
+struct Refusal<'a> {
+    ts: i64,
+    retry_after: Option<u32>,
+    what: &'static str,
+    id: &'a str,
+    /// The element that said 503: the deepest leg that got it (a callee, a proxy).
+    origin: SocketAddr,
+    source: IpAddr,
+    /// The called user (Request-URI user part), for calls.
+    callee: Option<&'a str>,
+}
+
+fn user_of(uri: &str) -> Option<&str> {
+    let rest = uri.split_once(':')?.1;
+    let (user, _) = rest.split_once('@')?;
+    Some(user.split(';').next().unwrap_or(user))
+}
+
+/// 503s explained by something narrower than load, set apart before calling it
+/// capacity: a destination that refuses every call sent to it (ISOLATED_FAILURES
+/// names it), one callee refused while the same element serves others, one source
+/// refused while the same element serves others (RATE_LIMITED names it).
+fn attributed(refusals: &[Refusal<'_>], input: &Input<'_>) -> Vec<bool> {
+    let ok_calls: Vec<&CallRecord> = input
+        .calls
+        .iter()
+        .filter(|c| c.category == Category::Success)
+        .collect();
+    // Elements that carried a successful call, and for whom (callee users, sources).
+    let served = |origin: SocketAddr| {
+        ok_calls
+            .iter()
+            .filter(move |c| c.first_hop == origin || c.legs.iter().any(|l| l.server == origin))
+    };
+    let ok_regs = |registrar: SocketAddr| {
+        input
+            .registrations
+            .attempts
+            .iter()
+            .filter(move |a| a.registrar == registrar && a.outcome == RegOutcome::Registered)
+    };
+    let mut by_origin: BTreeMap<(SocketAddr, &str), Vec<usize>> = BTreeMap::new();
+    for (i, r) in refusals.iter().enumerate() {
+        by_origin.entry((r.origin, r.what)).or_default().push(i);
+    }
+    let mut out = vec![false; refusals.len()];
+    for ((origin, what), idx) in by_origin {
+        let group: Vec<&Refusal<'_>> = idx.iter().map(|i| &refusals[*i]).collect();
+        let one_source = group.iter().all(|r| r.source == group[0].source);
+        let one_callee =
+            group[0].callee.is_some() && group.iter().all(|r| r.callee == group[0].callee);
+        let explained = if what == "INVITE" {
+            let mut ok = served(origin).peekable();
+            if ok.peek().is_none() {
+                // Refuses everything it is sent while calls elsewhere succeed: a destination.
+                !ok_calls.is_empty()
+            } else {
+                let ok: Vec<_> = ok.collect();
+                (group.len() >= 2
+                    && one_callee
+                    && ok
+                        .iter()
+                        .any(|c| user_of(&c.request_uri) != group[0].callee))
+                    || (group.len() >= 2
+                        && one_source
+                        && ok.iter().any(|c| c.caller.ip() != group[0].source))
+            }
+        } else {
+            group.len() >= 2
+                && one_source
+                && ok_regs(origin).any(|a| a.client.ip() != group[0].source)
+        };
+        if explained {
+            for i in idx {
+                out[i] = true;
+            }
+        }
+    }
+    out
+}
+
 pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
-    // Every 503 toward a client: (time, Retry-After, what, id).
-    let mut events: Vec<(i64, Option<u32>, &'static str, &str)> = Vec::new();
+    let mut refusals: Vec<Refusal<'_>> = Vec::new();
     for c in input.calls {
         if c.final_code == Some(503) {
-            events.push((
-                c.final_ns.unwrap_or(c.start_ns),
-                c.retry_after_s,
-                "INVITE",
-                &c.call_id,
-            ));
+            let origin = c
+                .legs
+                .iter()
+                .rev()
+                .find(|l| l.final_code == Some(503))
+                .map_or(c.first_hop, |l| l.server);
+            refusals.push(Refusal {
+                ts: c.final_ns.unwrap_or(c.start_ns),
+                retry_after: c.retry_after_s,
+                what: "INVITE",
+                id: &c.call_id,
+                origin,
+                source: c.caller.ip(),
+                callee: user_of(&c.request_uri),
+            });
         }
     }
     for a in &input.registrations.attempts {
         if a.cause == Some(FailureCause::ServiceUnavailable) {
-            events.push((
-                a.final_ts_ns.unwrap_or(a.first_ts_ns),
-                a.retry_after_s,
-                "REGISTER",
-                &a.call_id,
-            ));
+            refusals.push(Refusal {
+                ts: a.final_ts_ns.unwrap_or(a.first_ts_ns),
+                retry_after: a.retry_after_s,
+                what: "REGISTER",
+                id: &a.call_id,
+                origin: a.registrar,
+                source: a.client.ip(),
+                callee: None,
+            });
         }
     }
+    let explained = attributed(&refusals, input);
+    let mut events: Vec<(i64, Option<u32>, &'static str, &str)> = refusals
+        .iter()
+        .zip(explained)
+        .filter(|(_, e)| !e)
+        .map(|(r, _)| (r.ts, r.retry_after, r.what, r.id))
+        .collect();
     if events.is_empty() {
         return;
     }
@@ -56,7 +158,10 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
         .iter()
         .filter(|a| a.first_ts_ns <= onset && a.final_ts_ns.unwrap_or(end) > onset)
         .count();
-    let from = onset - WINDOW_NS;
+    // The load is measured over the 10 s before the onset, or over what the capture
+    // shows of them (an onset 0.1 s into the capture: its first 0.1 s).
+    let window = (onset - input.capture_start_ns).clamp(100_000_000, WINDOW_NS);
+    let from = onset - window;
     let new_calls = input
         .calls
         .iter()
@@ -68,7 +173,7 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
         .iter()
         .filter(|a| a.first_ts_ns > from && a.first_ts_ns <= onset)
         .count();
-    let w = secs(WINDOW_NS);
+    let w = secs(window);
     let mut retry_after: BTreeMap<u32, u64> = BTreeMap::new();
     for e in &events {
         if let Some(r) = e.1 {
@@ -92,8 +197,9 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
     ev.count("responses_503", events.len() as u64);
     ev.count("calls_in_flight_at_onset", calls_in_flight as u64);
     ev.count("registrations_in_flight_at_onset", regs_in_flight as u64);
-    ev.count("new_calls_in_preceding_10s", new_calls as u64);
-    ev.count("new_registrations_in_preceding_10s", new_regs as u64);
+    ev.count("new_calls_in_preceding_window", new_calls as u64);
+    ev.count("new_registrations_in_preceding_window", new_regs as u64);
+    ev.count("window_ms", (window / 1_000_000) as u64);
     for (r, n) in &retry_after {
         ev.count(&format!("retry_after_{r}s"), *n);
     }
@@ -120,6 +226,17 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
                 .join(", ")
         )
     };
+    let mut advice: Vec<String> = vec![
+        "The load at the onset is the server's practical capacity for this traffic mix: compare it with the rated capacity".into(),
+        "Clients must honour Retry-After; a load test should back off, not retry at once".into(),
+        "Check the server's CPU, worker processes, database and license limits at that moment".into(),
+    ];
+    if events.iter().any(|e| e.2 == "REGISTER") {
+        advice.push("Spread registrations over a longer build-up (registration storms after a restart are a classic 503 trigger)".into());
+    }
+    if events.iter().any(|e| e.2 == "INVITE") {
+        advice.push("Ramp the call rate up in steps to find the rate at which 503s begin, and compare it with the licensed or configured call limit".into());
+    }
     let (what, severity) = if events.len() >= 3 {
         ("503s begin", Severity::Critical)
     } else {
@@ -136,11 +253,6 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
             new_regs as f64 / w
         ),
         evidence: ev,
-        advice: vec![
-            "The load at the onset is the server's practical capacity for this traffic mix: compare it with the rated capacity".into(),
-            "Clients must honour Retry-After; a load test should back off, not retry at once".into(),
-            "Check the server's CPU, worker processes, database and license limits at that moment".into(),
-            "Spread registrations over a longer build-up (registration storms after a restart are a classic 503 trigger)".into(),
-        ],
+        advice,
     });
 }

@@ -1,10 +1,10 @@
 //! ACCOUNT_LOCKOUT and POOL_LOCKOUT.
 //!
 //! An account is locked when its answers turn from 401/407 (credentials
-//! rejected) to 403 Forbidden or to silence: the registrar stopped judging the
-//! password. The number of rejections before the turn is the registrar's
-//! threshold; when a later attempt succeeds, the time from the turn to that
-//! success is how long the lock lasted. Many accounts locked within a short
+//! rejected) to 403 Forbidden or to silence and the registrar stopped judging
+//! the password (see [`locks`] for what proves it). The number of rejected
+//! passwords before the turn is the registrar's threshold; when a later attempt
+//! succeeds, the time from the turn to that success is how long the lock lasted. Many accounts locked within a short
 //! window is a pool lockout: one bad credential pushed to a pool of endpoints.
 
 use super::{host, secs, Evidence, Finding, Input, Kind, Severity};
@@ -20,13 +20,47 @@ struct Lock<'a> {
     aor: &'a str,
     threshold: u32,
     locked_at: i64,
-    /// FORBIDDEN or NO_RESPONSE: how the lock showed.
-    how: &'static str,
+    /// How the lock showed: "403 Forbidden", "403 Account locked", "no response".
+    how: String,
+    /// Why we call it a lock (the registrar's words, or its behaviour).
+    proof: String,
     unlocked_after_ns: Option<i64>,
     clients: Vec<String>,
     call_ids: Vec<&'a str>,
 }
 
+/// Words registrars put in a lock's reason phrase, Warning or Reason header.
+const LOCK_WORDS: [&str; 6] = ["lock", "block", "suspend", "disabled", "too many", "banned"];
+
+fn says_locked(a: &RegistrationAttempt) -> Option<String> {
+    [a.final_reason.as_deref(), a.final_warning.as_deref()]
+        .into_iter()
+        .flatten()
+        .find(|t| {
+            let t = t.to_ascii_lowercase();
+            LOCK_WORDS.iter().any(|w| t.contains(w))
+        })
+        .map(str::to_string)
+}
+
+/// A refusal without judging a password: 403 before any challenge, or silence.
+fn refused_unheard(a: &RegistrationAttempt) -> bool {
+    a.challenges == 0
+        && matches!(
+            a.cause,
+            Some(FailureCause::Forbidden | FailureCause::NoResponse)
+        )
+}
+
+/// An account is locked when, after rejected passwords, the registrar stops
+/// judging them. Many registrars answer a wrong password with 403 after the
+/// challenge, so a 403 alone is not a lock; it is one when
+/// - its reason phrase, Warning or Reason says so ("Account locked"), or
+/// - it (or silence) came without a challenge, or the next attempt is refused so:
+///   the registrar no longer asks for credentials.
+///
+/// A 403 followed by a fresh challenge that the registrar then accepts is a wrong
+/// password answered with 403, not a lock.
 fn locks<'a>(input: &Input<'a>) -> Vec<Lock<'a>> {
     let mut by_aor: BTreeMap<&str, Vec<&RegistrationAttempt>> = BTreeMap::new();
     for a in &input.registrations.attempts {
@@ -41,11 +75,32 @@ fn locks<'a>(input: &Input<'a>) -> Vec<Lock<'a>> {
         let mut i = 0;
         while i < atts.len() {
             let a = atts[i];
-            match a.cause {
-                Some(FailureCause::AuthRejected) => {
-                    rejected += a.challenges.saturating_sub(1).max(1)
-                }
-                Some(c @ (FailureCause::Forbidden | FailureCause::NoResponse)) if rejected > 0 => {
+            rejected += a.rejected_credentials;
+            let refusal = matches!(
+                a.cause,
+                Some(FailureCause::Forbidden | FailureCause::NoResponse)
+            );
+            if a.outcome == RegOutcome::Registered {
+                rejected = 0;
+            } else if refusal && rejected > 0 {
+                let next = atts.get(i + 1);
+                let proof = if let Some(words) = says_locked(a) {
+                    Some(format!("the registrar said \"{words}\""))
+                } else if refused_unheard(a) {
+                    Some(format!(
+                        "{} without a challenge after {rejected} rejected password(s)",
+                        if a.cause == Some(FailureCause::Forbidden) {
+                            "refused"
+                        } else {
+                            "no answer"
+                        }
+                    ))
+                } else if next.is_some_and(|b| refused_unheard(b)) {
+                    Some("the next attempt was refused without a challenge".to_string())
+                } else {
+                    None
+                };
+                if let Some(proof) = proof {
                     let unlocked = atts[i + 1..]
                         .iter()
                         .find(|b| b.outcome == RegOutcome::Registered);
@@ -56,13 +111,18 @@ fn locks<'a>(input: &Input<'a>) -> Vec<Lock<'a>> {
                     out.push(Lock {
                         aor,
                         threshold: rejected,
-                        locked_at: a.first_ts_ns,
-                        how: if c == FailureCause::Forbidden {
-                            "403 Forbidden"
-                        } else {
-                            "no response"
+                        locked_at: a.final_ts_ns.unwrap_or(a.first_ts_ns),
+                        how: match (a.cause, a.final_code) {
+                            (Some(FailureCause::NoResponse), _) => "no response".into(),
+                            (_, Some(code)) => format!(
+                                "{code} {}",
+                                a.final_reason.as_deref().unwrap_or("Forbidden")
+                            ),
+                            _ => "a refusal".into(),
                         },
-                        unlocked_after_ns: unlocked.map(|u| u.first_ts_ns - a.first_ts_ns),
+                        proof,
+                        unlocked_after_ns: unlocked
+                            .map(|u| u.first_ts_ns - a.final_ts_ns.unwrap_or(a.first_ts_ns)),
                         clients,
                         call_ids: atts[..=i].iter().map(|b| b.call_id.as_str()).collect(),
                     });
@@ -79,8 +139,12 @@ fn locks<'a>(input: &Input<'a>) -> Vec<Lock<'a>> {
                         None => break,
                     }
                 }
-                _ if a.outcome == RegOutcome::Registered => rejected = 0,
-                _ => {}
+            }
+            // A 403 answering credentials (after a challenge) is this registrar's way of
+            // rejecting a password: it counts towards a later lock.
+            if a.challenges > 0 && a.final_code == Some(403) && a.outcome != RegOutcome::Registered
+            {
+                rejected += 1;
             }
             i += 1;
         }
@@ -144,6 +208,7 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
         l.clients.iter().for_each(|c| ev.address(c));
         l.call_ids.iter().for_each(|c| ev.call_id(c));
         ev.count("threshold", u64::from(l.threshold));
+        ev.detail(format!("{}: {}", l.aor, l.proof));
         let lasted = match l.unlocked_after_ns {
             Some(d) => {
                 ev.count("lock_seconds", (d / 1_000_000_000) as u64);
@@ -158,7 +223,7 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
         out.push(Finding {
             kind: Kind::AccountLockout,
             severity: Severity::Error,
-            summary: format!("{} locked after {} rejected login(s): answers turned from 401 to {}{lasted}", l.aor, l.threshold, l.how),
+            summary: format!("{} locked after {} rejected password(s): answers turned from 401 to {} ({}){lasted}", l.aor, l.threshold, l.how, l.proof),
             evidence: ev,
             advice: vec![
                 format!("The registrar locks an account after about {} failed authentications: fix the password first", l.threshold),

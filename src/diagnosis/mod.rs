@@ -37,6 +37,7 @@ pub enum Kind {
     RealmMismatch,
     CacRejection,
     IsolatedFailures,
+    RoutingLoop,
 }
 
 impl Kind {
@@ -54,6 +55,7 @@ impl Kind {
             Kind::RealmMismatch => "REALM_MISMATCH",
             Kind::CacRejection => "CAC_REJECTION",
             Kind::IsolatedFailures => "ISOLATED_FAILURES",
+            Kind::RoutingLoop => "ROUTING_LOOP",
         }
     }
 }

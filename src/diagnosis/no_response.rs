@@ -42,8 +42,9 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
             _ => s.answered += 1,
         }
     }
+    let blackholed = super::rate::blackholed_servers(input);
     for (addr, s) in &servers {
-        if s.unanswered.is_empty() {
+        if s.unanswered.is_empty() || blackholed.contains(&super::host(addr)) {
             continue;
         }
         // ICMP errors about packets sent to this address.
@@ -113,6 +114,21 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
         }
         ev.count("retransmissions", s.retransmissions);
         ev.count("answered", s.answered);
+        // How long the silence is known to have lasted: from the first unanswered request
+        // to the end of the capture. A capture cut before Timer B/F still shows it.
+        let first_unanswered = s
+            .unanswered
+            .iter()
+            .map(|u| u.1)
+            .min()
+            .unwrap_or(input.capture_end_ns);
+        let covered = input.capture_end_ns.saturating_sub(first_unanswered);
+        ev.count("silence_ms", (covered / 1_000_000).max(0) as u64);
+        ev.detail(format!(
+            "unanswered for {:.1} s, from +{:.3} s to the end of the capture",
+            super::secs(covered),
+            super::secs(first_unanswered - input.capture_start_ns)
+        ));
         let mut advice = Vec::new();
         if !icmp.is_empty() {
             ev.count("icmp_errors", icmp.len() as u64);
@@ -154,12 +170,22 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
             kind: Kind::NoResponse,
             severity,
             summary: format!(
-                "{addr} never answered {methods_text} ({} retransmission(s), Timer {} expired){}{}",
+                "{addr} never answered {methods_text} ({} retransmission(s), {}){}{}",
                 s.retransmissions,
-                if methods.contains_key("INVITE") {
-                    "B"
+                if covered >= crate::model::call::TIMER_B_NS {
+                    format!(
+                        "Timer {} expired",
+                        if methods.contains_key("INVITE") {
+                            "B"
+                        } else {
+                            "F"
+                        }
+                    )
                 } else {
-                    "F"
+                    format!(
+                        "still unanswered {:.1} s later when the capture ends",
+                        super::secs(covered)
+                    )
                 },
                 if s.answered == 0 {
                     "; it answered nothing at all"

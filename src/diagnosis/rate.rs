@@ -18,8 +18,10 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const MIN_REFUSALS: usize = 3;
 /// Unanswered requests from one source needed to call it blackholed…
 pub const MIN_UNANSWERED: usize = 3;
-/// …over at least this long.
+/// …over at least this long, or each retransmitted at least this often (a capture
+/// that ends sooner still shows the silence).
 pub const MIN_SILENCE_NS: i64 = 30_000_000_000;
+pub const MIN_RETRANSMISSIONS: u32 = 2;
 
 /// One request from a source: when, to whom, for which account, and how it ended.
 struct Req<'a> {
@@ -30,6 +32,10 @@ struct Req<'a> {
     ok: bool,
     refused: bool,
     unanswered: bool,
+    /// Retransmissions of an unanswered request: silence seen, not merely assumed.
+    retransmitted: u32,
+    /// Reason phrase of the refusal ("Rate Limit Exceeded").
+    reason: Option<&'a str>,
 }
 
 fn by_source<'a>(input: &Input<'a>) -> BTreeMap<(String, &'static str), Vec<Req<'a>>> {
@@ -51,6 +57,8 @@ fn by_source<'a>(input: &Input<'a>) -> BTreeMap<(String, &'static str), Vec<Req<
                     Some(FailureCause::Forbidden | FailureCause::ServiceUnavailable)
                 ) || a.final_code == Some(429),
                 unanswered: matches!(a.cause, Some(FailureCause::NoResponse)),
+                retransmitted: a.retransmissions,
+                reason: a.final_reason.as_deref(),
             });
     }
     for c in input.calls {
@@ -66,6 +74,8 @@ fn by_source<'a>(input: &Input<'a>) -> BTreeMap<(String, &'static str), Vec<Req<
             ok: c.final_code.is_some() && !matches!(c.final_code, Some(403 | 503 | 429)),
             refused: matches!(c.final_code, Some(403 | 503 | 429)),
             unanswered: c.category == Category::NoAnswer,
+            retransmitted: c.invite_retransmissions,
+            reason: c.final_reason.as_deref(),
         });
     }
     for v in m.values_mut() {
@@ -86,9 +96,174 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
                 .insert(src.as_str());
         }
     }
+    let wide = server_blackholes(&sources);
     for ((src, method), reqs) in &sources {
         rate_limit(src, method, reqs, out);
-        blackhole(src, method, reqs, &answered_by, input.capture_end_ns, out);
+        // A source inside a server-wide blackhole is reported with it, not alone.
+        if !wide.iter().any(|b| b.sources.contains(src.as_str())) {
+            blackhole(src, method, reqs, &answered_by, input.capture_end_ns, out);
+        }
+    }
+    for b in wide {
+        out.push(b.finding(input.capture_start_ns));
+    }
+}
+
+/// The servers (host) that went silent for everyone after a burst: the
+/// NO_RESPONSE detector leaves them to this one.
+pub(super) fn blackholed_servers(input: &Input<'_>) -> BTreeSet<String> {
+    let sources = by_source(input);
+    server_blackholes(&sources)
+        .into_iter()
+        .map(|b| b.server)
+        .collect()
+}
+
+/// Requests around the onset of a server-wide silence are measured over ±this.
+pub const BURST_NS: i64 = 5_000_000_000;
+/// A server-wide blackhole needs this many unanswered requests…
+pub const MIN_FLOOD_UNANSWERED: usize = 10;
+/// …from at least this many source addresses…
+pub const MIN_FLOOD_SOURCES: usize = 3;
+/// …after a burst of at least this many requests per second around the onset.
+pub const MIN_BURST_RATE: f64 = 5.0;
+
+/// A server that stopped answering everyone right after a burst.
+struct ServerBlackhole<'a> {
+    server: String,
+    onset: i64,
+    answered_before: usize,
+    unanswered: Vec<&'a Req<'a>>,
+    sources: BTreeSet<&'a str>,
+    burst: usize,
+    burst_secs: f64,
+    base_rate: Option<f64>,
+    methods: BTreeSet<&'static str>,
+    last_answered: i64,
+}
+
+/// Servers that answered requests, then — right after a burst of them from many
+/// sources — answered nobody at all until the capture ended: flood protection
+/// that blocks every source (or a server the burst brought down). Without the
+/// burst the same silence is a server that stopped answering (NO_RESPONSE).
+fn server_blackholes<'a>(
+    sources: &'a BTreeMap<(String, &'static str), Vec<Req<'a>>>,
+) -> Vec<ServerBlackhole<'a>> {
+    let mut by_server: BTreeMap<&str, Vec<(&'a str, &'static str, &'a Req<'a>)>> = BTreeMap::new();
+    for ((src, method), reqs) in sources {
+        for r in reqs {
+            by_server
+                .entry(r.server.as_str())
+                .or_default()
+                .push((src.as_str(), method, r));
+        }
+    }
+    let mut out = Vec::new();
+    for (server, mut reqs) in by_server {
+        reqs.sort_by_key(|(_, _, r)| r.ts);
+        // The silent tail: from the first request of the final unanswered run on.
+        let tail = reqs
+            .iter()
+            .rev()
+            .take_while(|(_, _, r)| r.unanswered)
+            .count();
+        let onset_i = reqs.len() - tail;
+        if tail < MIN_FLOOD_UNANSWERED || onset_i == 0 {
+            continue;
+        }
+        let silent = &reqs[onset_i..];
+        let srcs: BTreeSet<&str> = silent.iter().map(|(s, _, _)| *s).collect();
+        if srcs.len() < MIN_FLOOD_SOURCES
+            || !silent
+                .iter()
+                .all(|(_, _, r)| r.retransmitted >= MIN_RETRANSMISSIONS)
+        {
+            continue;
+        }
+        let onset = silent[0].2.ts;
+        let (from, to) = (onset - BURST_NS, onset + BURST_NS);
+        let burst = reqs
+            .iter()
+            .filter(|(_, _, r)| r.ts >= from && r.ts <= to)
+            .count();
+        let first_ts = reqs[0].2.ts;
+        let last_ts = reqs[reqs.len() - 1].2.ts;
+        let burst_secs = secs(to.min(last_ts) - from.max(first_ts)).max(1.0);
+        let rate = burst as f64 / burst_secs;
+        let base_span = (from - first_ts).max(0);
+        let base_rate = (base_span >= BURST_NS)
+            .then(|| reqs.iter().filter(|(_, _, r)| r.ts < from).count() as f64 / secs(base_span));
+        if rate < MIN_BURST_RATE || base_rate.is_some_and(|b| rate < 3.0 * b) {
+            continue;
+        }
+        out.push(ServerBlackhole {
+            server: server.to_string(),
+            onset,
+            answered_before: onset_i,
+            sources: srcs,
+            burst,
+            burst_secs,
+            base_rate,
+            methods: silent.iter().map(|(_, m, _)| *m).collect(),
+            last_answered: reqs[onset_i - 1].2.ts,
+            unanswered: silent.iter().map(|(_, _, r)| *r).collect(),
+        });
+    }
+    out
+}
+
+impl ServerBlackhole<'_> {
+    fn finding(&self, capture_start: i64) -> Finding {
+        let mut ev = Evidence::default();
+        ev.address(&self.server);
+        self.sources.iter().for_each(|s| ev.address(s));
+        self.unanswered.iter().for_each(|r| ev.call_id(r.id));
+        ev.span(self.last_answered);
+        ev.span(self.unanswered.last().map_or(self.onset, |r| r.ts));
+        let retrans: u64 = self
+            .unanswered
+            .iter()
+            .map(|r| u64::from(r.retransmitted))
+            .sum();
+        ev.count("unanswered", self.unanswered.len() as u64);
+        ev.count("sources", self.sources.len() as u64);
+        ev.count("answered_before", self.answered_before as u64);
+        ev.count("burst_requests", self.burst as u64);
+        ev.count("retransmissions", retrans);
+        ev.detail(format!(
+            "last answered request at +{:.3} s; first unanswered at +{:.3} s",
+            secs(self.last_answered - capture_start),
+            secs(self.onset - capture_start)
+        ));
+        ev.detail(format!(
+            "{} requests in the {:.0} s around the onset ({:.1}/s){}",
+            self.burst,
+            self.burst_secs,
+            self.burst as f64 / self.burst_secs,
+            self.base_rate
+                .map(|b| format!(", against {b:.1}/s before"))
+                .unwrap_or_default()
+        ));
+        let methods = self.methods.iter().copied().collect::<Vec<_>>().join("/");
+        Finding {
+            kind: Kind::FloodBlackhole,
+            severity: Severity::Critical,
+            summary: format!(
+                "{}: after a burst of {} {methods}(s) in {:.0} s, nothing was answered any more: {} request(s) from {} source(s) unanswered (each retransmitted), {} answered before",
+                self.server,
+                self.burst,
+                self.burst_secs,
+                self.unanswered.len(),
+                self.sources.len(),
+                self.answered_before
+            ),
+            evidence: ev,
+            advice: vec![
+                format!("Flood protection in front of or inside {} (kamailio pike, fail2ban, an SBC's DoS policy) blocks every source after a burst: check its thresholds and ban time", self.server),
+                "Check that the server process is still up and not overloaded: a burst can also crash or wedge it".into(),
+                "For a load test: ramp the rate up instead of starting at full load, and stop retrying while blocked".into(),
+            ],
+        }
     }
 }
 
@@ -107,10 +282,19 @@ fn rate_limit(src: &str, method: &str, reqs: &[Req<'_>], out: &mut Vec<Finding>)
         .filter(|r| r.refused)
         .map(|r| r.account)
         .collect();
-    // Most of what follows is refused, and not one account alone (that would be a lockout).
-    if refused < MIN_REFUSALS || refused * 10 < after.len() * 8 || accounts.len() < 2 {
+    // Most of what follows is refused, and — for REGISTER — not one account alone (that
+    // would be a lockout; a load generator's calls often share one From).
+    if refused < MIN_REFUSALS
+        || refused * 10 < after.len() * 8
+        || (method == "REGISTER" && accounts.len() < 2)
+    {
         return;
     }
+    let reasons: BTreeSet<&str> = after
+        .iter()
+        .filter(|r| r.refused)
+        .filter_map(|r| r.reason)
+        .collect();
     let window = reqs[first_refusal].ts - reqs[0].ts;
     let mut ev = Evidence::default();
     ev.address(src);
@@ -123,11 +307,15 @@ fn rate_limit(src: &str, method: &str, reqs: &[Req<'_>], out: &mut Vec<Finding>)
     ev.count("accepted_before_limit", k as u64);
     ev.count("refused", refused as u64);
     ev.count("accounts_refused", accounts.len() as u64);
+    ev.count("limit", k as u64);
     ev.detail(format!(
         "{k} {method}(s) accepted in {:.1} s, then {refused} of {} refused (403/503)",
         secs(window),
         after.len()
     ));
+    for r in &reasons {
+        ev.detail(format!("refused with \"{r}\""));
+    }
     out.push(Finding {
         kind: Kind::RateLimited,
         severity: Severity::Error,
@@ -161,7 +349,12 @@ fn blackhole(
         return;
     }
     let silence = end - reqs[first_silent].ts;
-    if silence < MIN_SILENCE_NS {
+    // Silence is proven by time (30 s) or, in a capture that stops sooner, by the
+    // clients' own retransmissions: each unanswered request was sent again and again.
+    let retransmitted = silent
+        .iter()
+        .all(|r| r.retransmitted >= MIN_RETRANSMISSIONS);
+    if silence < MIN_SILENCE_NS && !retransmitted {
         return;
     }
     // The same servers still answered other sources: this address is the one dropped.

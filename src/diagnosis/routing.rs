@@ -1,5 +1,8 @@
-//! ALTERNATE_ROUTING, CAC_REJECTION and ISOLATED_FAILURES.
+//! ALTERNATE_ROUTING, CAC_REJECTION, ISOLATED_FAILURES and ROUTING_LOOP.
 //!
+//! Routing loop: requests answered 483 Too Many Hops — Max-Forwards ran out,
+//! which in practice means two elements (or one, to itself) route the request
+//! back and forth. The hops seen, with the addresses that repeat, name them.
 //! Alternate routing: a proxy or session manager tries a call toward one
 //! address, gets 408, 500–504 or nothing, and tries the same Call-ID toward
 //! another — the primary route is failing even when calls still succeed.
@@ -20,6 +23,7 @@ pub const GROUP_FAILING: f64 = 0.5;
 pub const OTHERS_HEALTHY: f64 = 0.1;
 
 pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
+    routing_loop(input, out);
     alternate_routing(input, out);
     cac(input, out);
     isolated(input, out);
@@ -236,4 +240,70 @@ fn isolated(input: &Input<'_>, out: &mut Vec<Finding>) {
     compare("call destination", &dests, out);
     compare("called domain", &domains, out);
     compare("calling user agent", &call_uas, out);
+}
+
+fn routing_loop(input: &Input<'_>, out: &mut Vec<Finding>) {
+    let looped: Vec<&crate::model::call::CallRecord> = input
+        .calls
+        .iter()
+        .filter(|c| c.final_code == Some(483) || c.legs.iter().any(|l| l.final_code == Some(483)))
+        .collect();
+    let regs: Vec<_> = input
+        .registrations
+        .attempts
+        .iter()
+        .filter(|a| a.final_code == Some(483))
+        .collect();
+    if looped.is_empty() && regs.is_empty() {
+        return;
+    }
+    let mut ev = Evidence::default();
+    // Where the loop turns: the elements that received the request more than once
+    // (a hop's server that is also another hop's client), then the 483's sender.
+    let mut seen: BTreeMap<std::net::SocketAddr, u64> = BTreeMap::new();
+    for c in &looped {
+        ev.call_id(&c.call_id);
+        ev.span(c.start_ns);
+        for l in &c.legs {
+            *seen.entry(l.server).or_default() += 1;
+        }
+    }
+    for a in &regs {
+        ev.call_id(&a.call_id);
+        ev.span(a.first_ts_ns);
+        *seen.entry(a.registrar).or_default() += 1;
+    }
+    let mut hot: Vec<(&std::net::SocketAddr, &u64)> = seen.iter().collect();
+    hot.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    hot.iter().for_each(|(a, _)| ev.address(a));
+    if let Some(c) = looped.first() {
+        ev.detail(format!(
+            "{}: {} hop(s) before the 483: {}",
+            c.call_id,
+            c.legs.len(),
+            c.legs
+                .iter()
+                .take(8)
+                .map(|l| format!("{} → {}", l.client, l.server))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    ev.count("calls_483", looped.len() as u64);
+    ev.count("registrations_483", regs.len() as u64);
+    let n = looped.len() + regs.len();
+    let top = hot.first().map(|(a, _)| a.to_string()).unwrap_or_default();
+    out.push(Finding {
+        kind: Kind::RoutingLoop,
+        severity: if n >= 3 { Severity::Critical } else { Severity::Error },
+        summary: format!(
+            "{n} request(s) answered 483 Too Many Hops: a routing loop (Max-Forwards ran out); the request kept coming back to {top}"
+        ),
+        evidence: ev,
+        advice: vec![
+            format!("Look at the routing of {top} for these Request-URIs: it (or a peer) routes them back to itself — a default route, a DNS/SRV record or a dispatcher entry pointing at the wrong element"),
+            "Check that each element recognises its own addresses (aliases, listen addresses behind NAT) so it does not forward to itself".into(),
+            "Compare the Via headers of the looping request: the repeated entries name the elements in the loop".into(),
+        ],
+    });
 }

@@ -54,6 +54,10 @@ fn reg(
         min_expires: None,
         stale_challenges: 0,
         auth_mismatch: None,
+        rejected_credentials: 0,
+        final_reason: None,
+        final_warning: None,
+        last_request_ns: 0,
     }
 }
 
@@ -77,6 +81,7 @@ fn call(i: usize, ts: i64, code: Option<u16>, legs: Vec<Leg>) -> CallRecord {
         final_code: code,
         final_ns: code.map(|_| ts + S),
         retry_after_s: if code == Some(503) { Some(30) } else { None },
+        final_reason: None,
         labels: vec![],
         pdd_ms: None,
         pdd_code: None,

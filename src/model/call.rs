@@ -115,6 +115,8 @@ pub struct CallRecord {
     pub final_ns: Option<i64>,
     /// Retry-After (seconds) on a failure response to the caller (503, 480, 486…).
     pub retry_after_s: Option<u32>,
+    /// Reason phrase of the last final response the caller got ("Rate Limit Exceeded").
+    pub final_reason: Option<String>,
     /// Finer labels: auth_challenged, cancelled, forked, redirected, no_answer, incomplete, reinvite, …
     pub labels: Vec<&'static str>,
     pub pdd_ms: Option<f64>,
@@ -162,6 +164,7 @@ struct CallState {
     reinvites: u32,
     to_tags: Vec<Box<[u8]>>,
     retry_after: Option<u32>,
+    final_reason: Option<String>,
     /// The Call-ID's key in `by_call_id`.
     key: u128,
     /// The last message of this Call-ID.
@@ -449,6 +452,13 @@ impl CallTracker {
                         st.retry_after = leading_u32(&v);
                     }
                 }
+                if t.method == Method::Invite
+                    && !t.in_dialog
+                    && Some(t.client) == st.caller
+                    && m.status().is_some_and(|c| c >= 200)
+                {
+                    st.final_reason = m.reason().map(lossy).filter(|r| !r.is_empty());
+                }
                 if t.method == Method::Invite && !t.in_dialog && Some(t.client) == st.caller {
                     if let Some(tag) = m.to_tag() {
                         if m.status().is_some_and(|c| (101..300).contains(&c))
@@ -663,6 +673,7 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
         final_code,
         final_ns: final_tx.and_then(|t| t.final_ts),
         retry_after_s: c.retry_after,
+        final_reason: c.final_reason,
         labels,
         pdd_ms: ringing.map(|r| ms(start, r.1)),
         pdd_code: ringing.map(|r| r.0),

@@ -95,6 +95,14 @@ pub const STEP_WINDOW_NS: i64 = TIMER_F_NS;
 /// A client retries a 423 at once (no human in the loop, unlike a password prompt after a
 /// challenge): no retry within this window means it gave up, INTERVAL_TOO_BRIEF.
 pub const RETRY_423_WINDOW_NS: i64 = 8_000_000_000;
+/// T1 (RFC 3261 §17.1.1.1): a UDP client retransmits an unanswered request after 500 ms.
+/// At the end of a capture, an unanswered UDP REGISTER sent once less than T1 ago
+/// is still PENDING; one retransmitted, or older than T1, was not answered.
+pub const T1_NS: i64 = 500_000_000;
+/// Over TCP, TLS or WebSocket nothing is retransmitted, so silence is judged by
+/// time alone: an unanswered REGISTER older than T2 (4 s) at the end of the capture
+/// is NO_RESPONSE (registrars answer in milliseconds).
+pub const T2_NS: i64 = 4_000_000_000;
 /// Requested expiry when the REGISTER says nothing (RFC 3261 §10.2.1.1).
 pub const DEFAULT_EXPIRES: u32 = 3600;
 
@@ -230,6 +238,15 @@ pub struct RegistrationAttempt {
     pub stale_challenges: u32,
     /// Credentials whose realm or algorithm differ from the challenge they answer.
     pub auth_mismatch: Option<String>,
+    /// 401/407 answers to requests that carried credentials (not `stale=true`):
+    /// rejected passwords within this attempt, however the attempt ended.
+    pub rejected_credentials: u32,
+    /// Reason phrase of the deciding final response ("Account locked", "Rate Limit Exceeded").
+    pub final_reason: Option<String>,
+    /// Warning (RFC 3261 §20.43) or Reason (RFC 3326) header of the deciding final response.
+    pub final_warning: Option<String>,
+    /// Last transmission of the attempt's last REGISTER (how long silence lasted).
+    pub last_request_ns: i64,
 }
 
 impl RegistrationAttempt {
@@ -359,6 +376,14 @@ struct Open {
     challenge: Option<(Box<str>, Box<str>)>,
     stale_challenges: u32,
     auth_mismatch: Option<String>,
+    rejected_credentials: u32,
+    /// The transport does not retransmit (TCP, TLS, WebSocket).
+    reliable: bool,
+    /// Transmissions of the current REGISTER, and the last one's time.
+    tx_transmissions: u32,
+    tx_last_ts: i64,
+    final_reason: Option<String>,
+    final_warning: Option<String>,
 }
 
 #[derive(Default)]
@@ -414,7 +439,7 @@ impl RegistrationTracker {
         };
         match ev {
             TxEvent::NewRequest(_) => self.on_new_request(key, m, tx),
-            TxEvent::Retransmission(_) => self.on_retransmission(key, tx),
+            TxEvent::Retransmission(_) => self.on_retransmission(key, tx, m.ts_ns),
             TxEvent::Response { first, .. } => self.on_response(key, m, tx, first),
             _ => {}
         }
@@ -470,6 +495,8 @@ impl RegistrationTracker {
                 if m.src == o.client {
                     // The client sent its request again on a new branch (failover).
                     o.requests += 1;
+                    o.tx_transmissions += 1;
+                    o.tx_last_ts = m.ts_ns;
                     if o.last.is_none() {
                         o.tx = tx.id;
                         o.tx_first_ts = m.ts_ns;
@@ -493,6 +520,8 @@ impl RegistrationTracker {
                 o.tx = tx.id;
                 o.cseq = tx.cseq;
                 o.tx_first_ts = m.ts_ns;
+                o.tx_transmissions = 1;
+                o.tx_last_ts = m.ts_ns;
                 o.has_credentials = tx.has_credentials;
                 o.provisional = false;
                 o.last = None;
@@ -543,12 +572,18 @@ impl RegistrationTracker {
             challenge: None,
             stale_challenges: 0,
             auth_mismatch: None,
+            rejected_credentials: 0,
+            reliable: tx.transport.is_reliable(),
+            tx_transmissions: 1,
+            tx_last_ts: m.ts_ns,
+            final_reason: None,
+            final_warning: None,
         });
         read_request(&mut o, m);
         chain.open = Some(o);
     }
 
-    fn on_retransmission(&mut self, key: u128, tx: &Transaction) {
+    fn on_retransmission(&mut self, key: u128, tx: &Transaction, ts: i64) {
         match self
             .chains
             .get_mut(&key)
@@ -557,6 +592,8 @@ impl RegistrationTracker {
             Some(o) if o.tx == tx.id => {
                 o.requests += 1;
                 o.retransmissions += 1;
+                o.tx_transmissions += 1;
+                o.tx_last_ts = o.tx_last_ts.max(ts);
             }
             Some(o) if o.cseq == tx.cseq => self.stats.other_hop_requests += 1,
             _ => self.stats.late_retransmissions += 1,
@@ -587,7 +624,11 @@ impl RegistrationTracker {
         // A final seen on a proxy's hop gives way to the one on the client's hop.
         match o.last {
             None => {}
-            Some(f) if !f.primary && primary => o.challenges -= u32::from(is_challenge(f.code)),
+            Some(f) if !f.primary && primary => {
+                o.challenges -= u32::from(is_challenge(f.code));
+                o.rejected_credentials -=
+                    u32::from(is_challenge(f.code) && o.has_credentials && !f.stale);
+            }
             Some(_) => return,
         }
         let (stale, nonce) = if is_challenge(code) {
@@ -608,7 +649,17 @@ impl RegistrationTracker {
         });
         if is_challenge(code) {
             o.challenges += 1;
+            if o.has_credentials && !stale {
+                o.rejected_credentials += 1;
+            }
         }
+        o.final_reason = m.reason().map(|r| lossy(r, 200)).filter(|r| !r.is_empty());
+        o.final_warning = m
+            .header_values("Warning")
+            .into_iter()
+            .chain(m.header_values("Reason"))
+            .next()
+            .map(|v| lossy(&v, 300));
         o.retry_after = m.header(Hdr::RetryAfter).and_then(|v| leading_u32(&v));
         if code == 423 {
             if let Some(v) = m.header(Hdr::MinExpires).and_then(|v| leading_u32(&v)) {
@@ -795,8 +846,18 @@ fn close(o: Open, how: Close) -> (RegistrationAttempt, bool) {
             }
         }
         Some(f) => (RegOutcome::Failed, Some(FailureCause::of_code(f.code))),
-        None if end_within(o.tx_first_ts) => (RegOutcome::Pending, None),
+        // Provisional answers only: the server is working on it until Timer F.
+        None if o.provisional && end_within(o.tx_first_ts) => (RegOutcome::Pending, None),
         None if o.provisional => (RegOutcome::Failed, Some(FailureCause::NoFinalResponse)),
+        // Nothing at all. Judged at the end of the capture from what was seen, not only
+        // from Timer F (customer captures end seconds after the failure): a UDP REGISTER
+        // retransmitted, or older than T1, was not answered; over a reliable transport,
+        // one older than T2. Only a request just sent is still pending.
+        None if matches!(how, Close::End(end) if o.tx_transmissions <= 1
+            && end - o.tx_first_ts < if o.reliable { T2_NS } else { T1_NS }) =>
+        {
+            (RegOutcome::Pending, None)
+        }
         None => (RegOutcome::Failed, Some(FailureCause::NoResponse)),
     };
     let ok = outcome == RegOutcome::Registered;
@@ -828,6 +889,10 @@ fn close(o: Open, how: Close) -> (RegistrationAttempt, bool) {
         min_expires: o.min_expires,
         stale_challenges: o.stale_challenges,
         auth_mismatch: o.auth_mismatch,
+        rejected_credentials: o.rejected_credentials,
+        final_reason: o.last.and(o.final_reason),
+        final_warning: o.last.and(o.final_warning),
+        last_request_ns: o.tx_last_ts,
     };
     (rec, ok)
 }
@@ -1301,7 +1366,7 @@ CSeq: {cseq} REGISTER\n\
     }
 
     #[test]
-    fn no_response_after_timer_f_else_pending() {
+    fn no_response_after_timer_f() {
         let steps: Vec<_> = [0, S / 2, 3 * S / 2, 7 * S / 2]
             .into_iter()
             .map(|t| (t, true, register(1, "")))
@@ -1310,10 +1375,31 @@ CSeq: {cseq} REGISTER\n\
         let a = one(&r);
         failed(a, FailureCause::NoResponse);
         assert_eq!((a.requests, a.retransmissions, a.final_code), (4, 3, None));
+        assert_eq!(a.last_request_ns, 7 * S / 2);
+    }
+
+    /// Issue #15: a capture that ends seconds after the failure, before Timer F,
+    /// must still say NO_RESPONSE for a REGISTER retransmitted without an answer
+    /// (it said PENDING, and the finding never came).
+    #[test]
+    fn retransmitted_register_unanswered_at_capture_end_is_no_response() {
+        let steps: Vec<_> = [0, S / 2, 3 * S / 2, 7 * S / 2]
+            .into_iter()
+            .map(|t| (t, true, register(1, "")))
+            .collect();
         let r = run(&steps, 5 * S);
-        let a = one(&r);
-        assert_eq!((a.outcome, a.cause), (RegOutcome::Pending, None));
+        failed(one(&r), FailureCause::NoResponse);
+        assert_eq!(r.aors[0].state, AorStateKind::Failed);
+        // Sent once, 0.3 s before the end: still pending (less than T1).
+        let r = run(&[(0, true, register(1, ""))], 3 * S / 10);
+        assert_eq!(
+            (one(&r).outcome, one(&r).cause),
+            (RegOutcome::Pending, None)
+        );
         assert_eq!(r.aors[0].state, AorStateKind::Pending);
+        // Sent once, 2 s before the end, never retransmitted: the UDP client would have.
+        let r = run(&[(0, true, register(1, ""))], 2 * S);
+        failed(one(&r), FailureCause::NoResponse);
     }
 
     #[test]

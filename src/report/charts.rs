@@ -1500,6 +1500,7 @@ mod tests {
             final_code: code,
             final_ns: code.map(|_| start + S / 2),
             retry_after_s: None,
+            final_reason: None,
             labels: vec![],
             pdd_ms,
             pdd_code: pdd_ms.map(|_| 180),
@@ -1550,6 +1551,10 @@ mod tests {
             min_expires: None,
             stale_challenges: 0,
             auth_mismatch: None,
+            rejected_credentials: 0,
+            final_reason: None,
+            final_warning: None,
+            last_request_ns: 0,
         }
     }
 

@@ -28,6 +28,12 @@ impl Transport {
             Transport::Ws => "ws",
         }
     }
+
+    /// A transport that delivers or fails by itself: nothing is retransmitted on it
+    /// (RFC 3261 §17.1.1.2: Timer A/E run only on unreliable transports).
+    pub fn is_reliable(self) -> bool {
+        !matches!(self, Transport::Udp)
+    }
 }
 
 /// Where a record came from: the input file (index into the run's inputs) and frame number.
