@@ -288,7 +288,8 @@ pub fn summarize(
             .cmp(&b.start_ns)
             .then_with(|| a.call_id.cmp(&b.call_id))
     });
-    let call_summary = calls::summarize(&all_calls);
+    let mut call_summary = calls::summarize(&all_calls);
+    call_summary.in_progress_at_start = out.in_progress_at_start;
     registrations.attempts.sort_by_key(|a| a.first_ts_ns);
     let registration_summary = reg_analysis::summarize(&registrations);
     let findings = diagnosis::diagnose(&diagnosis::Input {

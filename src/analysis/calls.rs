@@ -41,8 +41,19 @@ pub struct CallSummary {
     pub outcomes: BTreeMap<&'static str, u64>,
     /// Answer-seizure ratio: SUCCESS / attempts (0–1).
     pub asr: Option<f64>,
-    /// Network effectiveness ratio: (SUCCESS + TIMEOUT) / attempts (0–1).
+    /// Network effectiveness ratio: (SUCCESS + TIMEOUT) / attempts (0–1). Busy (486,
+    /// 600) and decline (603) are not counted: that is this tool's mapping table
+    /// ([`NER_NOTE`]), not ITU-T E.411's.
     pub ner: Option<f64>,
+    /// NER as ITU-T E.411 reads it: the network delivered the call when the callee
+    /// answered, was busy (486, 600), declined (603), did not answer (408, 480), or
+    /// rang until the caller gave up (487 after CANCEL, with a 180/183 first).
+    pub ner_e411: Option<f64>,
+    /// What NER counts, said beside it ([`NER_NOTE`]).
+    pub ner_note: &'static str,
+    /// Calls already in progress when the capture began (their INVITE was not
+    /// captured): counted here, never as attempts.
+    pub in_progress_at_start: u64,
     pub pdd_ms: Percentiles,
     /// Answered attempts that had no 180/183 (so no PDD).
     pub answered_without_ringing: u64,
@@ -54,6 +65,10 @@ pub struct CallSummary {
     pub per_destination: BTreeMap<String, DestinationStats>,
     pub rfc6076: Rfc6076,
 }
+
+/// Said beside NER wherever it is printed: readers who know ITU-T E.411 expect busy
+/// and decline to count as delivered.
+pub const NER_NOTE: &str = "NER counts 200 and 408/480 only; busy (486/600) and decline (603) are excluded by this definition (ITU-T E.411 counts them: see NER (E.411))";
 
 pub fn summarize(calls: &[CallRecord]) -> CallSummary {
     let n = calls.len() as u64;
@@ -105,8 +120,20 @@ pub fn summarize(calls: &[CallRecord]) -> CallSummary {
         d.asr = ratio(d.success, d.attempts);
         d.pdd_p50_ms = pdd_by_dest.remove(k).and_then(|v| percentiles(v).p50);
     }
+    let delivered_e411 = calls
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.category,
+                Category::Success | Category::Timeout | Category::Rejected
+            ) || (c.category == Category::Cancelled && c.pdd_ms.is_some())
+        })
+        .count() as u64;
     CallSummary {
         attempts: n,
+        ner_e411: ratio(delivered_e411, n),
+        ner_note: NER_NOTE,
+        in_progress_at_start: 0,
         outcomes,
         asr: ratio(success, n),
         ner: ratio(success + timeout, n),

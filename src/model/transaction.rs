@@ -53,8 +53,10 @@ pub struct Transaction {
     pub responses: u32,
     /// For an INVITE answered non-2xx: its ACK was seen.
     pub acked: bool,
-    /// Status codes seen so far (the first few), to tell a repeated response.
-    seen_codes: [u16; 6],
+    /// Responses seen so far (the first few): status code in the high half, a hash of
+    /// the To tag in the low half. A repeat is the same code from the same leg (same
+    /// To tag); a 180 from another fork of a forked INVITE is a response of its own.
+    seen: [u32; 6],
     /// The last message of this transaction (retirement counts from it).
     last_ts: i64,
     /// Its keys in the lookup tables, to remove them when it retires.
@@ -463,7 +465,7 @@ impl Transactions {
                     finals: 0,
                     responses: 0,
                     acked: false,
-                    seen_codes: [0; 6],
+                    seen: [0; 6],
                     last_ts: m.ts_ns,
                     key,
                     addr_key,
@@ -524,10 +526,12 @@ impl Transactions {
                     return TxEvent::StrayResponse;
                 }
                 tx.responses += 1;
-                let first = !tx.seen_codes.contains(&code);
+                let tag = m.to_tag().unwrap_or_default();
+                let mark = (u32::from(code) << 16) | (key128(&[tag]) as u32 & 0xffff);
+                let first = !tx.seen.contains(&mark);
                 if first {
-                    if let Some(slot) = tx.seen_codes.iter_mut().find(|c| **c == 0) {
-                        *slot = code;
+                    if let Some(slot) = tx.seen.iter_mut().find(|c| **c == 0) {
+                        *slot = mark;
                     }
                 } else {
                     self.stats.retransmitted_responses += 1;
@@ -751,6 +755,30 @@ mod tests {
         assert_eq!(t.get(0).unwrap().final_code, None);
         let req2 = invite("z9hG4bKsame").replace("Call-ID: c1", "Call-ID: c2");
         assert_eq!(t.on_message(&msg(2, A, B, &req2)), TxEvent::NewRequest(1));
+    }
+
+    /// Issue #15: the ladder labelled a forked 180 with another To tag "(retr.)".
+    #[test]
+    fn a_forked_response_with_another_to_tag_is_not_a_repeat() {
+        let mut t = Transactions::default();
+        t.on_message(&msg(0, A, B, &invite("z9hG4bK1")));
+        let r180 = response("180 Ringing", "z9hG4bK1", "INVITE");
+        assert_eq!(
+            t.on_message(&msg(1, B, A, &r180)),
+            TxEvent::Response { tx: 0, first: true }
+        );
+        let fork = r180.replace("tag=2", "tag=3");
+        assert_eq!(
+            t.on_message(&msg(2, B, A, &fork)),
+            TxEvent::Response { tx: 0, first: true }
+        );
+        assert_eq!(
+            t.on_message(&msg(3, B, A, &fork)),
+            TxEvent::Response {
+                tx: 0,
+                first: false
+            }
+        );
     }
 
     #[test]

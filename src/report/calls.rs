@@ -53,17 +53,34 @@ pub fn render_summary(s: &CallSummary, out: &mut String) {
     if s.attempts == 0 {
         let _ = writeln!(
             out,
-            "\nCalls: no call attempts (no Call-ID starts with an INVITE without To tag)"
+            "\nCalls: no call attempts (no INVITE without To tag){}",
+            if s.in_progress_at_start > 0 {
+                format!(
+                    "; {} call(s) already in progress when the capture began",
+                    group(s.in_progress_at_start)
+                )
+            } else {
+                String::new()
+            }
         );
         return;
     }
     let _ = writeln!(
         out,
-        "\nCalls: {} attempts · ASR {} · NER {} (definitions: docs/metrics.md)",
+        "\nCalls: {} attempts · ASR {} · NER {} · NER (E.411) {} (definitions: docs/metrics.md)",
         group(s.attempts),
         ratio_pct(s.asr),
-        ratio_pct(s.ner)
+        ratio_pct(s.ner),
+        ratio_pct(s.ner_e411)
     );
+    let _ = writeln!(out, "  {}", crate::analysis::calls::NER_NOTE);
+    if s.in_progress_at_start > 0 {
+        let _ = writeln!(
+            out,
+            "  calls already in progress when the capture began (not attempts): {}",
+            group(s.in_progress_at_start)
+        );
+    }
     let mut t = new_table(&["outcome", "calls", "share"]);
     for c in Category::ALL {
         let n = s.outcomes.get(c.name()).copied().unwrap_or(0);

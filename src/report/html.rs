@@ -203,14 +203,17 @@ pub fn render(s: &Summary, charts: &[(String, String)]) -> String {
     let c = &s.call_summary;
     let _ = write!(
         h,
-        "<h2 id=\"summary\">Calls</h2><p>{} attempts · ASR {} · NER {} · PDD p50 {} ms, p90 {} ms, p99 {} ms (n={})</p><table><thead><tr><th>outcome</th><th>calls</th></tr></thead><tbody>",
+        "<h2 id=\"summary\">Calls</h2><p>{} attempts · ASR {} · NER {} · NER (E.411) {} · PDD p50 {} ms, p90 {} ms, p99 {} ms (n={}) · {} call(s) already in progress when the capture began</p><p class=\"note\">{}</p><table><thead><tr><th>outcome</th><th>calls</th></tr></thead><tbody>",
         num(c.attempts),
         pct(c.asr),
         pct(c.ner),
+        pct(c.ner_e411),
         ms(c.pdd_ms.p50),
         ms(c.pdd_ms.p90),
         ms(c.pdd_ms.p99),
-        c.pdd_ms.count
+        c.pdd_ms.count,
+        num(c.in_progress_at_start),
+        esc(crate::analysis::calls::NER_NOTE)
     );
     for cat in Category::ALL {
         let n = c.outcomes.get(cat.name()).copied().unwrap_or(0);
