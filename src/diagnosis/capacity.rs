@@ -11,6 +11,8 @@ use std::net::{IpAddr, SocketAddr};
 
 /// The rate before the onset is measured over this window.
 pub const WINDOW_NS: i64 = 10_000_000_000;
+/// The load at the onset is the rate over this much time before it.
+pub const RECENT_NS: i64 = 2_000_000_000;
 
 /// One 503 toward a client.
 struct Refusal<'a> {
@@ -174,6 +176,23 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
         .filter(|a| a.first_ts_ns > from && a.first_ts_ns <= onset)
         .count();
     let w = secs(window);
+    // The load at the onset itself: the offered rate over the last RECENT_NS before it
+    // (a ramp's average over the whole window reads low).
+    let recent = (onset - input.capture_start_ns).clamp(100_000_000, RECENT_NS);
+    let recent_from = onset - recent;
+    let recent_calls = input
+        .calls
+        .iter()
+        .filter(|c| c.start_ns > recent_from && c.start_ns <= onset)
+        .count() as f64
+        / secs(recent);
+    let recent_regs = input
+        .registrations
+        .attempts
+        .iter()
+        .filter(|a| a.first_ts_ns > recent_from && a.first_ts_ns <= onset)
+        .count() as f64
+        / secs(recent);
     let mut retry_after: BTreeMap<u32, u64> = BTreeMap::new();
     for e in &events {
         if let Some(r) = e.1 {
@@ -200,6 +219,11 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
     ev.count("new_calls_in_preceding_window", new_calls as u64);
     ev.count("new_registrations_in_preceding_window", new_regs as u64);
     ev.count("window_ms", (window / 1_000_000) as u64);
+    ev.count("calls_per_second_at_onset", recent_calls.round() as u64);
+    ev.count(
+        "registrations_per_second_at_onset",
+        recent_regs.round() as u64,
+    );
     for (r, n) in &retry_after {
         ev.count(&format!("retry_after_{r}s"), *n);
     }
@@ -246,9 +270,10 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
         kind: Kind::Capacity503Onset,
         severity,
         summary: format!(
-            "{what} at +{:.1} s ({} in all; {retry}) with {calls_in_flight} call(s) and {regs_in_flight} registration(s) in flight, {:.1} new calls/s and {:.1} REGISTERs/s before",
+            "{what} at +{:.1} s ({} in all; {retry}) at {recent_calls:.1} new calls/s and {recent_regs:.1} REGISTERs/s (the {:.0} s before; {:.1} and {:.1}/s over {w:.0} s), with {calls_in_flight} call(s) and {regs_in_flight} registration(s) in flight",
             secs(onset - input.capture_start_ns),
             events.len(),
+            secs(recent),
             new_calls as f64 / w,
             new_regs as f64 / w
         ),

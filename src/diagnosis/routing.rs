@@ -125,9 +125,26 @@ struct Group {
     attempts: u64,
     failed: u64,
     ids: Vec<String>,
+    /// First and last failure.
+    span: Option<(i64, i64)>,
 }
 
-fn compare(kind: &str, groups: &BTreeMap<String, Group>, out: &mut Vec<Finding>) {
+impl Group {
+    fn add(&mut self, failed: bool, id: &str, ts: i64) {
+        self.attempts += 1;
+        self.failed += u64::from(failed);
+        if failed {
+            if self.ids.len() < 20 {
+                self.ids.push(id.to_string());
+            }
+            let (f, l) = self.span.unwrap_or((ts, ts));
+            self.span = Some((f.min(ts), l.max(ts)));
+        }
+    }
+}
+
+/// `by_address`: the groups are addresses (registrars, destinations), named in the evidence.
+fn compare(kind: &str, by_address: bool, groups: &BTreeMap<String, Group>, out: &mut Vec<Finding>) {
     if groups.len() < 2 {
         return;
     }
@@ -145,6 +162,15 @@ fn compare(kind: &str, groups: &BTreeMap<String, Group>, out: &mut Vec<Finding>)
         }
         let mut ev = Evidence::default();
         g.ids.iter().for_each(|i| ev.call_id(i));
+        if let Some((f, l)) = g.span {
+            ev.span(f);
+            ev.span(l);
+        }
+        if by_address {
+            ev.address(name);
+        } else {
+            ev.detail(format!("{kind}: {name}"));
+        }
         ev.count("attempts", g.attempts);
         ev.count("failed", g.failed);
         ev.count("others_attempts", oa);
@@ -189,12 +215,9 @@ fn isolated(input: &Input<'_>, out: &mut Vec<Finding>) {
             if key.is_empty() {
                 continue;
             }
-            let g = map.entry(key).or_default();
-            g.attempts += 1;
-            g.failed += u64::from(failed);
-            if failed && g.ids.len() < 20 {
-                g.ids.push(a.call_id.clone());
-            }
+            map.entry(key)
+                .or_default()
+                .add(failed, &a.call_id, a.first_ts_ns);
         }
     }
     let mut dests: BTreeMap<String, Group> = BTreeMap::new();
@@ -227,19 +250,16 @@ fn isolated(input: &Input<'_>, out: &mut Vec<Finding>) {
             if key.is_empty() {
                 continue;
             }
-            let g = map.entry(key).or_default();
-            g.attempts += 1;
-            g.failed += u64::from(failed);
-            if failed && g.ids.len() < 20 {
-                g.ids.push(c.call_id.clone());
-            }
+            map.entry(key)
+                .or_default()
+                .add(failed, &c.call_id, c.start_ns);
         }
     }
-    compare("registrar", &registrars, out);
-    compare("registering user agent", &reg_uas, out);
-    compare("call destination", &dests, out);
-    compare("called domain", &domains, out);
-    compare("calling user agent", &call_uas, out);
+    compare("registrar", true, &registrars, out);
+    compare("registering user agent", false, &reg_uas, out);
+    compare("call destination", true, &dests, out);
+    compare("called domain", false, &domains, out);
+    compare("calling user agent", false, &call_uas, out);
 }
 
 fn routing_loop(input: &Input<'_>, out: &mut Vec<Finding>) {
