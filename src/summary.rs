@@ -290,6 +290,7 @@ pub fn summarize(
     });
     let mut call_summary = calls::summarize(&all_calls);
     call_summary.in_progress_at_start = out.in_progress_at_start;
+    call_summary.b2bua_legs_merged = out.b2bua_legs_merged;
     registrations.attempts.sort_by_key(|a| a.first_ts_ns);
     let registration_summary = reg_analysis::summarize(&registrations);
     let findings = diagnosis::diagnose(&diagnosis::Input {

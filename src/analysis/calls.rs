@@ -54,6 +54,8 @@ pub struct CallSummary {
     /// Calls already in progress when the capture began (their INVITE was not
     /// captured): counted here, never as attempts.
     pub in_progress_at_start: u64,
+    /// B2BUA legs folded into the calls they carried (not counted as attempts).
+    pub b2bua_legs_merged: u64,
     pub pdd_ms: Percentiles,
     /// Answered attempts that had no 180/183 (so no PDD).
     pub answered_without_ringing: u64,
@@ -134,6 +136,7 @@ pub fn summarize(calls: &[CallRecord]) -> CallSummary {
         ner_e411: ratio(delivered_e411, n),
         ner_note: NER_NOTE,
         in_progress_at_start: 0,
+        b2bua_legs_merged: 0,
         outcomes,
         asr: ratio(success, n),
         ner: ratio(success + timeout, n),

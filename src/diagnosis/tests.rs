@@ -103,6 +103,9 @@ fn call(i: usize, ts: i64, code: Option<u16>, legs: Vec<Leg>) -> CallRecord {
         reinvites: 0,
         early_dialogs: 0,
         legs,
+        b2bua_call_ids: vec![],
+        correlation_id: None,
+        session_id: None,
     }
 }
 

@@ -145,6 +145,14 @@ pub struct CallRecord {
     /// Distinct To tags in responses on the caller's leg (more than one: forking).
     pub early_dialogs: u32,
     pub legs: Vec<Leg>,
+    /// Call-IDs of the legs a B2BUA re-originated this call with (`b2bua`).
+    pub b2bua_call_ids: Vec<String>,
+    /// The other leg's Call-ID named by a correlation header of the INVITE (X-CID…).
+    #[serde(skip)]
+    pub correlation_id: Option<String>,
+    /// RFC 7989 Session-ID of the INVITE (the UUID, parameters dropped).
+    #[serde(skip)]
+    pub session_id: Option<String>,
 }
 
 #[derive(Default)]
@@ -157,6 +165,8 @@ struct CallState {
     to_uri: String,
     request_uri: String,
     user_agent: String,
+    correlation_id: Option<String>,
+    session_id: Option<String>,
     /// Initial INVITE transactions, in order.
     invites: Vec<TxId>,
     cancels: Vec<TxId>,
@@ -423,6 +433,15 @@ impl CallTracker {
                         .header(crate::sip::Hdr::UserAgent)
                         .map(|v| lossy(&v))
                         .unwrap_or_default();
+                    st.correlation_id = super::b2bua::CORRELATION_HEADERS
+                        .iter()
+                        .find_map(|h| m.header_values(h).into_iter().next())
+                        .map(|v| lossy(crate::sip::message::trim_bytes(&v)));
+                    st.session_id = m.header_values("Session-ID").into_iter().next().map(|v| {
+                        let v = crate::sip::message::trim_bytes(&v);
+                        let uuid = v.split(|b| *b == b';').next().unwrap_or(v);
+                        lossy(crate::sip::message::trim_bytes(uuid)).to_ascii_lowercase()
+                    });
                 }
                 let list = match tx.method {
                     Method::Invite if tx.in_dialog => {
@@ -694,5 +713,8 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
         reinvites: c.reinvites,
         early_dialogs: c.to_tags.len() as u32,
         legs: leg_records,
+        b2bua_call_ids: Vec::new(),
+        correlation_id: c.correlation_id,
+        session_id: c.session_id,
     })
 }

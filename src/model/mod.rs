@@ -3,6 +3,7 @@
 //! machines only: parsing is done (`sip`), metrics and reports come after
 //! (`analysis`, `report`).
 
+pub mod b2bua;
 pub mod call;
 pub mod keys;
 pub mod registration;
@@ -52,6 +53,8 @@ pub struct ModelOutput {
     pub transactions: TxStats,
     /// Calls already in progress when the capture began (not counted as attempts).
     pub in_progress_at_start: u64,
+    /// Call records folded into another as its B2BUA leg ([`b2bua`]).
+    pub b2bua_legs_merged: u64,
     /// Every transaction with its Call-ID, when the model was made with [`Model::keeping_rows`].
     pub transaction_rows: Vec<(transaction::Transaction, Box<str>)>,
     pub stats: ModelStats,
@@ -102,9 +105,12 @@ impl Model {
             transactions_evicted: self.txs.stats.evicted,
             calls_evicted: self.calls.evicted,
         };
+        let mut calls = self.calls.finish(&self.txs, end);
+        let b2bua_legs_merged = b2bua::fold_legs(&mut calls);
         ModelOutput {
             stats,
-            calls: self.calls.finish(&self.txs, end),
+            calls,
+            b2bua_legs_merged,
             registrations: self.registrations.finish(end, &self.txs),
             transactions: self.txs.stats.clone(),
             in_progress_at_start,

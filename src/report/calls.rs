@@ -81,6 +81,13 @@ pub fn render_summary(s: &CallSummary, out: &mut String) {
             group(s.in_progress_at_start)
         );
     }
+    if s.b2bua_legs_merged > 0 {
+        let _ = writeln!(
+            out,
+            "  B2BUA legs folded into the calls they carried (new Call-ID, same call): {}",
+            group(s.b2bua_legs_merged)
+        );
+    }
     let mut t = new_table(&["outcome", "calls", "share"]);
     for c in Category::ALL {
         let n = s.outcomes.get(c.name()).copied().unwrap_or(0);

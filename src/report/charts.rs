@@ -1518,6 +1518,9 @@ mod tests {
             reinvites: 0,
             early_dialogs: 0,
             legs: vec![],
+            b2bua_call_ids: vec![],
+            correlation_id: None,
+            session_id: None,
         }
     }
 

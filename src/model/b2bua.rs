@@ -1,0 +1,238 @@
+//! B2BUA legs: one user call that a back-to-back user agent (a PBX, an SBC)
+//! re-originated with a new Call-ID shows up as two call records. This pass,
+//! run once over the finished records, folds each such outgoing leg into the
+//! call the caller made, so calls are counted as the caller saw them.
+//!
+//! A leg B is folded into call A when the evidence is clear:
+//! - **explicit**: B's initial INVITE names A's Call-ID in a correlation header
+//!   (`X-CID`, `X-Call-ID`, `X-Orig-Call-ID`, `X-Original-Call-ID`), or both carry
+//!   the same RFC 7989 `Session-ID` (the earlier record is A);
+//! - **by timing and users**: B was sent by the address A was sent to (B's caller
+//!   IP is A's first hop IP: the box re-originated it), within [`LEG_WINDOW_NS`]
+//!   after A began, with the same From and To (or Request-URI) user parts — and no
+//!   other call of the capture fits B as well (ambiguous pairs are left apart).
+//!
+//! The merged record keeps A's outcome and timings (what the caller saw), lists
+//! B's Call-ID in `b2bua_call_ids` and appends B's legs; its destination becomes
+//! B's. What each record carries for this is read by `call` when the INVITE passes.
+
+use super::call::CallRecord;
+use std::collections::HashMap;
+
+/// A re-originated leg starts at most this long after the caller's INVITE.
+pub const LEG_WINDOW_NS: i64 = 2_000_000_000;
+
+/// Headers that name the other leg's Call-ID, as PBXs and SBCs write them.
+pub const CORRELATION_HEADERS: [&str; 4] =
+    ["X-CID", "X-Call-ID", "X-Orig-Call-ID", "X-Original-Call-ID"];
+
+fn user(uri: &str) -> &str {
+    let rest = uri.split_once(':').map_or(uri, |(_, r)| r);
+    match rest.split_once('@') {
+        Some((u, _)) => u.split(';').next().unwrap_or(u),
+        None => "",
+    }
+}
+
+/// Folds B2BUA legs into the calls they belong to; returns how many were folded.
+/// `calls` must be sorted by start time, and stays so.
+pub fn fold_legs(calls: &mut Vec<CallRecord>) -> u64 {
+    let by_id: HashMap<&str, usize> = calls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.call_id.as_str(), i))
+        .collect();
+    let mut session: HashMap<&str, usize> = HashMap::new();
+    // parent[i] = Some(j): record i is a leg of record j.
+    let mut parent: Vec<Option<usize>> = vec![None; calls.len()];
+    let mut claimed = vec![false; calls.len()];
+    for (i, c) in calls.iter().enumerate() {
+        let explicit = c
+            .correlation_id
+            .as_deref()
+            .and_then(|id| by_id.get(id).copied())
+            .filter(|&j| j != i)
+            .or_else(|| {
+                let s = c.session_id.as_deref().filter(|s| !s.is_empty())?;
+                match session.get(s) {
+                    Some(&j) => Some(j),
+                    None => {
+                        session.insert(s, i);
+                        None
+                    }
+                }
+            });
+        if let Some(j) = explicit {
+            parent[i] = Some(j);
+            claimed[j] = true;
+        }
+    }
+    // By timing and users, for what no header tied.
+    for i in 0..calls.len() {
+        if parent[i].is_some() {
+            continue;
+        }
+        let b = &calls[i];
+        let (bf, bt) = (user(&b.from_uri), user(&b.to_uri));
+        if bf.is_empty() {
+            continue;
+        }
+        let fits = |a: &CallRecord| {
+            a.first_hop.ip() == b.caller.ip()
+                && a.caller.ip() != b.caller.ip()
+                && b.start_ns >= a.start_ns
+                && b.start_ns - a.start_ns <= LEG_WINDOW_NS
+                && user(&a.from_uri) == bf
+                && (user(&a.to_uri) == bt || user(&a.request_uri) == user(&b.request_uri))
+        };
+        let mut candidates = (0..i)
+            .rev()
+            .take_while(|&j| b.start_ns - calls[j].start_ns <= LEG_WINDOW_NS)
+            .filter(|&j| fits(&calls[j]));
+        let (Some(j), None) = (candidates.next(), candidates.next()) else {
+            continue;
+        };
+        // No other leg already claims that call.
+        if claimed[j] {
+            continue;
+        }
+        parent[i] = Some(j);
+        claimed[j] = true;
+    }
+    // Chains (A → B → C) fold into their root.
+    let root = |mut i: usize| {
+        let mut steps = 0;
+        while let Some(p) = parent[i] {
+            i = p;
+            steps += 1;
+            if steps > calls.len() {
+                break;
+            }
+        }
+        i
+    };
+    let mut folded: Vec<(usize, usize)> = (0..calls.len())
+        .filter(|&i| parent[i].is_some())
+        .map(|i| (i, root(i)))
+        .filter(|(i, r)| i != r)
+        .collect();
+    if folded.is_empty() {
+        return 0;
+    }
+    folded.sort();
+    let mut legs_of: Vec<Option<CallRecord>> = calls.drain(..).map(Some).collect();
+    let mut n = 0;
+    for &(i, r) in &folded {
+        let Some(leg) = legs_of.get_mut(i).and_then(Option::take) else {
+            continue;
+        };
+        if let Some(Some(call)) = legs_of.get_mut(r) {
+            call.b2bua_call_ids.push(leg.call_id);
+            call.destination = leg.destination;
+            call.legs.extend(leg.legs);
+            n += 1;
+        }
+    }
+    calls.extend(legs_of.into_iter().flatten());
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::Model;
+    use crate::sip::scan::{scan, Mode};
+    use crate::sip::{Carriage, Origin, SipMessage, Transport};
+
+    const MS: i64 = 1_000_000;
+
+    fn msg(ts: i64, src: &str, dst: &str, text: &str) -> SipMessage {
+        let raw = text.replace('\n', "\r\n").into_bytes();
+        let head = scan(&raw, Mode::Datagram).unwrap();
+        SipMessage::new(
+            (
+                ts,
+                src.parse().unwrap(),
+                dst.parse().unwrap(),
+                Transport::Udp,
+                Origin::default(),
+                Carriage::default(),
+            ),
+            raw.into(),
+            head,
+        )
+    }
+
+    /// One answered INVITE from `src` to `dst` in Call-ID `cid`, with `extra` headers.
+    fn call(m: &mut Model, t: i64, src: &str, dst: &str, cid: &str, extra: &str) {
+        let head = |first: &str, to_tag: &str, cseq: &str| {
+            format!("{first}\nVia: SIP/2.0/UDP {src};branch=z9hG4bK-{cid}\nFrom: <sip:alice@x>;tag=f\nTo: <sip:bob@x>{to_tag}\nCall-ID: {cid}\nCSeq: {cseq}\n")
+        };
+        m.on_message(&msg(
+            t,
+            src,
+            dst,
+            &format!(
+                "{}{extra}\n",
+                head("INVITE sip:bob@x SIP/2.0", "", "1 INVITE")
+            ),
+        ));
+        m.on_message(&msg(
+            t + 50 * MS,
+            dst,
+            src,
+            &format!("{}\n", head("SIP/2.0 200 OK", ";tag=t", "1 INVITE")),
+        ));
+    }
+
+    const PHONE: &str = "10.0.0.1:5060";
+    const PBX_IN: &str = "10.0.0.2:5060";
+    const PBX_OUT: &str = "10.0.0.2:5070";
+    const CALLEE: &str = "10.0.0.3:5060";
+
+    #[test]
+    fn a_leg_named_by_x_cid_is_folded_into_its_call() {
+        let mut m = Model::default();
+        call(&mut m, 0, PHONE, PBX_IN, "a-leg", "");
+        call(&mut m, 10 * MS, PBX_OUT, CALLEE, "b-leg", "X-CID: a-leg\n");
+        let out = m.finish(None);
+        assert_eq!(out.b2bua_legs_merged, 1);
+        assert_eq!(out.calls.len(), 1);
+        let c = &out.calls[0];
+        assert_eq!(
+            (c.call_id.as_str(), c.b2bua_call_ids.clone()),
+            ("a-leg", vec!["b-leg".to_string()])
+        );
+        assert_eq!(c.destination, CALLEE.parse().unwrap());
+        assert_eq!(c.legs.len(), 2);
+    }
+
+    #[test]
+    fn a_leg_sent_by_the_box_the_call_went_to_with_the_same_users_is_folded() {
+        let mut m = Model::default();
+        call(&mut m, 0, PHONE, PBX_IN, "a-leg", "");
+        call(&mut m, 20 * MS, PBX_OUT, CALLEE, "b-leg", "");
+        let out = m.finish(None);
+        assert_eq!(out.b2bua_legs_merged, 1);
+        assert_eq!(out.calls[0].b2bua_call_ids, vec!["b-leg".to_string()]);
+    }
+
+    #[test]
+    fn unrelated_calls_are_left_apart() {
+        // Too late to be the same call.
+        let mut m = Model::default();
+        call(&mut m, 0, PHONE, PBX_IN, "a-leg", "");
+        call(&mut m, 3_000 * MS, PBX_OUT, CALLEE, "b-leg", "");
+        assert_eq!(m.finish(None).calls.len(), 2);
+        // Sent by another box than the one the first call went to.
+        let mut m = Model::default();
+        call(&mut m, 0, PHONE, PBX_IN, "a-leg", "");
+        call(&mut m, 20 * MS, "10.0.0.9:5060", CALLEE, "b-leg", "");
+        assert_eq!(m.finish(None).calls.len(), 2);
+        // Two calls that could each be the parent: ambiguous, left apart.
+        let mut m = Model::default();
+        call(&mut m, 0, PHONE, PBX_IN, "a1", "");
+        call(&mut m, 5 * MS, "10.0.0.5:5060", PBX_IN, "a2", "");
+        call(&mut m, 20 * MS, PBX_OUT, CALLEE, "b-leg", "");
+        assert_eq!(m.finish(None).calls.len(), 3);
+    }
+}
