@@ -162,8 +162,10 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
         .count();
     // The load is measured over the 10 s before the onset, or over what the capture
     // shows of them (an onset 0.1 s into the capture: its first 0.1 s).
-    let window = (onset - input.capture_start_ns).clamp(100_000_000, WINDOW_NS);
-    let from = onset - window;
+    let window = onset
+        .saturating_sub(input.capture_start_ns)
+        .clamp(100_000_000, WINDOW_NS);
+    let from = onset.saturating_sub(window);
     let new_calls = input
         .calls
         .iter()
@@ -178,8 +180,10 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
     let w = secs(window);
     // The load at the onset itself: the offered rate over the last RECENT_NS before it
     // (a ramp's average over the whole window reads low).
-    let recent = (onset - input.capture_start_ns).clamp(100_000_000, RECENT_NS);
-    let recent_from = onset - recent;
+    let recent = onset
+        .saturating_sub(input.capture_start_ns)
+        .clamp(100_000_000, RECENT_NS);
+    let recent_from = onset.saturating_sub(recent);
     let recent_calls = input
         .calls
         .iter()
@@ -271,7 +275,7 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
         severity,
         summary: format!(
             "{what} at +{:.1} s ({} in all; {retry}) at {recent_calls:.1} new calls/s and {recent_regs:.1} REGISTERs/s (the {:.0} s before; {:.1} and {:.1}/s over {w:.0} s), with {calls_in_flight} call(s) and {regs_in_flight} registration(s) in flight",
-            secs(onset - input.capture_start_ns),
+            secs(onset.saturating_sub(input.capture_start_ns)),
             events.len(),
             secs(recent),
             new_calls as f64 / w,

@@ -25,6 +25,8 @@ struct Lock<'a> {
     /// Why we call it a lock (the registrar's words, or its behaviour).
     proof: String,
     unlocked_after_ns: Option<i64>,
+    /// The lock response's reason phrase and Warning/Reason header, as sent.
+    words: Vec<String>,
     clients: Vec<String>,
     call_ids: Vec<&'a str>,
 }
@@ -121,8 +123,15 @@ fn locks<'a>(input: &Input<'a>) -> Vec<Lock<'a>> {
                             _ => "a refusal".into(),
                         },
                         proof,
-                        unlocked_after_ns: unlocked
-                            .map(|u| u.first_ts_ns - a.final_ts_ns.unwrap_or(a.first_ts_ns)),
+                        words: [a.final_reason.as_deref(), a.final_warning.as_deref()]
+                            .into_iter()
+                            .flatten()
+                            .map(str::to_string)
+                            .collect(),
+                        unlocked_after_ns: unlocked.map(|u| {
+                            u.first_ts_ns
+                                .saturating_sub(a.final_ts_ns.unwrap_or(a.first_ts_ns))
+                        }),
                         clients,
                         call_ids: atts[..=i].iter().map(|b| b.call_id.as_str()).collect(),
                     });
@@ -163,7 +172,7 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
     for i in 0..found.len() {
         let j = found[i..]
             .iter()
-            .take_while(|l| l.locked_at - found[i].locked_at <= POOL_WINDOW_NS)
+            .take_while(|l| l.locked_at.saturating_sub(found[i].locked_at) <= POOL_WINDOW_NS)
             .count();
         if j > best.1 - best.0 {
             best = (i, i + j);
@@ -209,10 +218,13 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
         l.call_ids.iter().for_each(|c| ev.call_id(c));
         ev.count("threshold", u64::from(l.threshold));
         ev.detail(format!("{}: {}", l.aor, l.proof));
+        for w in &l.words {
+            ev.detail(format!("{}: the lock response says \"{w}\"", l.aor));
+        }
         let lasted = match l.unlocked_after_ns {
             Some(d) => {
                 ev.count("lock_seconds", (d / 1_000_000_000) as u64);
-                ev.span(l.locked_at + d);
+                ev.span(l.locked_at.saturating_add(d));
                 format!(
                     "; a later attempt registered {:.0} s after the lock",
                     secs(d)

@@ -127,7 +127,7 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
         ev.detail(format!(
             "unanswered for {:.1} s, from +{:.3} s to the end of the capture",
             super::secs(covered),
-            super::secs(first_unanswered - input.capture_start_ns)
+            super::secs(first_unanswered.saturating_sub(input.capture_start_ns))
         ));
         let mut advice = Vec::new();
         if !icmp.is_empty() {

@@ -181,16 +181,19 @@ fn server_blackholes<'a>(
             continue;
         }
         let onset = silent[0].2.ts;
-        let (from, to) = (onset - BURST_NS, onset + BURST_NS);
+        let (from, to) = (
+            onset.saturating_sub(BURST_NS),
+            onset.saturating_add(BURST_NS),
+        );
         let burst = reqs
             .iter()
             .filter(|(_, _, r)| r.ts >= from && r.ts <= to)
             .count();
         let first_ts = reqs[0].2.ts;
         let last_ts = reqs[reqs.len() - 1].2.ts;
-        let burst_secs = secs(to.min(last_ts) - from.max(first_ts)).max(1.0);
+        let burst_secs = secs(to.min(last_ts).saturating_sub(from.max(first_ts))).max(1.0);
         let rate = burst as f64 / burst_secs;
-        let base_span = (from - first_ts).max(0);
+        let base_span = from.saturating_sub(first_ts).max(0);
         let base_rate = (base_span >= BURST_NS)
             .then(|| reqs.iter().filter(|(_, _, r)| r.ts < from).count() as f64 / secs(base_span));
         if rate < MIN_BURST_RATE || base_rate.is_some_and(|b| rate < 3.0 * b) {
@@ -232,8 +235,8 @@ impl ServerBlackhole<'_> {
         ev.count("retransmissions", retrans);
         ev.detail(format!(
             "last answered request at +{:.3} s; first unanswered at +{:.3} s",
-            secs(self.last_answered - capture_start),
-            secs(self.onset - capture_start)
+            secs(self.last_answered.saturating_sub(capture_start)),
+            secs(self.onset.saturating_sub(capture_start))
         ));
         ev.detail(format!(
             "{} requests in the {:.0} s around the onset ({:.1}/s){}",
@@ -295,7 +298,7 @@ fn rate_limit(src: &str, method: &str, reqs: &[Req<'_>], out: &mut Vec<Finding>)
         .filter(|r| r.refused)
         .filter_map(|r| r.reason)
         .collect();
-    let window = reqs[first_refusal].ts - reqs[0].ts;
+    let window = reqs[first_refusal].ts.saturating_sub(reqs[0].ts);
     let mut ev = Evidence::default();
     ev.address(src);
     after.iter().filter(|r| r.refused).for_each(|r| {
@@ -348,7 +351,7 @@ fn blackhole(
     if silent.len() < MIN_UNANSWERED || answered_later {
         return;
     }
-    let silence = end - reqs[first_silent].ts;
+    let silence = end.saturating_sub(reqs[first_silent].ts);
     // Silence is proven by time (30 s) or, in a capture that stops sooner, by the
     // clients' own retransmissions: each unanswered request was sent again and again.
     let retransmitted = silent
@@ -368,7 +371,7 @@ fn blackhole(
     if !others_answered || burst.is_empty() {
         return;
     }
-    let burst_secs = secs(reqs[first_silent].ts - reqs[0].ts).max(0.001);
+    let burst_secs = secs(reqs[first_silent].ts.saturating_sub(reqs[0].ts)).max(0.001);
     let mut ev = Evidence::default();
     ev.address(src);
     servers.iter().for_each(|s| ev.address(s));

@@ -22,7 +22,7 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
                 ev.detail(format!(
                     "{} lapsed at +{:.0} s",
                     a.aor,
-                    secs(u - input.capture_start_ns)
+                    secs(u.saturating_sub(input.capture_start_ns))
                 ));
             }
         }

@@ -81,13 +81,13 @@ pub fn fold_legs(calls: &mut Vec<CallRecord>) -> u64 {
             a.first_hop.ip() == b.caller.ip()
                 && a.caller.ip() != b.caller.ip()
                 && b.start_ns >= a.start_ns
-                && b.start_ns - a.start_ns <= LEG_WINDOW_NS
+                && b.start_ns.saturating_sub(a.start_ns) <= LEG_WINDOW_NS
                 && user(&a.from_uri) == bf
                 && (user(&a.to_uri) == bt || user(&a.request_uri) == user(&b.request_uri))
         };
         let mut candidates = (0..i)
             .rev()
-            .take_while(|&j| b.start_ns - calls[j].start_ns <= LEG_WINDOW_NS)
+            .take_while(|&j| b.start_ns.saturating_sub(calls[j].start_ns) <= LEG_WINDOW_NS)
             .filter(|&j| fits(&calls[j]));
         let (Some(j), None) = (candidates.next(), candidates.next()) else {
             continue;

@@ -253,10 +253,15 @@ impl CallTracker {
     /// Closes the calls that are over and quiet at capture time `now` (and the
     /// oldest beyond the limit), releasing their transactions.
     pub fn sweep(&mut self, now: i64, txs: &mut Transactions) {
+        // Each entry is looked at once per sweep: one pushed back (to look again later)
+        // is not looked at again now, even when "later" saturates to `now` (a frame
+        // stamped at the end of time once made this loop spin forever).
+        let mut budget = self.verdicts.len();
         while let Some(&(due, k)) = self.verdicts.front() {
-            if due > now {
+            if due > now || budget == 0 {
                 break;
             }
+            budget -= 1;
             self.verdicts.pop_front();
             match self.by_call_id.get(&k) {
                 Some(&NOT_A_CALL) => {
@@ -277,11 +282,13 @@ impl CallTracker {
                 _ => {}
             }
         }
+        let mut budget = self.expiry.len();
         while let Some(&(due, idx)) = self.expiry.front() {
             let over = self.calls.len() > self.limits.max_open;
-            if due > now && !over {
+            if (due > now && !over) || budget == 0 {
                 break;
             }
+            budget -= 1;
             self.expiry.pop_front();
             let Some(st) = self.calls.get(&idx) else {
                 continue;
@@ -523,7 +530,7 @@ fn leading_u32(v: &[u8]) -> Option<u32> {
 }
 
 fn ms(from: i64, to: i64) -> f64 {
-    (to - from) as f64 / 1e6
+    to.saturating_sub(from) as f64 / 1e6
 }
 
 /// The BYE that ended the dialog: on the caller's hop when one was seen there,
@@ -606,7 +613,7 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
     let mut labels: Vec<&'static str> = Vec::new();
     let category = match final_code {
         Some(code) => Category::of_final(code, cancelled),
-        None if end - last_invite.first_ts >= TIMER_B_NS => Category::NoAnswer,
+        None if end.saturating_sub(last_invite.first_ts) >= TIMER_B_NS => Category::NoAnswer,
         None => Category::Incomplete,
     };
     if auth_challenges > 0 {

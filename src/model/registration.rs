@@ -507,12 +507,12 @@ impl RegistrationTracker {
                 return;
             }
             let step = o.last.is_some_and(|f| {
-                let in_time = m.ts_ns - f.ts <= STEP_WINDOW_NS;
+                let in_time = m.ts_ns.saturating_sub(f.ts) <= STEP_WINDOW_NS;
                 match f.code {
                     401 | 407 if tx.has_credentials => {
                         in_time || f.nonce.is_some_and(|n| credential_nonces(m).contains(&n))
                     }
-                    423 => m.ts_ns - f.ts <= RETRY_423_WINDOW_NS,
+                    423 => m.ts_ns.saturating_sub(f.ts) <= RETRY_423_WINDOW_NS,
                     _ => false,
                 }
             });
@@ -826,7 +826,7 @@ fn granted_expires(m: &SipMessage, contact: Option<&str>) -> Option<u32> {
 
 /// Ends an attempt: its record, and whether it succeeded.
 fn close(o: Open, how: Close) -> (RegistrationAttempt, bool) {
-    let end_within = |t: i64| matches!(how, Close::End(end) if end - t < TIMER_F_NS);
+    let end_within = |t: i64| matches!(how, Close::End(end) if end.saturating_sub(t) < TIMER_F_NS);
     let (outcome, cause) = match o.last {
         Some(f) if (200..300).contains(&f.code) => (RegOutcome::Registered, None),
         Some(f) if is_challenge(f.code) => {
@@ -839,7 +839,7 @@ fn close(o: Open, how: Close) -> (RegistrationAttempt, bool) {
             }
         }
         Some(f) if f.code == 423 => {
-            if matches!(how, Close::End(end) if end - f.ts < RETRY_423_WINDOW_NS) {
+            if matches!(how, Close::End(end) if end.saturating_sub(f.ts) < RETRY_423_WINDOW_NS) {
                 (RegOutcome::Pending, None)
             } else {
                 (RegOutcome::Failed, Some(FailureCause::IntervalTooBrief))
@@ -854,7 +854,7 @@ fn close(o: Open, how: Close) -> (RegistrationAttempt, bool) {
         // retransmitted, or older than T1, was not answered; over a reliable transport,
         // one older than T2. Only a request just sent is still pending.
         None if matches!(how, Close::End(end) if o.tx_transmissions <= 1
-            && end - o.tx_first_ts < if o.reliable { T2_NS } else { T1_NS }) =>
+            && end.saturating_sub(o.tx_first_ts) < if o.reliable { T2_NS } else { T1_NS }) =>
         {
             (RegOutcome::Pending, None)
         }
@@ -885,7 +885,7 @@ fn close(o: Open, how: Close) -> (RegistrationAttempt, bool) {
         rrd_ms: o
             .last
             .filter(|_| ok)
-            .map(|f| (f.ts - o.first_ts) as f64 / 1e6),
+            .map(|f| f.ts.saturating_sub(o.first_ts) as f64 / 1e6),
         min_expires: o.min_expires,
         stale_challenges: o.stale_challenges,
         auth_mismatch: o.auth_mismatch,

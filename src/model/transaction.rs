@@ -357,11 +357,14 @@ impl Transactions {
     /// Forgets the transactions quiet for [`RETIRE_AFTER_NS`] at capture time `now`,
     /// and the oldest beyond the limit.
     pub fn sweep(&mut self, now: i64) {
+        // Each entry at most once per sweep (see `CallTracker::sweep`).
+        let mut budget = self.expiry.len();
         while let Some(&(due, id)) = self.expiry.front() {
             let over = self.open.len() > self.limits.max_open;
-            if due > now && !over {
+            if (due > now && !over) || budget == 0 {
                 break;
             }
+            budget -= 1;
             self.expiry.pop_front();
             let Some(t) = self.open.get(&id) else {
                 continue;
