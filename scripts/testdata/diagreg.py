@@ -136,6 +136,8 @@ def no_answer_silent(path, msgs, start, end, c):
     c.eq("responses", sum(1 for m in msgs if not m.is_req), 0)
     c.eq("ICMP errors", len(icmp_errors(path)), 0)
     rows = unanswered(atts[:5], c, 5)
+    if len(atts) != 6:
+        return dict(findings=[], must_not=[], notes="", rows=rows)
     frank = atts[5]
     c.eq("frank's transmissions", frank["transmissions"], 1)
     before_end = end - frank["first"]

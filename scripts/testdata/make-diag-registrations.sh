@@ -63,11 +63,23 @@ finish_capture() {
     td_log "wrote $OUTDIR/$NAME.pcap ($(stat -c %s "$OUTDIR/$NAME.pcap") bytes)"
     [ -n "${DREG_NO_TRUTH:-}" ] || python3 "$TD_SCRIPTS/diagreg.py" write "$OUTDIR/$NAME.pcap"
 }
-# noanswer NAME IP USER DEST: one SIPp that REGISTERs once to DEST and is never
-# answered (background; it retransmits until we stop it).
+# noanswer NAME IP USER DEST [SIPP ARGS...]: one SIPp that REGISTERs once to
+# DEST and is never answered (background; it retransmits until we stop it).
 noanswer() {
-    pat_sipp_bg "$1" 40 -sf "$S/diagreg-noanswer.xml" -i "$2" -p 5060 -m 1 -s "$3" \
-        -key contact_port 5060 -key expires 3600 -cid_str "$1@sipsleuth.test" -max_non_invite_retrans 20 "$4"
+    local name="$1" ip="$2" user="$3" dest="$4"
+    shift 4
+    pat_sipp_bg "$name" 40 -sf "$S/diagreg-noanswer.xml" -i "$ip" -p 5060 -m 1 -s "$user" \
+        -key contact_port 5060 -key expires 3600 -cid_str "$name@sipsleuth.test" -max_non_invite_retrans 20 \
+        "$@" "$dest"
+}
+# wait_sent LOG: wait (up to 5 s) until SIPp's message log shows the REGISTER sent.
+wait_sent() {
+    local i
+    for i in $(seq 1 500); do
+        ! grep -q "^REGISTER sip:" "$1" 2>/dev/null || return 0
+        sleep 0.01
+    done
+    td_log "no REGISTER in $1"; return 1
 }
 # five_unanswered PREFIX DEST: alice..erin (192.0.2.101-105) 50 ms apart.
 five_unanswered() {
@@ -96,14 +108,18 @@ no-answer-silent)
     # 198.51.100.20 is the far end of a veth whose peer has no address
     # (patterns-lib.sh): every packet to it is lost, no reply, no ICMP.
     # alice..erin REGISTER to it 50 ms apart (transmissions at 0, 0.5, 1.5, 3.5,
-    # 7.5 s); frank (192.0.2.106) sends ONE REGISTER about 0.3 s before the cut
-    # at 8 s, too late for his first retransmission (0.5 s later).
+    # 7.5 s); frank (192.0.2.106) is started at 7.6 s and sends ONE REGISTER;
+    # the capture is cut 0.3 s after SIPp logged it (about 8 s in), before his
+    # first retransmission (0.5 s later).  (On a busy machine SIPp may take a
+    # moment to start: the cut waits for the send, not for the clock.)
     # Captured on sil0, where all of this traffic goes.
     ns; pat_silent_link; cap sil0
     five_unanswered silent 198.51.100.20:5060
     pat_sleep_until "$T0" 7.6
-    noanswer silent-frank 192.0.2.106 frank 198.51.100.20:5060
-    cut_at 8
+    noanswer silent-frank 192.0.2.106 frank 198.51.100.20:5060 -trace_msg -message_file "$TD_TMP/frank-msg.log"
+    wait_sent "$TD_TMP/frank-msg.log"
+    sleep 0.3
+    td_stop "$CAP_PID"
     finish_capture
     ;;
 
