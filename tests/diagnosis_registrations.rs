@@ -260,6 +260,18 @@ fn silence_to_many_sources_after_answering_is_flood_blackhole_not_capacity() {
     let f = c.find("FLOOD_BLACKHOLE");
     assert_eq!(count(f, "unanswered"), k["unanswered"].as_u64().unwrap());
     assert_eq!(count(f, "sources"), k["sources"].as_u64().unwrap());
+    // The evidence starts at the last answer (within a second: the request or
+    // its response), before the first unanswered REGISTER: when it stopped.
+    let (answered, silent) = (
+        k["last_answered_ns"].as_i64().unwrap(),
+        k["first_unanswered_ns"].as_i64().unwrap(),
+    );
+    let first = f["evidence"]["first_ns"].as_i64().unwrap();
+    assert!(
+        (answered - 1_000_000_000..=silent).contains(&first),
+        "evidence starts at {first}, not at the last answer {answered}: {f}"
+    );
+    assert!(f["evidence"]["last_ns"].as_i64().unwrap() >= silent, "{f}");
     check_attempts(&c);
 }
 

@@ -185,6 +185,7 @@ def flood_blackhole_many(path, msgs, start, end, c):
     return dict(
         findings=[F("FLOOD_BLACKHOLE", registrar=KAM, answered_before=20, unanswered=50, sources=50,
                     unanswered_transmissions=200, last_answered_s_approx=round(last_answer - start, 1),
+                    last_answered_ns=int(round(last_answer * 1e9)), first_unanswered_ns=int(round(first_flood * 1e9)),
                     burst_seconds_approx=round(max(a["first"] for a in flood) - first_flood, 1),
                     silence_seconds_approx=round(end - last_answer, 1))],
         must_not=["CAPACITY_503_ONSET", "RATE_LIMITED", "ACCOUNT_LOCKOUT", "POOL_LOCKOUT", "AUTH_LOOP",
