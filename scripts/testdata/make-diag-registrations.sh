@@ -5,7 +5,7 @@
 #   bash scripts/testdata/make-diag-registrations.sh NAME
 #
 # NAME: no-answer-icmp no-answer-icmp-long no-answer-silent flood-blackhole-many
-#       lockout-loop forbidden-then-fresh-challenge refresh-short-expires
+#       lockout-loop forbidden-then-fresh-challenge refresh-short-expires, or all
 #
 # Real kamailio (kamailio/diag-registrations.cfg, one -A define per behaviour)
 # and SIPp (sipp/diagreg-*.xml) in a private namespace (patterns-lib.sh's
@@ -193,8 +193,16 @@ refresh-short-expires)
     finish_capture
     ;;
 
+all)
+    # every capture above, one after the other (about 1.5 min)
+    for n in no-answer-icmp no-answer-icmp-long no-answer-silent flood-blackhole-many lockout-loop \
+             forbidden-then-fresh-challenge refresh-short-expires; do
+        bash "$0" "$n"
+    done
+    ;;
+
 *)
-    echo "usage: $0 no-answer-icmp|no-answer-icmp-long|no-answer-silent|flood-blackhole-many|lockout-loop|forbidden-then-fresh-challenge|refresh-short-expires" >&2
+    echo "usage: $0 all|no-answer-icmp|no-answer-icmp-long|no-answer-silent|flood-blackhole-many|lockout-loop|forbidden-then-fresh-challenge|refresh-short-expires" >&2
     exit 2
     ;;
 esac
