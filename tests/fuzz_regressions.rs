@@ -70,6 +70,15 @@ fn tcp_websocket_length_near_u64_max_no_longer_overflows() {
     replay("tcp-websocket-length-overflow.bin");
 }
 
+/// Issue #15 §4: an answered call without BYE, then a frame whose pcapng
+/// timestamp saturates to the largest capture time. The call sweep pushed the
+/// open call back to "now + 64 s", which saturated to now, and looked at it
+/// again, forever (100 % CPU). Made by scripts/testdata/make-max-timestamp.py.
+#[test]
+fn pipeline_answered_call_then_a_frame_at_the_end_of_time_finishes() {
+    replay("pipeline-answered-call-then-max-timestamp.bin");
+}
+
 #[test]
 fn every_kept_input_passes_its_target() {
     let mut names: Vec<String> = std::fs::read_dir(dir())

@@ -506,7 +506,13 @@ pub mod pipeline {
     use sipsleuth::report::{html, json, table};
     use sipsleuth::summary::{summarize, Options};
 
+    /// Whatever the input (at most 64 KiB here), the whole run ends within this:
+    /// every loop over capture time must finish (issue #15: a saturated timestamp
+    /// once made the call sweep spin forever). libFuzzer's -timeout backs it up.
+    pub const MAX_SECONDS: u64 = 10;
+
     pub fn run(data: &[u8]) {
+        let started = std::time::Instant::now();
         let input = InputSpec::Bytes {
             name: "fuzz.pcap".into(),
             data: data.into(),
@@ -528,5 +534,11 @@ pub mod pipeline {
         std::hint::black_box(json::summary_json(&s).to_string().len());
         std::hint::black_box(table::render(&s).len());
         std::hint::black_box(html::render(&s, &[]).len());
+        assert!(
+            started.elapsed().as_secs() < MAX_SECONDS,
+            "the pipeline took {:?} on {} bytes",
+            started.elapsed(),
+            data.len()
+        );
     }
 }

@@ -189,6 +189,15 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
             l.clients.iter().for_each(|c| ev.address(c));
             l.call_ids.iter().for_each(|c| ev.call_id(c));
         }
+        let mut words: Vec<&str> = pool
+            .iter()
+            .flat_map(|l| l.words.iter().map(String::as_str))
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        for w in words {
+            ev.detail(format!("the lock responses say \"{w}\""));
+        }
         ev.count("accounts_locked", pool.len() as u64);
         ev.count("threshold_min", u64::from(thresholds[0]));
         ev.count("threshold_max", u64::from(thresholds[thresholds.len() - 1]));
