@@ -153,3 +153,72 @@ fn content_length_beyond_the_data_over_tcp_does_not_stall_the_stream() {
         "the rest of the capture is still read"
     );
 }
+
+/// A pcap of `n` small UDP frames (not SIP), written by hand: big enough that the
+/// reader's first batch (8192 frames) ends well before the file does.
+fn many_frames_pcap(n: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    let mut frame = vec![0u8; 12];
+    frame.extend_from_slice(&[0x08, 0x00, 0x45, 0, 0, 36, 0, 1, 0, 0, 64, 17, 0, 0]);
+    frame.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
+    frame.extend_from_slice(&[0x13, 0x88, 0x13, 0x88, 0, 16, 0, 0]);
+    frame.extend_from_slice(b"not sip!");
+    for i in 0..n {
+        out.extend_from_slice(&(1_700_000_000 + i / 1000).to_le_bytes());
+        out.extend_from_slice(&(i % 1000 * 1000).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&frame);
+    }
+    out
+}
+
+/// Issue #15 §4: a capture truncated while it was memory-mapped killed the
+/// process with SIGBUS and no word. Now the file and the offset are named and
+/// the exit status is 1. The test runs itself again as a child process, which
+/// reads a file through the library and shrinks it after the first batch.
+#[test]
+fn a_file_that_shrinks_while_mapped_is_named_with_exit_1_not_a_silent_sigbus() {
+    const CHILD: &str = "SIPSLEUTH_TEST_SHRINK_FILE";
+    if let Ok(path) = std::env::var(CHILD) {
+        let input = sipsleuth::capture::InputSpec::Path(path.clone().into());
+        let mut batches = 0;
+        let _ = sipsleuth::capture::read_capture(&input, &mut |_frames| {
+            batches += 1;
+            if batches == 1 {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .unwrap()
+                    .set_len(4096)
+                    .unwrap();
+            }
+        });
+        // Reached only if the shrink went unnoticed.
+        std::process::exit(0);
+    }
+    let d = scratch_dir("shrink");
+    let p = write(&d, "live.pcap", &many_frames_pcap(40_000));
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_file_that_shrinks_while_mapped_is_named_with_exit_1_not_a_silent_sigbus",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, &p)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("live.pcap") && stderr.contains("shrank while it was being read"),
+        "{stderr}"
+    );
+}

@@ -33,3 +33,15 @@ fn out_of_range_is_a_usage_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a SIP response code"));
 }
+
+/// Issue #15: a support engineer reading a 403 after a challenge must learn that
+/// many registrars answer a wrong password that way (it is not always a lock).
+#[test]
+fn explain_403_says_a_wrong_password_is_often_answered_403_after_the_challenge() {
+    let o = run(&["explain", "403"]);
+    assert!(o.status.success());
+    let page = String::from_utf8(o.stdout).unwrap().replace('\n', " ");
+    let page = page.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(page.contains("wrong password"), "{page}");
+    assert!(page.contains("challenge"), "{page}");
+}

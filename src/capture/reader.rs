@@ -279,9 +279,11 @@ pub fn read_capture(
             let n = read_up_to(&mut &file, &mut head).map_err(io_err)?;
             if n == 4 && head[..2] != GZIP && head != ZSTD {
                 // A plain capture: walk it in place over a memory map.
-                // SAFETY: the map is read-only; a file truncated while mapped can
-                // still raise SIGBUS, which is documented as a known limit.
+                // SAFETY: the map is read-only. A file truncated while mapped raises
+                // SIGBUS on the next page past its new end: `shrunk` names the file and
+                // the offset and exits 1 instead of dying without a word.
                 let map = unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(io_err)?;
+                let _watch = super::shrunk::watch(&path, &map);
                 #[cfg(unix)]
                 let _ = map.advise(memmap2::Advice::Sequential);
                 // Pages already walked are handed back as we go, so the resident set stays

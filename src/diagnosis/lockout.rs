@@ -232,7 +232,10 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
         }
         let lasted = match l.unlocked_after_ns {
             Some(d) => {
-                ev.count("lock_seconds", (d / 1_000_000_000) as u64);
+                ev.count(
+                    "lock_seconds",
+                    (d.saturating_add(500_000_000) / 1_000_000_000) as u64,
+                );
                 ev.span(l.locked_at.saturating_add(d));
                 format!(
                     "; a later attempt registered {:.0} s after the lock",

@@ -37,10 +37,12 @@ fn reg(
         cause,
         final_code: code,
         retry_after_s: None,
-        challenges: if cause == Some(FailureCause::AuthRejected) {
-            2
-        } else {
-            1
+        // A rejected password: challenged, credentials sent, challenged again. A 403
+        // here is a refusal before any challenge (a lock, a rate limit).
+        challenges: match cause {
+            Some(FailureCause::AuthRejected) => 2,
+            Some(FailureCause::Forbidden) => 0,
+            _ => 1,
         },
         requests: 2,
         retransmissions: 0,
@@ -54,7 +56,7 @@ fn reg(
         min_expires: None,
         stale_challenges: 0,
         auth_mismatch: None,
-        rejected_credentials: 0,
+        rejected_credentials: u32::from(cause == Some(FailureCause::AuthRejected)),
         final_reason: None,
         final_warning: None,
         last_request_ns: 0,

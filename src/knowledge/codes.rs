@@ -888,6 +888,10 @@ static CODES: &[CodeInfo] = &[
         causes_in_testing: &[
             "The source IP is not on the registrar's or trunk's allow list",
             "The account is disabled, or locked after repeated failed logins",
+            "A wrong password: many registrars (kamailio configs, Asterisk, several SBCs) answer \
+             the credentials that follow a 401/407 challenge with 403 instead of another 401. A \
+             403 right after a REGISTER with Authorization, and a fresh challenge accepted later \
+             with new credentials, is a wrong password, not a lock",
             "Per-IP rate limiting: the first registrations from a load generator succeed, later \
              ones get 403",
             "Wrong domain or realm: the domain in To, From or the Request-URI is not served here",
@@ -907,7 +911,9 @@ static CODES: &[CodeInfo] = &[
         ],
         register_note: Some(
             "The registrar refuses this AOR from this client: source IP not allowed, account \
-             disabled or locked after failed logins, rate limited, or wrong domain or realm.",
+             disabled or locked after failed logins, rate limited, or wrong domain or realm. \
+             After a challenge, a 403 to the REGISTER with credentials is often just how this \
+             registrar rejects a wrong password.",
         ),
         invite_note: Some(
             "The caller may not make this call: class-of-service or dial-plan restrictions, a \

@@ -139,28 +139,10 @@ pub fn fold_legs(calls: &mut Vec<CallRecord>) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use crate::model::test_msg::msg;
     use crate::model::Model;
-    use crate::sip::scan::{scan, Mode};
-    use crate::sip::{Carriage, Origin, SipMessage, Transport};
 
     const MS: i64 = 1_000_000;
-
-    fn msg(ts: i64, src: &str, dst: &str, text: &str) -> SipMessage {
-        let raw = text.replace('\n', "\r\n").into_bytes();
-        let head = scan(&raw, Mode::Datagram).unwrap();
-        SipMessage::new(
-            (
-                ts,
-                src.parse().unwrap(),
-                dst.parse().unwrap(),
-                Transport::Udp,
-                Origin::default(),
-                Carriage::default(),
-            ),
-            raw.into(),
-            head,
-        )
-    }
 
     /// One answered INVITE from `src` to `dst` in Call-ID `cid`, with `extra` headers.
     fn call(m: &mut Model, t: i64, src: &str, dst: &str, cid: &str, extra: &str) {

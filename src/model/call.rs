@@ -614,6 +614,17 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
     let category = match final_code {
         Some(code) => Category::of_final(code, cancelled),
         None if end.saturating_sub(last_invite.first_ts) >= TIMER_B_NS => Category::NoAnswer,
+        // The capture ended before Timer B, but what it shows is already silence: the
+        // INVITE was retransmitted and nothing at all came back (not even 100 Trying),
+        // or over TCP nothing came back for T2. A ringing call stays INCOMPLETE.
+        None if last_invite.responses == 0
+            && (last_invite.requests > 1
+                || (last_invite.transport.is_reliable()
+                    && end.saturating_sub(last_invite.first_ts) >= super::registration::T2_NS)) =>
+        {
+            labels.push("unanswered_at_capture_end");
+            Category::NoAnswer
+        }
         None => Category::Incomplete,
     };
     if auth_challenges > 0 {
@@ -724,4 +735,191 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
         correlation_id: c.correlation_id,
         session_id: c.session_id,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! The call tracker through the whole model (transactions first), on literal
+    //! messages: what a call record says for each way a call can go.
+    use super::Category;
+    use crate::model::test_msg::msg;
+    use crate::model::{Model, ModelOutput};
+
+    const MS: i64 = 1_000_000;
+    const S: i64 = 1_000_000_000;
+    const CALLER: &str = "10.0.0.1:5060";
+    const PROXY: &str = "10.0.0.2:5060";
+
+    /// A request from the caller (`to_tag` empty for an initial INVITE).
+    fn req(method: &str, cseq: u32, branch: &str, to_tag: &str, extra: &str) -> String {
+        format!("{method} sip:bob@x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-{branch}\nFrom: <sip:alice@x>;tag=a\nTo: <sip:bob@x>{to_tag}\nCall-ID: c1\nCSeq: {cseq} {method}\n{extra}\n")
+    }
+    /// The response to it.
+    fn resp(status: &str, method: &str, cseq: u32, branch: &str, to_tag: &str) -> String {
+        format!("SIP/2.0 {status}\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-{branch}\nFrom: <sip:alice@x>;tag=a\nTo: <sip:bob@x>{to_tag}\nCall-ID: c1\nCSeq: {cseq} {method}\n\n")
+    }
+
+    /// Runs (time, from caller?, text) steps; the capture ends at `end`.
+    fn run(steps: &[(i64, bool, String)], end: i64) -> ModelOutput {
+        let mut m = Model::default();
+        for (t, up, text) in steps {
+            let (src, dst) = if *up {
+                (CALLER, PROXY)
+            } else {
+                (PROXY, CALLER)
+            };
+            m.on_message(&msg(*t, src, dst, text));
+        }
+        m.finish(Some(end))
+    }
+
+    fn answered_call() -> Vec<(i64, bool, String)> {
+        vec![
+            (0, true, req("INVITE", 1, "1", "", "")),
+            (10 * MS, false, resp("100 Trying", "INVITE", 1, "1", "")),
+            (
+                900 * MS,
+                false,
+                resp("180 Ringing", "INVITE", 1, "1", ";tag=b"),
+            ),
+            (3 * S, false, resp("200 OK", "INVITE", 1, "1", ";tag=b")),
+            (3 * S + MS, true, req("ACK", 1, "2", ";tag=b", "")),
+        ]
+    }
+
+    /// Issue #15 §3: SRD ended at the 200 when a 100 came before the 180.
+    #[test]
+    fn srd_ends_at_the_first_response_that_is_not_100() {
+        let out = run(&answered_call(), 4 * S);
+        let c = &out.calls[0];
+        assert_eq!(c.category, Category::Success);
+        assert_eq!(
+            (c.srd_ms, c.pdd_ms, c.answer_ms),
+            (Some(900.0), Some(900.0), Some(3000.0))
+        );
+    }
+
+    /// Issue #15 §5: a 407 challenge does not end SRD; the challenged INVITE and its
+    /// re-send with credentials are one attempt, timed from the first.
+    #[test]
+    fn srd_runs_past_a_challenge_to_the_first_real_answer() {
+        let steps = vec![
+            (0, true, req("INVITE", 1, "1", "", "")),
+            (
+                MS,
+                false,
+                resp(
+                    "407 Proxy Authentication Required",
+                    "INVITE",
+                    1,
+                    "1",
+                    ";tag=p",
+                ),
+            ),
+            (2 * MS, true, req("ACK", 1, "1", ";tag=p", "")),
+            (
+                5 * MS,
+                true,
+                req(
+                    "INVITE",
+                    2,
+                    "3",
+                    "",
+                    "Proxy-Authorization: Digest username=\"alice\"\n",
+                ),
+            ),
+            (
+                800 * MS,
+                false,
+                resp("180 Ringing", "INVITE", 2, "3", ";tag=b"),
+            ),
+            (
+                2 * S,
+                false,
+                resp("486 Busy Here", "INVITE", 2, "3", ";tag=b"),
+            ),
+        ];
+        let out = run(&steps, 3 * S);
+        assert_eq!(out.calls.len(), 1);
+        let c = &out.calls[0];
+        assert_eq!(
+            (c.auth_challenges, c.final_code, c.category),
+            (1, Some(486), Category::Rejected)
+        );
+        assert_eq!(c.srd_ms, Some(800.0));
+    }
+
+    /// Issue #15 §5: a BYE answered 500 does not end the call; the next one, answered 200, does.
+    #[test]
+    fn a_refused_bye_does_not_end_the_call() {
+        let mut steps = answered_call();
+        steps.push((10 * S, true, req("BYE", 2, "4", ";tag=b", "")));
+        steps.push((
+            10 * S + MS,
+            false,
+            resp("500 Request out of order", "BYE", 2, "4", ";tag=b"),
+        ));
+        let out = run(&steps, 11 * S);
+        let c = &out.calls[0];
+        assert_eq!(
+            (c.end_ns, c.duration_ms, c.bye_final_code),
+            (None, None, Some(500))
+        );
+        assert!(c.labels.contains(&"bye_rejected"));
+        steps.push((11 * S, true, req("BYE", 3, "5", ";tag=b", "")));
+        steps.push((
+            11 * S + 2 * MS,
+            false,
+            resp("200 OK", "BYE", 3, "5", ";tag=b"),
+        ));
+        let out = run(&steps, 12 * S);
+        let c = &out.calls[0];
+        assert_eq!((c.duration_ms, c.bye_final_code), (Some(8000.0), Some(200)));
+        assert!(!c.labels.contains(&"bye_rejected"));
+    }
+
+    /// Issue #15 §5: an INVITE without To tag starts a call even when its Call-ID
+    /// began with a REGISTER (SIPp and some phones do this).
+    #[test]
+    fn an_invite_in_a_call_id_that_began_with_register_is_a_call() {
+        let mut steps = vec![
+            (0, true, req("REGISTER", 1, "r1", "", "")),
+            (MS, false, resp("200 OK", "REGISTER", 1, "r1", ";tag=r")),
+        ];
+        steps.extend(
+            answered_call()
+                .into_iter()
+                .map(|(t, up, m)| (t + S, up, m.replace("CSeq: 1 ", "CSeq: 2 "))),
+        );
+        let out = run(&steps, 5 * S);
+        assert_eq!(out.calls.len(), 1);
+        assert_eq!(out.calls[0].category, Category::Success);
+    }
+
+    /// Issue #15 §5: a call whose INVITE came before the capture is counted apart, once.
+    #[test]
+    fn a_call_in_progress_at_the_start_is_counted_not_attempted() {
+        let steps = vec![
+            (0, true, req("BYE", 5, "9", ";tag=b", "")),
+            (MS, false, resp("200 OK", "BYE", 5, "9", ";tag=b")),
+        ];
+        let out = run(&steps, S);
+        assert_eq!((out.calls.len(), out.in_progress_at_start), (0, 1));
+    }
+
+    /// Issue #15 §1: a capture cut seconds after an INVITE that was retransmitted and
+    /// never answered says NO_ANSWER, not INCOMPLETE; one just sent stays INCOMPLETE.
+    #[test]
+    fn a_retransmitted_unanswered_invite_at_capture_end_is_no_answer() {
+        let steps = vec![
+            (0, true, req("INVITE", 1, "1", "", "")),
+            (500 * MS, true, req("INVITE", 1, "1", "", "")),
+            (1500 * MS, true, req("INVITE", 1, "1", "", "")),
+        ];
+        let out = run(&steps, 2 * S);
+        assert_eq!(out.calls[0].category, Category::NoAnswer);
+        assert!(out.calls[0].labels.contains(&"unanswered_at_capture_end"));
+        let out = run(&steps[..1], 100 * MS);
+        assert_eq!(out.calls[0].category, Category::Incomplete);
+    }
 }

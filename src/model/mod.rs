@@ -7,6 +7,8 @@ pub mod b2bua;
 pub mod call;
 pub mod keys;
 pub mod registration;
+#[cfg(test)]
+mod test_msg;
 pub mod transaction;
 
 use crate::sip::SipMessage;
