@@ -5,7 +5,9 @@
 //! snaplen, or an IPv4 total length of 0 (TCP segmentation offload on the
 //! capturing host), still yields what it holds.
 
-use super::{hep, tunnel, Ctx, Datagram, Decoded, FragKey, Fragment, IcmpNotice, Segment};
+use super::{
+    esp, hep, sctp, tunnel, Ctx, Datagram, Decoded, FragKey, Fragment, IcmpNotice, Segment,
+};
 use crate::accounting::Bucket;
 use crate::bytes::be16;
 use etherparse::{Ipv6ExtensionSlice, LaxIpv4Slice, LaxIpv6Slice, TcpSlice, UdpSlice};
@@ -101,6 +103,8 @@ pub(super) fn transport<'a>(
     match proto {
         17 => udp(src, dst, d, ctx),
         6 => tcp(src, dst, d, ctx),
+        132 => sctp::packet(src, dst, d, ctx),
+        50 => esp::packet(src, dst, d, ctx),
         1 => icmp(false, src, dst, d),
         58 => icmp(true, src, dst, d),
         4 | 41 => match ctx.deeper() {
