@@ -109,6 +109,35 @@ fn sctp_transport_is_named_in_the_message_listing() {
     assert!(invite.contains("SCTP"), "{invite}");
 }
 
+/// Two DATA chunks bundled in one packet (the 180 and the 200 of the INVITE)
+/// are two messages completed by the same frame.
+#[test]
+fn two_messages_bundled_in_one_sctp_packet_name_the_same_frame() {
+    let o = run(&[
+        "messages",
+        "--csv",
+        testdata("sctp-call.pcap").to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let frame_col = header.iter().position(|c| *c == "frame").unwrap();
+    let mut frames: Vec<u64> = lines
+        .map(|l| {
+            let cols: Vec<&str> = l.split(',').collect();
+            // Count from the end: the start line may hold commas.
+            cols[cols.len() - (header.len() - frame_col)]
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(frames.len(), 7);
+    frames.sort();
+    frames.dedup();
+    assert_eq!(frames.len(), 6, "one frame completed two messages");
+}
+
 #[test]
 fn export_of_an_sctp_call_keeps_every_fragment_of_its_invite() {
     let dir = scratch_dir("sctp-export");
