@@ -8,7 +8,7 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Bucket {
-    /// Completed at least one SIP message (a datagram, the last fragment or segment of one, or a HEP packet).
+    /// Completed at least one SIP message (a datagram, the last fragment or segment of one, an SCTP packet, or a HEP packet).
     Sip,
     /// Carried part of a SIP message completed by a later frame (an IP fragment or TCP segment).
     SipPartial,
@@ -18,7 +18,7 @@ pub enum Bucket {
     SipMalformed,
     /// An ICMP or ICMPv6 message (errors quoting SIP included: a quote is not a SIP message).
     Icmp,
-    /// UDP or TCP payload that is not SIP (RTP, RTCP, DNS, TLS, HTTP…).
+    /// UDP, TCP or SCTP payload that is not SIP (RTP, RTCP, DNS, TLS, HTTP, Diameter…).
     NotSip,
     /// A TCP segment without payload (handshake, ACK, FIN, RST).
     TcpControl,

@@ -224,3 +224,53 @@ impl Ordered {
         self.per_input
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{Ctx, FragKey};
+    use crate::sip::Transport;
+
+    /// The glue from the defragmenter to the SCTP reassembler: an SCTP packet
+    /// cut into two IP fragments gives its SIP message, each frame counted once.
+    #[test]
+    fn sctp_inside_ip_fragments_is_followed() {
+        let sip = b"OPTIONS sip:b@x SIP/2.0\r\nContent-Length: 0\r\n\r\n";
+        let mut packet = vec![0x13, 0xc4, 0x13, 0xc4, 0, 0, 0, 1, 0, 0, 0, 0];
+        packet.extend_from_slice(&[0, 3]); // DATA, B and E
+        packet.extend_from_slice(&((16 + sip.len()) as u16).to_be_bytes());
+        packet.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+        packet.extend_from_slice(sip);
+        let key = FragKey {
+            src: [10, 0, 0, 1].into(),
+            dst: [10, 0, 0, 2].into(),
+            id: 7,
+            proto: 132,
+        };
+        let (first, second) = packet.split_at(24);
+        let mut o = Ordered::new(1, &Limits::default());
+        let mut items = Vec::new();
+        let mut sink = |i: Item| items.push(i);
+        for (offset, more, payload, frame) in [(0, true, first, 1), (24, false, second, 2)] {
+            let f = Fragment {
+                key,
+                offset,
+                more,
+                payload,
+                ctx: Ctx::default(),
+            };
+            o.fragment(&f, frame as i64, Origin { file: 0, frame }, &mut sink);
+        }
+        let counts = o.finish(&mut sink);
+        let [Item::Sip(m)] = &items[..] else {
+            panic!("one SIP message expected, got {}", items.len())
+        };
+        assert_eq!(m.transport, Transport::Sctp);
+        let frames = &counts[0].frames;
+        assert_eq!(
+            (frames.get(Bucket::Sip), frames.get(Bucket::SipPartial)),
+            (1, 1)
+        );
+        assert_eq!(frames.total(), 2);
+    }
+}
