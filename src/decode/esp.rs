@@ -8,7 +8,8 @@
 //! trailer before it must fit — a next-header of UDP, TCP, SCTP, IPv4 or IPv6,
 //! a pad length within the packet, pad bytes 1, 2, 3, … as RFC 4303 §2.4
 //! prescribes — and the inner header must parse and agree with the length
-//! left. An ESP packet that fits none is counted as `esp_encrypted`.
+//! left. An ESP packet that fits none is counted as `esp_encrypted`. ESP in
+//! UDP on port 4500 (NAT traversal, RFC 3948) comes here too (see `ip::udp`).
 
 use super::{ip, Ctx, Decoded};
 use crate::accounting::Bucket;
@@ -163,6 +164,33 @@ mod tests {
                 assert_eq!(dg.src.ip(), IpAddr::from([10, 9, 0, 1]));
                 assert!(dg.ctx.tunnelled);
             }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn esp_in_udp_on_port_4500_but_not_ike() {
+        let outer = |payload: &[u8]| {
+            let mut u = 4500u16.to_be_bytes().to_vec();
+            u.extend_from_slice(&4500u16.to_be_bytes());
+            u.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+            u.extend_from_slice(&[0, 0]);
+            u.extend_from_slice(payload);
+            u
+        };
+        let (a, b) = (IpAddr::from([10, 0, 0, 1]), IpAddr::from([10, 0, 0, 2]));
+        let esp_in_udp = outer(&esp(&udp(SIP), 17, 12));
+        assert_sip(ip::transport(17, a, b, &esp_in_udp, Ctx::default()));
+        // The non-ESP marker (4 zero bytes) is IKE: left as a UDP datagram.
+        let mut ike = vec![0u8; 4];
+        ike.extend_from_slice(&[0x11; 28]);
+        assert!(matches!(
+            ip::transport(17, a, b, &outer(&ike), Ctx::default()),
+            Decoded::Udp(_)
+        ));
+        // Nor is SIP sent from or to port 4500.
+        match ip::transport(17, a, b, &outer(SIP), Ctx::default()) {
+            Decoded::Udp(dg) => assert_eq!(&*dg.payload, SIP),
             other => panic!("{other:?}"),
         }
     }

@@ -149,6 +149,17 @@ fn udp<'a>(src: IpAddr, dst: IpAddr, d: &'a [u8], ctx: Ctx) -> Decoded<'a> {
             return inner;
         }
     }
+    // ESP in UDP (NAT traversal, RFC 3948): a non-zero SPI; zero marks IKE, a lone 0xff a
+    // keep-alive. SIP itself may use port 4500 (found by content on any port): what does
+    // not fit NULL ESP and may start SIP stays a datagram.
+    if (dp == 4500 || sp == 4500) && payload.len() > 8 && payload.get(..4) != Some(&[0; 4]) {
+        let d = esp::packet(src, dst, payload, ctx);
+        if !matches!(d, Decoded::Done(Bucket::EspEncrypted))
+            || !crate::sip::scan::may_start_sip(payload)
+        {
+            return d;
+        }
+    }
     if let Some(h) = hep::parse(payload) {
         return Decoded::Hep(h);
     }
