@@ -8,7 +8,7 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Bucket {
-    /// Completed at least one SIP message (a datagram, the last fragment or segment of one, or a HEP packet).
+    /// Completed at least one SIP message (a datagram, the last fragment or segment of one, an SCTP packet, or a HEP packet).
     Sip,
     /// Carried part of a SIP message completed by a later frame (an IP fragment or TCP segment).
     SipPartial,
@@ -18,20 +18,26 @@ pub enum Bucket {
     SipMalformed,
     /// An ICMP or ICMPv6 message (errors quoting SIP included: a quote is not a SIP message).
     Icmp,
-    /// UDP or TCP payload that is not SIP (RTP, RTCP, DNS, TLS, HTTP…).
+    /// UDP, TCP or SCTP payload that is not SIP (RTP, RTCP, DNS, TLS, HTTP, Diameter…).
     NotSip,
     /// A TCP segment without payload (handshake, ACK, FIN, RST).
     TcpControl,
+    /// An SCTP packet without user data (INIT, SACK, HEARTBEAT, SHUTDOWN, …).
+    SctpControl,
     /// A TCP retransmission or duplicated IP fragment: bytes already seen.
     Duplicate,
     /// TCP payload that never completed a SIP message (stream ended or lost bytes mid-message).
     TcpIncomplete,
+    /// An SCTP DATA fragment whose user message never completed (end of capture, idle, memory bound).
+    SctpIncomplete,
     /// An IP fragment whose datagram never completed (end of capture, timeout or memory bound).
     FragmentIncomplete,
     /// Not IP at all (ARP, LLDP, STP, …).
     NonIp,
-    /// IP carrying a protocol the decoder does not follow (SCTP, ESP, OSPF, IGMP, …).
+    /// IP carrying a protocol the decoder does not follow (OSPF, IGMP, AH, …).
     OtherIpProtocol,
+    /// ESP whose payload is encrypted (or NULL-encrypted in a way the heuristic cannot fit).
+    EspEncrypted,
     /// A link type (or an encapsulation) the decoder does not know.
     UnsupportedLink,
     /// Cut short (snaplen or damage) before the headers needed to decode it.
@@ -41,7 +47,7 @@ pub enum Bucket {
 }
 
 impl Bucket {
-    pub const ALL: [Bucket; 15] = [
+    pub const ALL: [Bucket; 18] = [
         Bucket::Sip,
         Bucket::SipPartial,
         Bucket::SipKeepalive,
@@ -49,11 +55,14 @@ impl Bucket {
         Bucket::Icmp,
         Bucket::NotSip,
         Bucket::TcpControl,
+        Bucket::SctpControl,
         Bucket::Duplicate,
         Bucket::TcpIncomplete,
+        Bucket::SctpIncomplete,
         Bucket::FragmentIncomplete,
         Bucket::NonIp,
         Bucket::OtherIpProtocol,
+        Bucket::EspEncrypted,
         Bucket::UnsupportedLink,
         Bucket::Truncated,
         Bucket::BadHeader,
@@ -68,11 +77,14 @@ impl Bucket {
             Bucket::Icmp => "icmp",
             Bucket::NotSip => "not_sip",
             Bucket::TcpControl => "tcp_control",
+            Bucket::SctpControl => "sctp_control",
             Bucket::Duplicate => "duplicate",
             Bucket::TcpIncomplete => "tcp_incomplete",
+            Bucket::SctpIncomplete => "sctp_incomplete",
             Bucket::FragmentIncomplete => "fragment_incomplete",
             Bucket::NonIp => "non_ip",
             Bucket::OtherIpProtocol => "other_ip_protocol",
+            Bucket::EspEncrypted => "esp_encrypted",
             Bucket::UnsupportedLink => "unsupported_link",
             Bucket::Truncated => "truncated",
             Bucket::BadHeader => "bad_header",
@@ -88,11 +100,14 @@ impl Bucket {
             Bucket::Icmp => "ICMP / ICMPv6",
             Bucket::NotSip => "UDP/TCP payload, not SIP (RTP, …)",
             Bucket::TcpControl => "TCP without payload",
+            Bucket::SctpControl => "SCTP without user data",
             Bucket::Duplicate => "retransmitted / duplicated bytes",
             Bucket::TcpIncomplete => "TCP data never completing a message",
+            Bucket::SctpIncomplete => "SCTP fragment never completing a message",
             Bucket::FragmentIncomplete => "IP fragment never reassembled",
             Bucket::NonIp => "not IP (ARP, LLDP, …)",
-            Bucket::OtherIpProtocol => "other IP protocol (SCTP, ESP, …)",
+            Bucket::OtherIpProtocol => "other IP protocol (OSPF, IGMP, …)",
+            Bucket::EspEncrypted => "ESP, encrypted (not NULL)",
             Bucket::UnsupportedLink => "unsupported link type or tunnel",
             Bucket::Truncated => "truncated before its headers",
             Bucket::BadHeader => "inconsistent packet header",

@@ -15,7 +15,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// Link types the decode target chooses from by its first byte (the decoder's
 /// own list, plus two it must refuse).
-pub const LINKTYPES: [u32; 13] = [0, 1, 9, 12, 14, 50, 101, 108, 113, 228, 229, 276, 147];
+pub const LINKTYPES: [u32; 14] = [0, 1, 9, 12, 14, 50, 101, 108, 113, 228, 229, 276, 147, 197];
 
 /// The index in [`LINKTYPES`] of a link type (the seeds' inverse of the choice).
 pub fn linktype_index(lt: u32) -> Option<u8> {
@@ -252,6 +252,16 @@ pub mod decode {
             }
             Decoded::Hep(h) => {
                 std::hint::black_box(h.payload.len());
+            }
+            Decoded::Sctp(p) => {
+                // Its chunks through the SCTP reassembler: the frame is counted exactly once.
+                use sipsleuth::reassembly::sctp::SctpReassembler;
+                let mut r = SctpReassembler::new(Default::default());
+                let (mut out, mut counts) = (Vec::new(), Default::default());
+                r.packet(&p, Default::default(), &mut out, &mut counts);
+                r.finish(&mut counts);
+                assert_eq!(counts.total(), 1);
+                std::hint::black_box(out.len());
             }
             Decoded::Icmp(n) => {
                 std::hint::black_box(n);

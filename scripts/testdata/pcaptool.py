@@ -17,6 +17,13 @@ text.  Subcommands:
                     (the caller's connection of call1-answered, client port
                     5065 -> 127.0.0.1:5060) and write a new TCP stream that
                     carries the same bytes cut differently (see TCP_PLAN)
+  erf IN OUT        rewrap every Ethernet frame of IN as an Endace ERF record
+                    (pcap link type 197): odd frames as ERF Ethernet records
+                    (type 2: 2-byte offset/pad, the frame, its real FCS),
+                    even frames as ERF IPv4 records (type 22: the IP packet
+                    alone); every third record carries two extension
+                    headers (flow id 0x10, then host id 0x11), chained by
+                    the top bit of the type byte and of the first one
   bigendian IN OUT  rewrite a little-endian microsecond pcap as big-endian
                     (magic a1b2c3d4 written big-endian, all global and record
                     header fields big-endian; packet bytes unchanged)
@@ -328,6 +335,44 @@ def cmd_tcp_multi(inp, outp, cport=5065, sport=5060):
 
 # ---------------------------------------------------------------- bigendian
 
+ERF_ETH, ERF_IPV4 = 2, 22
+
+
+def erf_record(sec, usec, frame, n):
+    """One ERF record (the ERF header and body) for frame number n (1-based)."""
+    import zlib
+    if n % 2 == 1:
+        kind = ERF_ETH
+        body = b"\x00\x00" + frame + struct.pack("<I", zlib.crc32(frame) & 0xFFFFFFFF)
+        wlen = len(frame) + 4
+    else:
+        kind = ERF_IPV4
+        body = frame[14:]
+        wlen = len(body)
+    ext = b""
+    if n % 3 == 0:
+        ext = bytes([0x80 | 0x10, 0, 0, 0, 0, 0, 0, n & 0xFF]) + bytes([0x11, 0, 0, 0, 0, 0, 0, 1])
+        kind |= 0x80
+    # Timestamp: seconds in the upper 32 bits, the binary fraction of a second in the lower 32.
+    frac = (usec << 32) // 1_000_000
+    rlen = 16 + len(ext) + len(body)
+    hdr = struct.pack("<Q", (sec << 32) | frac) + struct.pack(">BBHHH", kind, 0x04, rlen, 0, wlen)
+    return hdr + ext + body
+
+
+def cmd_erf(inp, outp):
+    hdr, recs = read_pcap(inp)
+    if hdr["linktype"] != LINKTYPE_ETHERNET:
+        raise SystemExit("erf: input must be Ethernet")
+    out = []
+    for n, (sec, usec, frame, orig) in enumerate(recs, start=1):
+        if frame[12:14] != b"\x08\x00":
+            raise SystemExit(f"erf: frame {n} is not IPv4")
+        rec = erf_record(sec, usec, frame, n)
+        out.append([sec, usec, rec, len(rec)])
+    write_pcap(outp, dict(hdr, linktype=197), out)
+
+
 def cmd_bigendian(inp, outp):
     hdr, recs = read_pcap(inp)
     write_pcap(outp, hdr, recs, endian=">")
@@ -347,6 +392,8 @@ def main(argv):
         cmd_tcp_multi(inp, outp)
     elif cmd == "bigendian":
         cmd_bigendian(inp, outp)
+    elif cmd == "erf":
+        cmd_erf(inp, outp)
     else:
         sys.exit(__doc__)
 

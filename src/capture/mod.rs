@@ -47,6 +47,8 @@ pub mod linktype {
     pub const IPV4: u32 = 228;
     pub const IPV6: u32 = 229;
     pub const LINUX_SLL2: u32 = 276;
+    /// Endace ERF records (the ERF header before the frame).
+    pub const ERF: u32 = 197;
     /// Some BSDs write raw IP as linktype 12 or 14.
     pub const RAW_BSD12: u32 = 12;
     pub const RAW_BSD14: u32 = 14;

@@ -91,10 +91,11 @@ fn v3(d: &[u8]) -> Option<HepPacket<'_>> {
         version: 3,
         src: SocketAddr::new(src, sp),
         dst: SocketAddr::new(dst, dp),
-        transport: if proto == 6 {
-            Transport::Tcp
-        } else {
-            Transport::Udp
+        // The IP protocol the agent saw the message on.
+        transport: match proto {
+            6 => Transport::Tcp,
+            132 => Transport::Sctp,
+            _ => Transport::Udp,
         },
         ts_ns: sec.map(|s| i64::from(s) * 1_000_000_000 + i64::from(usec) * 1000),
         proto_type: ptype,
@@ -179,9 +180,13 @@ mod tests {
     }
 
     fn hep3(payload_chunk: Vec<u8>) -> Vec<u8> {
+        hep3_proto(17, payload_chunk)
+    }
+
+    fn hep3_proto(ip_proto: u8, payload_chunk: Vec<u8>) -> Vec<u8> {
         let mut body = Vec::new();
         body.extend(chunk(1, &[2]));
-        body.extend(chunk(2, &[17]));
+        body.extend(chunk(2, &[ip_proto]));
         body.extend(chunk(3, &[10, 0, 0, 1]));
         body.extend(chunk(4, &[10, 0, 0, 2]));
         body.extend(chunk(7, &5060u16.to_be_bytes()));
@@ -204,6 +209,20 @@ mod tests {
         assert_eq!(h.dst, "10.0.0.2:5080".parse().unwrap());
         assert_eq!(h.ts_ns, Some(100_000_005_000));
         assert_eq!(&*h.payload, b"OPTIONS sip:x SIP/2.0\r\n\r\n");
+    }
+
+    #[test]
+    fn hep3_ip_protocol_names_the_transport() {
+        let sip = || chunk(15, b"OPTIONS sip:x SIP/2.0\r\n\r\n");
+        assert_eq!(parse(&hep3(sip())).unwrap().transport, Transport::Udp);
+        assert_eq!(
+            parse(&hep3_proto(6, sip())).unwrap().transport,
+            Transport::Tcp
+        );
+        assert_eq!(
+            parse(&hep3_proto(132, sip())).unwrap().transport,
+            Transport::Sctp
+        );
     }
 
     #[test]

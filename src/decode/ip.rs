@@ -5,7 +5,9 @@
 //! snaplen, or an IPv4 total length of 0 (TCP segmentation offload on the
 //! capturing host), still yields what it holds.
 
-use super::{hep, tunnel, Ctx, Datagram, Decoded, FragKey, Fragment, IcmpNotice, Segment};
+use super::{
+    esp, hep, sctp, tunnel, Ctx, Datagram, Decoded, FragKey, Fragment, IcmpNotice, Segment,
+};
 use crate::accounting::Bucket;
 use crate::bytes::be16;
 use etherparse::{Ipv6ExtensionSlice, LaxIpv4Slice, LaxIpv6Slice, TcpSlice, UdpSlice};
@@ -101,6 +103,8 @@ pub(super) fn transport<'a>(
     match proto {
         17 => udp(src, dst, d, ctx),
         6 => tcp(src, dst, d, ctx),
+        132 => sctp::packet(src, dst, d, ctx),
+        50 => esp::packet(src, dst, d, ctx),
         1 => icmp(false, src, dst, d),
         58 => icmp(true, src, dst, d),
         4 | 41 => match ctx.deeper() {
@@ -143,6 +147,17 @@ fn udp<'a>(src: IpAddr, dst: IpAddr, d: &'a [u8], ctx: Ctx) -> Decoded<'a> {
     if dp == 2152 || sp == 2152 {
         if let Some(inner) = tunnel::gtp_u(payload, ctx) {
             return inner;
+        }
+    }
+    // ESP in UDP (NAT traversal, RFC 3948): a non-zero SPI; zero marks IKE, a lone 0xff a
+    // keep-alive. SIP itself may use port 4500 (found by content on any port): what does
+    // not fit NULL ESP and may start SIP stays a datagram.
+    if (dp == 4500 || sp == 4500) && payload.len() > 8 && payload.get(..4) != Some(&[0; 4]) {
+        let d = esp::packet(src, dst, payload, ctx);
+        if !matches!(d, Decoded::Done(Bucket::EspEncrypted))
+            || !crate::sip::scan::may_start_sip(payload)
+        {
+            return d;
         }
     }
     if let Some(h) = hep::parse(payload) {

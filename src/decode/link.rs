@@ -4,7 +4,7 @@
 //! at any depth, Linux cooked capture v1 and v2, BSD NULL/LOOP, raw IP, PPP
 //! (also inside PPPoE and GRE) and MPLS label stacks.
 
-use super::{ip, Ctx, Decoded};
+use super::{erf, ip, Ctx, Decoded};
 use crate::accounting::Bucket;
 use crate::bytes::{array, be16};
 use crate::capture::linktype as lt;
@@ -13,6 +13,7 @@ pub(super) fn by_linktype(linktype: u32, d: &[u8], ctx: Ctx) -> Decoded<'_> {
     match linktype {
         lt::ETHERNET => ethernet(d, ctx),
         lt::NULL | lt::LOOP => null_loopback(d, ctx),
+        lt::ERF => erf::record(d, ctx),
         lt::RAW | lt::RAW_BSD12 | lt::RAW_BSD14 | lt::IPV4 | lt::IPV6 => ip::packet(d, ctx),
         lt::LINUX_SLL => {
             // pkttype(2) hatype(2) halen(2) addr(8) protocol(2)

@@ -1,10 +1,10 @@
 //! Frames → transport payloads.
 //!
 //! Peels link layers (Ethernet, 802.1Q/QinQ at any depth, Linux SLL/SLL2,
-//! BSD NULL/loopback, raw IP, PPP/PPPoE, MPLS), IPv4/IPv6 with extension
-//! headers, and tunnels (IP-in-IP, GRE with PPP inside, ERSPAN I/II/III, VXLAN,
-//! GTP-U) down to a UDP datagram, a TCP segment, an IP fragment, an ICMP error
-//! or a HEP packet. Pure functions over borrowed bytes: no state, so frames
+//! BSD NULL/loopback, raw IP, PPP/PPPoE, MPLS, Endace ERF records), IPv4/IPv6
+//! with extension headers, ESP with NULL encryption, and tunnels (IP-in-IP, GRE
+//! with PPP inside, ERSPAN I/II/III, VXLAN, GTP-U) down to a UDP datagram, a
+//! TCP segment, an SCTP packet, an IP fragment, an ICMP error or a HEP packet. Pure functions over borrowed bytes: no state, so frames
 //! decode in parallel. Reassembly and SIP recognition are later stages' work.
 //!
 //! etherparse slices the IP and transport headers (checked, zero-copy); the
@@ -24,9 +24,12 @@
     )
 )]
 
+mod erf;
+mod esp;
 pub mod hep;
 mod ip;
 mod link;
+pub mod sctp;
 mod tunnel;
 
 use crate::accounting::Bucket;
@@ -43,6 +46,8 @@ pub enum Decoded<'a> {
     Done(Bucket),
     Udp(Datagram<'a>),
     Tcp(Segment<'a>),
+    /// An SCTP packet with at least one DATA chunk.
+    Sctp(sctp::SctpPacket<'a>),
     Fragment(Fragment<'a>),
     Icmp(IcmpNotice),
     Hep(hep::HepPacket<'a>),

@@ -2,16 +2,16 @@
 //! with it out. Link layers, IP, tunnels, HEP and the SIP scan of a whole
 //! datagram are pure functions of one frame, so this runs in parallel over a
 //! batch ([`crate::pipeline::source`]). Fragments and TCP segments come out as
-//! [`Work::Frag`] / [`Work::Tcp`] for the stateful stage
+//! [`Work::Frag`] / [`Work::Tcp`] / [`Work::Sctp`] for the stateful stage
 //! ([`crate::pipeline::ordered`]), which must see them in time order.
 
 use crate::accounting::Bucket;
 use crate::capture::Frame;
+use crate::decode::sctp::SctpPacket;
 use crate::decode::{self, Decoded, Fragment, Segment};
+use crate::reassembly::datagram::classify as datagram;
 use crate::reassembly::{IcmpEvent, Item};
-use crate::sip::scan::{scan, Defects, Mode, ScanError};
-use crate::sip::{Carriage, MalformedSip, Origin, SipMessage, Transport};
-use std::net::SocketAddr;
+use crate::sip::{Carriage, Origin, Transport};
 
 /// Work left for the ordered stage after a frame's parallel decode.
 #[allow(clippy::large_enum_variant)]
@@ -19,6 +19,7 @@ pub(crate) enum Work<'a> {
     Final(Bucket, Option<Item>),
     Frag(Fragment<'a>),
     Tcp(Segment<'a>),
+    Sctp(SctpPacket<'a>),
 }
 
 /// The parallel, stateless part: one frame in, its work out.
@@ -76,36 +77,6 @@ pub(crate) fn resolve(d: Decoded<'_>, ts: i64, origin: Origin) -> Work<'_> {
         ),
         Decoded::Fragment(f) => Work::Frag(f),
         Decoded::Tcp(s) => Work::Tcp(s),
-    }
-}
-
-/// One datagram-delimited payload (UDP, HEP, reassembled fragments): SIP or not.
-fn datagram(
-    payload: &[u8],
-    meta: (i64, SocketAddr, SocketAddr, Transport, Origin),
-    carriage: Carriage,
-    cut: bool,
-) -> (Bucket, Option<Item>) {
-    if !payload.is_empty() && payload.iter().all(|b| matches!(b, b'\r' | b'\n')) {
-        return (Bucket::SipKeepalive, None);
-    }
-    match scan(payload, Mode::Datagram) {
-        Ok(head) => {
-            let (ts, src, dst, transport, origin) = meta;
-            let mut m = SipMessage::new(
-                (ts, src, dst, transport, origin, carriage),
-                payload.into(),
-                head,
-            );
-            if cut {
-                m.mark(Defects::SNAPLEN_CUT);
-            }
-            (Bucket::Sip, Some(Item::Sip(m)))
-        }
-        Err(ScanError::Malformed(reason)) => (
-            Bucket::SipMalformed,
-            Some(Item::Malformed(MalformedSip::new(meta, reason, payload))),
-        ),
-        Err(_) => (Bucket::NotSip, None),
+        Decoded::Sctp(p) => Work::Sctp(p),
     }
 }

@@ -5,7 +5,7 @@
 //!   in parallel by the stateless stage, [`frames`];
 //! - [`timeline`]: the inputs merged in time order (rotated files one after the
 //!   other, overlapping captures interleaved);
-//! - [`ordered`]: the stateful stage on one thread (IP fragments, TCP streams),
+//! - [`ordered`]: the stateful stage on one thread (IP fragments, TCP streams, SCTP),
 //!   with [`dedup`] dropping a second capture point's copy of a datagram.
 //!
 //! Because the parallel part is stateless and the merge and the ordered part
@@ -20,6 +20,7 @@ pub mod timeline;
 use crate::accounting::FrameCounts;
 use crate::capture::{CaptureInfo, InputSpec};
 use crate::reassembly::ipfrag::{FragLimits, FragStats};
+use crate::reassembly::sctp::{SctpLimits, SctpStats};
 use crate::reassembly::tcp::{TcpLimits, TcpStats};
 use crate::reassembly::Item;
 pub use timeline::{run_timeline, TimelineStats};
@@ -29,6 +30,7 @@ pub use timeline::{run_timeline, TimelineStats};
 pub struct Limits {
     pub fragments: FragLimits,
     pub tcp: TcpLimits,
+    pub sctp: SctpLimits,
     /// Open transactions and calls in the SIP model.
     pub model: crate::model::ModelLimits,
 }
@@ -51,6 +53,19 @@ pub const LIMIT_NAMES: &[(&str, &str)] = &[
     ),
     ("tcp.streams", "TCP streams tracked at once"),
     ("tcp.idle_s", "seconds before an idle TCP stream is settled"),
+    (
+        "sctp.stream_bytes",
+        "SCTP fragment bytes waiting, per stream",
+    ),
+    ("sctp.total_bytes", "SCTP fragment bytes waiting, in all"),
+    (
+        "sctp.streams",
+        "SCTP streams with waiting fragments at once",
+    ),
+    (
+        "sctp.idle_s",
+        "seconds before an idle SCTP stream's fragments are given up",
+    ),
     ("model.transactions", "SIP transactions open at once"),
     ("model.calls", "calls open at once"),
 ];
@@ -90,6 +105,10 @@ impl Limits {
             "tcp.ooo_total_bytes" => self.tcp.max_out_of_order_total = n,
             "tcp.streams" => self.tcp.max_streams = n,
             "tcp.idle_s" => self.tcp.idle_timeout_ns = secs,
+            "sctp.stream_bytes" => self.sctp.max_bytes_per_stream = n,
+            "sctp.total_bytes" => self.sctp.max_bytes_total = n,
+            "sctp.streams" => self.sctp.max_streams = n,
+            "sctp.idle_s" => self.sctp.idle_timeout_ns = secs,
             "model.transactions" => self.model.transactions.max_open = n,
             "model.calls" => self.model.calls.max_open = n,
             other => {
@@ -114,6 +133,7 @@ pub struct InputReport {
     pub frames: FrameCounts,
     pub ip_fragments: FragStats,
     pub tcp: TcpStats,
+    pub sctp: SctpStats,
 }
 
 impl InputReport {
@@ -171,6 +191,7 @@ pub fn run_input(
         frames: FrameCounts::default(),
         ip_fragments: FragStats::default(),
         tcp: TcpStats::default(),
+        sctp: SctpStats::default(),
     })
 }
 

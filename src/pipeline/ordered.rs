@@ -1,5 +1,5 @@
 //! The stateful half of decoding, on one thread, in time order: IP fragments
-//! into datagrams and TCP segments into SIP messages, for the whole timeline at
+//! into datagrams, TCP segments and SCTP chunks into SIP messages, for the whole timeline at
 //! once — a TCP stream or a fragmented datagram that crosses from one rotated
 //! file into the next is reassembled as if the capture had never been cut.
 //!
@@ -21,6 +21,7 @@ use super::Limits;
 use crate::accounting::{Bucket, FrameCounts};
 use crate::decode::{self, Fragment};
 use crate::reassembly::ipfrag::{Defragmenter, FragOutcome, FragStats};
+use crate::reassembly::sctp::{SctpReassembler, SctpStats};
 use crate::reassembly::tcp::{At, TcpReassembler, TcpStats};
 use crate::reassembly::Item;
 use crate::sip::Origin;
@@ -31,6 +32,7 @@ pub(crate) struct InputCounts {
     pub frames: FrameCounts,
     pub ip_fragments: FragStats,
     pub tcp: TcpStats,
+    pub sctp: SctpStats,
     /// Messages dropped as another capture point's copy.
     pub duplicates: u64,
 }
@@ -43,6 +45,7 @@ pub(crate) struct Ordered {
     duplicates: u64,
     defrag: Defragmenter,
     tcp: TcpReassembler,
+    sctp: SctpReassembler,
     out: Vec<Item>,
     /// Only with more than one input.
     dedup: Option<CrossCapture>,
@@ -57,6 +60,7 @@ impl Ordered {
             duplicates: 0,
             defrag: Defragmenter::new(limits.fragments),
             tcp: TcpReassembler::new(limits.tcp),
+            sctp: SctpReassembler::new(limits.sctp),
             out: Vec::new(),
             dedup: (inputs > 1).then(CrossCapture::default),
         }
@@ -79,6 +83,7 @@ impl Ordered {
         std::mem::swap(&mut self.counts, &mut p.frames);
         std::mem::swap(&mut self.defrag.stats, &mut p.ip_fragments);
         std::mem::swap(&mut self.tcp.stats, &mut p.tcp);
+        std::mem::swap(&mut self.sctp.stats, &mut p.sctp);
         std::mem::swap(&mut self.duplicates, &mut p.duplicates);
     }
 
@@ -97,6 +102,15 @@ impl Ordered {
                     &mut self.out,
                     &mut self.counts,
                 );
+                self.out.drain(..).for_each(&mut *sink);
+            }
+            EventKind::Sctp(p) => {
+                let at = At {
+                    ts_ns: ev.ts_ns,
+                    origin: ev.origin,
+                };
+                self.sctp
+                    .packet(&p.view(), at, &mut self.out, &mut self.counts);
                 self.out.drain(..).for_each(&mut *sink);
             }
         }
@@ -169,6 +183,25 @@ impl Ordered {
                         );
                         self.out.drain(..).for_each(&mut *sink);
                     }
+                    Work::Sctp(p) => {
+                        // SCTP over fragmented IP: the earlier fragments belong to this packet.
+                        let b = if p
+                            .data_chunks()
+                            .any(|c| crate::sip::scan::may_start_sip(c.user))
+                        {
+                            Bucket::SipPartial
+                        } else {
+                            Bucket::NotSip
+                        };
+                        self.counts.add(b, earlier);
+                        self.sctp.packet(
+                            &p,
+                            At { ts_ns: ts, origin },
+                            &mut self.out,
+                            &mut self.counts,
+                        );
+                        self.out.drain(..).for_each(&mut *sink);
+                    }
                     Work::Frag(inner) => {
                         // A fragment inside a reassembled tunnel packet: the outer pieces are spent.
                         self.counts.add(Bucket::NotSip, earlier);
@@ -185,8 +218,59 @@ impl Ordered {
         let left = self.defrag.finish();
         self.counts.add(Bucket::FragmentIncomplete, left);
         self.tcp.finish(&mut self.out, &mut self.counts);
+        self.sctp.finish(&mut self.counts);
         self.out.drain(..).for_each(&mut *sink);
         self.swap_live(self.current);
         self.per_input
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{Ctx, FragKey};
+    use crate::sip::Transport;
+
+    /// The glue from the defragmenter to the SCTP reassembler: an SCTP packet
+    /// cut into two IP fragments gives its SIP message, each frame counted once.
+    #[test]
+    fn sctp_inside_ip_fragments_is_followed() {
+        let sip = b"OPTIONS sip:b@x SIP/2.0\r\nContent-Length: 0\r\n\r\n";
+        let mut packet = vec![0x13, 0xc4, 0x13, 0xc4, 0, 0, 0, 1, 0, 0, 0, 0];
+        packet.extend_from_slice(&[0, 3]); // DATA, B and E
+        packet.extend_from_slice(&((16 + sip.len()) as u16).to_be_bytes());
+        packet.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+        packet.extend_from_slice(sip);
+        let key = FragKey {
+            src: [10, 0, 0, 1].into(),
+            dst: [10, 0, 0, 2].into(),
+            id: 7,
+            proto: 132,
+        };
+        let (first, second) = packet.split_at(24);
+        let mut o = Ordered::new(1, &Limits::default());
+        let mut items = Vec::new();
+        let mut sink = |i: Item| items.push(i);
+        for (offset, more, payload, frame) in [(0, true, first, 1), (24, false, second, 2)] {
+            let f = Fragment {
+                key,
+                offset,
+                more,
+                payload,
+                ctx: Ctx::default(),
+            };
+            o.fragment(&f, frame as i64, Origin { file: 0, frame }, &mut sink);
+        }
+        let counts = o.finish(&mut sink);
+        let [Item::Sip(m)] = &items[..] else {
+            panic!("one SIP message expected, got {}", items.len())
+        };
+        assert_eq!(m.transport, Transport::Sctp);
+        let frames = &counts[0].frames;
+        assert_eq!(
+            (frames.get(Bucket::Sip), frames.get(Bucket::SipPartial)),
+            (1, 1)
+        );
+        assert_eq!(frames.total(), 2);
     }
 }

@@ -3,7 +3,7 @@
 //! [`Event`]s for the merge ([`crate::pipeline::timeline`]).
 //!
 //! Only what the stateful stage needs travels: SIP (and malformed SIP) items,
-//! ICMP errors, IP fragments and TCP segments, their bytes copied out of the
+//! ICMP errors, IP fragments, TCP segments and SCTP packets with DATA, their bytes copied out of the
 //! capture buffer. Frames that are finished here (RTP, DNS, anything that is not
 //! SIP) are counted here and never leave the thread, so a capture that is mostly
 //! media costs the merge nothing. Sending blocks when the merge is behind: a
@@ -13,6 +13,7 @@ use super::frames::{stage_a, Work};
 use super::Progress;
 use crate::accounting::{Bucket, FrameCounts};
 use crate::capture::{read_capture, CaptureError, CaptureInfo, Frame, InputSpec};
+use crate::decode::sctp::SctpPacket;
 use crate::decode::{Ctx, FragKey, Fragment, Segment};
 use crate::reassembly::Item;
 use crate::sip::Origin;
@@ -36,6 +37,37 @@ pub(crate) enum EventKind {
     Item(Bucket, Item),
     Frag(OwnedFragment),
     Tcp(OwnedSegment),
+    Sctp(OwnedSctp),
+}
+
+/// [`SctpPacket`] with its chunks owned, to cross threads.
+pub(crate) struct OwnedSctp {
+    src: SocketAddr,
+    dst: SocketAddr,
+    vtag: u32,
+    chunks: Box<[u8]>,
+    ctx: Ctx,
+}
+
+impl OwnedSctp {
+    fn of(p: &SctpPacket<'_>) -> Self {
+        OwnedSctp {
+            src: p.src,
+            dst: p.dst,
+            vtag: p.vtag,
+            chunks: p.chunks.into(),
+            ctx: p.ctx,
+        }
+    }
+    pub fn view(&self) -> SctpPacket<'_> {
+        SctpPacket {
+            src: self.src,
+            dst: self.dst,
+            vtag: self.vtag,
+            chunks: &self.chunks,
+            ctx: self.ctx,
+        }
+    }
 }
 
 /// [`Fragment`] with its bytes owned, to cross threads.
@@ -149,6 +181,7 @@ pub(crate) fn produce(
                 Work::Final(b, Some(item)) => EventKind::Item(b, item),
                 Work::Frag(fr) => EventKind::Frag(OwnedFragment::of(&fr)),
                 Work::Tcp(seg) => EventKind::Tcp(OwnedSegment::of(&seg)),
+                Work::Sctp(p) => EventKind::Sctp(OwnedSctp::of(&p)),
             };
             events.push(Event {
                 ts_ns: f.ts_ns,

@@ -193,6 +193,7 @@ pub fn run_timeline(
             frames,
             ip_fragments: c.ip_fragments,
             tcp: c.tcp,
+            sctp: c.sctp,
         });
     }
     (reports, stats)

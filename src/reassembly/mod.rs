@@ -1,8 +1,8 @@
-//! Reassembly: IP fragments → datagrams, TCP segments → SIP messages.
+//! Reassembly: IP fragments → datagrams, TCP segments and SCTP DATA chunks → SIP messages.
 //!
 //! The stateful half of decoding, run in frame order on one thread per input
 //! (the stateless half runs in parallel in [`crate::pipeline`]). Everything here
-//! is bounded: pending fragments and out-of-order TCP data have limits in bytes
+//! is bounded: pending fragments, out-of-order TCP data and SCTP fragments have limits in bytes
 //! and time, and hitting one is counted, never fatal.
 
 // Input is untrusted: no panics on packet data (README, "Reliability and limits").
@@ -17,7 +17,9 @@
     )
 )]
 
+pub(crate) mod datagram;
 pub mod ipfrag;
+pub mod sctp;
 pub mod tcp;
 pub mod websocket;
 

@@ -113,6 +113,7 @@ fn arrow_of(r: &MessageRow) -> Arrow {
         transport: match r.transport {
             "tcp" => Transport::Tcp,
             "ws" => Transport::Ws,
+            "sctp" => Transport::Sctp,
             _ => Transport::Udp,
         },
         call_id: r.call_id.clone(),

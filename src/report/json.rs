@@ -7,6 +7,7 @@ use crate::analysis::traffic::TrafficJson;
 use crate::capture::CaptureInfo;
 use crate::pipeline::InputReport;
 use crate::reassembly::ipfrag::FragStats;
+use crate::reassembly::sctp::SctpStats;
 use crate::reassembly::tcp::TcpStats;
 use crate::summary::Summary;
 use serde::Serialize;
@@ -32,6 +33,7 @@ struct InputJson<'a> {
 struct Reassembly {
     ip_fragments: FragStats,
     tcp: TcpStats,
+    sctp: SctpStats,
 }
 
 #[derive(Serialize)]
@@ -65,13 +67,16 @@ struct SummaryJson<'a> {
 fn sum_reassembly(inputs: &[&InputReport]) -> Reassembly {
     let mut f = FragStats::default();
     let mut t = TcpStats::default();
+    let mut s = SctpStats::default();
     for r in inputs {
         f.merge(&r.ip_fragments);
         t.merge(&r.tcp);
+        s.merge(&r.sctp);
     }
     Reassembly {
         ip_fragments: f,
         tcp: t,
+        sctp: s,
     }
 }
 

@@ -18,6 +18,8 @@ pub enum Transport {
     Tcp,
     /// SIP over WebSocket (RFC 7118), on a TCP connection.
     Ws,
+    /// SIP over SCTP (RFC 4168): one SIP message per SCTP user message.
+    Sctp,
 }
 
 impl Transport {
@@ -26,6 +28,7 @@ impl Transport {
             Transport::Udp => "udp",
             Transport::Tcp => "tcp",
             Transport::Ws => "ws",
+            Transport::Sctp => "sctp",
         }
     }
 
