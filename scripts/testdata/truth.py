@@ -105,10 +105,12 @@ SPECS = {
               "(0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5 s); SIPp stops waiting at 32 s (Timer B) and sends "
               "nothing more (no CANCEL); the capture's last packet (s02's 6th INVITE) is about 39.5 s "
               "after s01's first INVITE", tx=7),
-            C("s02-capture-ends", None, "INCOMPLETE", None, None,
+            C("s02-capture-ends", None, "NO_ANSWER", None, None,
               "INVITE 10.99.0.1:5062 -> 10.99.0.2:5060 first sent 24 s after s01's; 6 transmissions "
               "(0, 0.5, 1.5, 3.5, 7.5, 15.5 s); the 6th is the last packet of the capture (15.5 s after "
-              "its first INVITE, before Timer B): no final response yet", tx=6),
+              "its first INVITE, before Timer B). Nothing at all answered and the INVITE was "
+              "retransmitted: unanswered at the end of the capture (issue #15), NO_ANSWER, not "
+              "INCOMPLETE", tx=6),
         ]),
     "registrations.pcap": dict(
         kind="registrations", transport="udp", make="make-truth-registrations.sh udp",
@@ -309,7 +311,11 @@ def derive_calls(path):
             if final.code == 487 and not cancelled:
                 cat = "ERROR"
         else:
-            cat = "NO_ANSWER" if end - t0 >= TIMER_B else "INCOMPLETE"
+            # Judged at the end of the capture too (issue #15): an INVITE retransmitted
+            # with nothing at all coming back is already unanswered before Timer B.
+            tx = sum(1 for i in inv_from_caller if i.cseq_num == first.cseq_num)
+            silent = not to_caller and tx > 1
+            cat = "NO_ANSWER" if end - t0 >= TIMER_B or silent else "INCOMPLETE"
         res[cid] = dict(
             caller=caller, final=final.code if final else None, category=cat,
             first_18x=ring.code if ring else None,
