@@ -67,24 +67,10 @@ fn check_call_counts(name: &str, j: &Value, t: &Value) {
 
 /// Per-call rows of `calls --json`.
 fn rows(name: &str) -> Vec<Value> {
-    let o = run(&["calls", capture(name).to_str().unwrap(), "--json"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice::<Value>(&o.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    json_rows("calls", &capture(name))
 }
 
-fn find<'a>(f: &'a [Value], kind: &str) -> &'a Value {
-    f.iter().find(|x| x["kind"] == kind).unwrap()
-}
-
-fn count(f: &Value, key: &str) -> u64 {
-    f["evidence"]["counts"][key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no count {key} in {f}"))
-}
+use common::{evidence_count as count, finding as find};
 
 fn ms(r: &Value, key: &str) -> f64 {
     r[key]

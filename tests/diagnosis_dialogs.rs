@@ -23,13 +23,7 @@ fn truth(name: &str) -> Value {
 
 /// `calls --json`: one record per call attempt.
 fn calls(name: &str) -> Vec<Value> {
-    let o = run(&["calls", capture(name).to_str().unwrap(), "--json"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice::<Value>(&o.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    json_rows("calls", &capture(name))
 }
 
 fn record<'a>(calls: &'a [Value], call_id: &str) -> &'a Value {

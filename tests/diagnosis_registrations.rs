@@ -163,11 +163,7 @@ fn check_attempts(c: &Case) {
     }
 }
 
-fn count(f: &Value, key: &str) -> u64 {
-    f["evidence"]["counts"][key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no count {key} in {f}"))
-}
+use common::evidence_count as count;
 
 /// The truth's key numbers of its first finding of `kind`.
 fn key<'a>(c: &'a Case, kind: &str) -> &'a Value {

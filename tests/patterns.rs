@@ -44,15 +44,7 @@ fn check(name: &str) -> (Vec<Value>, Value) {
     (findings, truth)
 }
 
-fn find<'a>(f: &'a [Value], kind: &str) -> &'a Value {
-    f.iter().find(|x| x["kind"] == kind).unwrap()
-}
-
-fn count(f: &Value, key: &str) -> u64 {
-    f["evidence"]["counts"][key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no count {key} in {f}"))
-}
+use common::{evidence_count as count, finding as find};
 
 #[test]
 fn account_lockout_threshold_and_duration() {

@@ -11,13 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 fn rows(cmd: &str, capture: &Path) -> Vec<Value> {
-    let o = bin().arg(cmd).arg("--json").arg(capture).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice::<Value>(&o.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    json_rows(cmd, capture)
 }
 
 fn truth(capture: &Path) -> Value {

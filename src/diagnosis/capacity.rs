@@ -96,6 +96,34 @@ fn attributed(refusals: &[Refusal<'_>], input: &Input<'_>) -> Vec<bool> {
     out
 }
 
+/// New calls and registrations over a span before a moment.
+struct Load {
+    span: i64,
+    calls: usize,
+    registrations: usize,
+}
+
+impl Load {
+    /// Over `span` before `at`, or as much of it as the capture shows (at least 0.1 s).
+    fn before(input: &Input<'_>, at: i64, span: i64) -> Load {
+        let span = at
+            .saturating_sub(input.capture_start_ns)
+            .clamp(100_000_000, span);
+        let from = at.saturating_sub(span);
+        let inside = |t: i64| t > from && t <= at;
+        Load {
+            span,
+            calls: input.calls.iter().filter(|c| inside(c.start_ns)).count(),
+            registrations: input
+                .registrations
+                .attempts
+                .iter()
+                .filter(|a| inside(a.first_ts_ns))
+                .count(),
+        }
+    }
+}
+
 pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
     let mut refusals: Vec<Refusal<'_>> = Vec::new();
     for c in input.calls {
@@ -160,43 +188,14 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
         .iter()
         .filter(|a| a.first_ts_ns <= onset && a.final_ts_ns.unwrap_or(end) > onset)
         .count();
-    // The load is measured over the 10 s before the onset, or over what the capture
-    // shows of them (an onset 0.1 s into the capture: its first 0.1 s).
-    let window = onset
-        .saturating_sub(input.capture_start_ns)
-        .clamp(100_000_000, WINDOW_NS);
-    let from = onset.saturating_sub(window);
-    let new_calls = input
-        .calls
-        .iter()
-        .filter(|c| c.start_ns > from && c.start_ns <= onset)
-        .count();
-    let new_regs = input
-        .registrations
-        .attempts
-        .iter()
-        .filter(|a| a.first_ts_ns > from && a.first_ts_ns <= onset)
-        .count();
-    let w = secs(window);
-    // The load at the onset itself: the offered rate over the last RECENT_NS before it
-    // (a ramp's average over the whole window reads low).
-    let recent = onset
-        .saturating_sub(input.capture_start_ns)
-        .clamp(100_000_000, RECENT_NS);
-    let recent_from = onset.saturating_sub(recent);
-    let recent_calls = input
-        .calls
-        .iter()
-        .filter(|c| c.start_ns > recent_from && c.start_ns <= onset)
-        .count() as f64
-        / secs(recent);
-    let recent_regs = input
-        .registrations
-        .attempts
-        .iter()
-        .filter(|a| a.first_ts_ns > recent_from && a.first_ts_ns <= onset)
-        .count() as f64
-        / secs(recent);
+    // The load over the 10 s before the onset (or what the capture shows of them: an
+    // onset 0.1 s into the capture, its first 0.1 s), and at the onset itself: over the
+    // last RECENT_NS (a ramp's average over the whole window reads low).
+    let window = Load::before(input, onset, WINDOW_NS);
+    let (new_calls, new_regs, w) = (window.calls, window.registrations, secs(window.span));
+    let recent = Load::before(input, onset, RECENT_NS);
+    let recent_calls = recent.calls as f64 / secs(recent.span);
+    let recent_regs = recent.registrations as f64 / secs(recent.span);
     let mut retry_after: BTreeMap<u32, u64> = BTreeMap::new();
     for e in &events {
         if let Some(r) = e.1 {
@@ -222,7 +221,7 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
     ev.count("registrations_in_flight_at_onset", regs_in_flight as u64);
     ev.count("new_calls_in_preceding_window", new_calls as u64);
     ev.count("new_registrations_in_preceding_window", new_regs as u64);
-    ev.count("window_ms", (window / 1_000_000) as u64);
+    ev.count("window_ms", (window.span / 1_000_000) as u64);
     ev.count("calls_per_second_at_onset", recent_calls.round() as u64);
     ev.count(
         "registrations_per_second_at_onset",
@@ -277,7 +276,7 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
             "{what} at +{:.1} s ({} in all; {retry}) at {recent_calls:.1} new calls/s and {recent_regs:.1} REGISTERs/s (the {:.0} s before; {:.1} and {:.1}/s over {w:.0} s), with {calls_in_flight} call(s) and {regs_in_flight} registration(s) in flight",
             secs(onset.saturating_sub(input.capture_start_ns)),
             events.len(),
-            secs(recent),
+            secs(recent.span),
             new_calls as f64 / w,
             new_regs as f64 / w
         ),

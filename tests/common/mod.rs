@@ -67,3 +67,37 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// The rows of `sipsleuth CMD PATH --json` (`calls`, `registrations`, `messages`).
+pub fn json_rows(cmd: &str, path: &Path) -> Vec<serde_json::Value> {
+    let o = bin()
+        .arg(cmd)
+        .arg("--json")
+        .arg(path)
+        .output()
+        .expect("run sipsleuth");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice::<serde_json::Value>(&o.stdout)
+        .expect("JSON rows")
+        .as_array()
+        .expect("an array of rows")
+        .clone()
+}
+
+/// The first finding of a kind (panics, naming the kinds found, when there is none).
+pub fn finding<'a>(findings: &'a [serde_json::Value], kind: &str) -> &'a serde_json::Value {
+    findings
+        .iter()
+        .find(|x| x["kind"] == kind)
+        .unwrap_or_else(|| {
+            let kinds: Vec<_> = findings.iter().map(|f| &f["kind"]).collect();
+            panic!("no {kind} among {kinds:?}")
+        })
+}
+
+/// A named count of a finding's evidence.
+pub fn evidence_count(finding: &serde_json::Value, key: &str) -> u64 {
+    finding["evidence"]["counts"][key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no count {key} in {finding}"))
+}
