@@ -110,6 +110,11 @@ fn arrow_of(r: &MessageRow) -> Arrow {
         dst: r.dst,
         label,
         retransmission: r.retransmission,
+        dialog: ladder::dialog_of(
+            r.status,
+            r.cseq_method.as_bytes(),
+            Some(r.to_tag.as_bytes()),
+        ),
         transport: match r.transport {
             "tcp" => Transport::Tcp,
             "ws" => Transport::Ws,

@@ -28,6 +28,9 @@ pub struct Arrow {
     pub retransmission: bool,
     pub transport: Transport,
     pub call_id: String,
+    /// For a 101–299 response to an INVITE: a hash of its To tag, which names the
+    /// early dialog (the fork) it belongs to; 0 otherwise.
+    pub dialog: u64,
 }
 
 /// Longest label kept: a reason phrase is free text and some servers write essays in it.
@@ -65,6 +68,11 @@ impl Arrow {
             retransmission,
             transport: m.transport,
             call_id: safe(m.call_id().unwrap_or_default(), usize::MAX),
+            dialog: dialog_of(
+                m.status(),
+                m.cseq().map(|c| c.1).unwrap_or_default(),
+                m.to_tag(),
+            ),
         }
     }
 
@@ -90,6 +98,46 @@ impl Arrow {
             l
         }
     }
+}
+
+/// [`Arrow::dialog`] of a message: a hash of the To tag of a 101–299 response to
+/// an INVITE (never 0), else 0.
+pub fn dialog_of(status: Option<u16>, cseq_method: &[u8], to_tag: Option<&[u8]>) -> u64 {
+    match (status, cseq_method, to_tag) {
+        (Some(101..=299), b"INVITE", Some(tag)) if !tag.is_empty() => {
+            crate::model::keys::key128(&[tag]) as u64 | 1
+        }
+        _ => 0,
+    }
+}
+
+/// The labels as drawn: retransmissions marked, and — when an INVITE forked, so
+/// that one hop carries responses from several early dialogs (To tags) — each
+/// such response marked with its fork, in order of appearance: two 180s from two
+/// phones read "180 Ringing [fork 1]" and "180 Ringing [fork 2]", never "(retr.)".
+fn shown_labels(arrows: &[Arrow]) -> Vec<String> {
+    let mut forks: std::collections::HashMap<(SocketAddr, SocketAddr, &str), Vec<u64>> =
+        std::collections::HashMap::new();
+    for a in arrows.iter().filter(|a| a.dialog != 0) {
+        let tags = forks.entry((a.src, a.dst, a.call_id.as_str())).or_default();
+        if !tags.contains(&a.dialog) {
+            tags.push(a.dialog);
+        }
+    }
+    arrows
+        .iter()
+        .map(|a| {
+            let l = a.shown_label();
+            let tags = forks.get(&(a.src, a.dst, a.call_id.as_str()));
+            match tags.filter(|t| t.len() > 1 && a.dialog != 0) {
+                Some(t) => {
+                    let n = t.iter().position(|d| *d == a.dialog).unwrap_or(0) + 1;
+                    format!("{l} [fork {n}]")
+                }
+                None => l,
+            }
+        })
+        .collect()
 }
 
 /// Whether the message body is an SDP session description: by Content-Type,
@@ -372,7 +420,7 @@ pub fn render_text(arrows: &[Arrow], width: usize) -> String {
         return "(no messages)\n".into();
     }
     let lay = Layout::new(arrows);
-    let labels: Vec<String> = arrows.iter().map(Arrow::shown_label).collect();
+    let labels = shown_labels(arrows);
     let margin = (0..arrows.len())
         .map(|i| text_width(&lay.margin_text(i)))
         .max()
@@ -525,7 +573,7 @@ pub fn render_svg(arrows: &[Arrow], title: &str) -> String {
     const HEAD_H: usize = 22;
 
     let lay = Layout::new(arrows);
-    let labels: Vec<String> = arrows.iter().map(Arrow::shown_label).collect();
+    let labels = shown_labels(arrows);
     let addrs: Vec<String> = lay.cols.iter().map(|a| a.to_string()).collect();
     let n = lay.cols.len().max(1);
     let margins: Vec<String> = (0..arrows.len()).map(|i| lay.margin_text(i)).collect();
@@ -835,6 +883,27 @@ mod tests {
         );
     }
 
+    /// Issue #15: a forked INVITE's 180s from two phones (two To tags) on one hop
+    /// are two early dialogs, drawn as forks, never as a retransmission.
+    #[test]
+    fn forked_responses_are_marked_as_forks() {
+        let mut arrows = proxied_call();
+        let fork = response("180 Ringing", "1 INVITE").replace("tag=b", "tag=other");
+        arrows.insert(
+            5,
+            Arrow::from_message(&msg(300, PROXY, CALLER, &fork), false),
+        );
+        let text = render_text(&arrows, 120);
+        assert!(text.contains("180 Ringing [fork 1]"), "{text}");
+        assert!(text.contains("180 Ringing [fork 2]"), "{text}");
+        assert!(!text.contains("(retr.)"), "{text}");
+        // The 200 says which fork answered; the callee's hop saw one dialog only and
+        // stays unmarked, as does a call without forks.
+        assert!(text.contains("200 OK [fork 1]"), "{text}");
+        assert_eq!(text.matches("[fork").count(), 3, "{text}");
+        assert!(!render_text(&proxied_call(), 120).contains("[fork"));
+    }
+
     #[test]
     fn text_ladder_through_a_proxy() {
         let mut arrows = proxied_call();
@@ -928,6 +997,7 @@ t0 2024-03-01T12:34:56.000000Z (first INVITE)
                     retransmission: false,
                     transport: Transport::Udp,
                     call_id: "c".into(),
+                    dialog: 0,
                 })
                 .collect()
         };
@@ -960,6 +1030,7 @@ t0 2024-03-01T12:34:56.000000Z (first INVITE)
             retransmission: false,
             transport: Transport::Tcp,
             call_id: call_id.into(),
+            dialog: 0,
         };
         let arrows = [
             arrow(0, a, b, "INVITE", "leg-a"),
@@ -1050,6 +1121,7 @@ t0 2024-03-01T12:34:56.000000Z (first INVITE)
             retransmission: false,
             transport: Transport::Udp,
             call_id: "c".into(),
+            dialog: 0,
         };
         // A 503 289 µs after the INVITE: milliseconds would say +0.000s twice.
         let fast = [arrow(0, a, b, "INVITE"), arrow(289_000, b, a, "503 Busy")];
