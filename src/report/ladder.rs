@@ -114,7 +114,7 @@ pub fn dialog_of(status: Option<u16>, cseq_method: &[u8], to_tag: Option<&[u8]>)
 /// The labels as drawn: retransmissions marked, and — when an INVITE forked, so
 /// that one hop carries responses from several early dialogs (To tags) — each
 /// such response marked with its fork, in order of appearance: two 180s from two
-/// phones read "180 Ringing [fork 1]" and "180 Ringing [fork 2]", never "(retr.)".
+/// phones read "180 [fork 1] Ringing" and "180 [fork 2] Ringing", never "(retr.)".
 fn shown_labels(arrows: &[Arrow]) -> Vec<String> {
     let mut forks: std::collections::HashMap<(SocketAddr, SocketAddr, &str), Vec<u64>> =
         std::collections::HashMap::new();
@@ -131,8 +131,13 @@ fn shown_labels(arrows: &[Arrow]) -> Vec<String> {
             let tags = forks.get(&(a.src, a.dst, a.call_id.as_str()));
             match tags.filter(|t| t.len() > 1 && a.dialog != 0) {
                 Some(t) => {
+                    // After the status code, so that a narrow column cuts the reason phrase,
+                    // not the mark: "180 [fork 2] Ringing".
                     let n = t.iter().position(|d| *d == a.dialog).unwrap_or(0) + 1;
-                    format!("{l} [fork {n}]")
+                    match l.split_once(' ') {
+                        Some((code, rest)) => format!("{code} [fork {n}] {rest}"),
+                        None => format!("{l} [fork {n}]"),
+                    }
                 }
                 None => l,
             }
@@ -894,12 +899,12 @@ mod tests {
             Arrow::from_message(&msg(300, PROXY, CALLER, &fork), false),
         );
         let text = render_text(&arrows, 120);
-        assert!(text.contains("180 Ringing [fork 1]"), "{text}");
-        assert!(text.contains("180 Ringing [fork 2]"), "{text}");
+        assert!(text.contains("180 [fork 1] Ringing"), "{text}");
+        assert!(text.contains("180 [fork 2] Ringing"), "{text}");
         assert!(!text.contains("(retr.)"), "{text}");
         // The 200 says which fork answered; the callee's hop saw one dialog only and
         // stays unmarked, as does a call without forks.
-        assert!(text.contains("200 OK [fork 1]"), "{text}");
+        assert!(text.contains("200 [fork 1] OK"), "{text}");
         assert_eq!(text.matches("[fork").count(), 3, "{text}");
         assert!(!render_text(&proxied_call(), 120).contains("[fork"));
     }
