@@ -21,8 +21,7 @@ macro_rules! shared_call_case {
     ($name:ident, $file:expr, [$(($cat:expr, $code:expr, [$($label:expr),*])),*]) => {
         #[test]
         fn $name() {
-            let Some(dir) = shared_captures() else {
-                eprintln!("skipping: ../shared/captures not found");
+            let Some(dir) = shared_captures_or_skip() else {
                 return;
             };
             let calls = calls_json(&dir.join($file));
@@ -87,8 +86,7 @@ shared_call_case!(
 
 #[test]
 fn challenged_call_keeps_pdd_from_the_first_invite() {
-    let Some(dir) = shared_captures() else {
-        eprintln!("skipping: ../shared/captures not found");
+    let Some(dir) = shared_captures_or_skip() else {
         return;
     };
     // 407 at +0.16 s, INVITE with credentials at +17.4 s, 183 at +17.85 s: RFC 6076 does not reset t1.
@@ -105,8 +103,7 @@ fn challenged_call_keeps_pdd_from_the_first_invite() {
 
 #[test]
 fn answered_call_timings_through_a_proxy() {
-    let Some(dir) = shared_captures() else {
-        eprintln!("skipping: ../shared/captures not found");
+    let Some(dir) = shared_captures_or_skip() else {
         return;
     };
     let c = &calls_json(&dir.join("Kesuera__SIP-proxy/pcap__invite_accept_bye.pcap"))[0];

@@ -20,6 +20,39 @@ pub fn shared_captures() -> Option<PathBuf> {
     p.join("INDEX.tsv").exists().then_some(p)
 }
 
+/// `../shared/captures`, or a [`skip`] when it is absent (a failure in CI).
+#[track_caller]
+pub fn shared_captures_or_skip() -> Option<PathBuf> {
+    let dir = shared_captures();
+    if dir.is_none() {
+        skip(
+            "../shared/captures not found (CI has it beside the checkout; a user's clone does not)",
+        );
+    }
+    dir
+}
+
+/// The variable `.ci/run` sets: a test whose prerequisite (../shared/captures,
+/// chromium, the Python readers, tshark) is missing fails instead of skipping,
+/// so that CI cannot pass without having run it.
+pub const REQUIRE_ALL: &str = "SIPSLEUTH_REQUIRE_ALL";
+
+/// Whether skipping is forbidden, from the value of [`REQUIRE_ALL`]: set to
+/// anything but empty or `0`.
+pub fn skips_forbidden(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Says on stderr why a test (or a part of it) does not run here; with
+/// [`REQUIRE_ALL`] set, fails the test instead. The caller returns after it.
+#[track_caller]
+pub fn skip(why: &str) {
+    if skips_forbidden(std::env::var_os(REQUIRE_ALL).as_deref()) {
+        panic!("{why}; {REQUIRE_ALL} is set (CI), so this test must not skip");
+    }
+    eprintln!("skipping: {why}");
+}
+
 pub fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("run sipsleuth")
 }
