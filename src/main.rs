@@ -194,11 +194,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export(x) => {
             let inputs = expand_inputs(&x.inputs.inputs)?;
             let sel = progress::with_progress(&inputs, cli.quiet, |p| {
-                sipsleuth::export::select(&inputs, &limits, &x.call_id, p)
+                sipsleuth::extract::select(&inputs, &limits, &x.call_id, p)
             })?;
             let refs: Vec<&InputReport> = sel.reports.iter().collect();
             warn(&refs, cli.quiet);
-            let records = sipsleuth::export::collect(&inputs, &sel)?;
+            let records = sipsleuth::extract::collect(&inputs, &sel)?;
             let mut format = None;
             sipsleuth::report::files::write_atomic(&x.output, |f| {
                 let mut w = std::io::BufWriter::new(f);
