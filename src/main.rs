@@ -63,7 +63,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let summary_json = json::summary_json(&summary);
             if let Some(dir) = &a.out {
                 let mut written =
-                    sipsleuth::report::files::write_all(dir, &summary, &summary_json)?;
+                    sipsleuth::report::export::out_dir::write_all(dir, &summary, &summary_json)?;
                 written.extend(report_files::charts_and_html(
                     dir,
                     a.html.as_deref(),
@@ -81,7 +81,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             if let Some(root) = &a.dataset {
                 let written =
-                    sipsleuth::report::dataset::write_dataset(root, a.site.as_deref(), &summary)?;
+                    sipsleuth::report::export::dataset::write_dataset(root, a.site.as_deref(), &summary)?;
                 if !cli.quiet {
                     eprintln!(
                         "sipsleuth: added {} file(s) to the dataset {}",
@@ -200,7 +200,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             warn(&refs, cli.quiet);
             let records = sipsleuth::extract::collect(&inputs, &sel)?;
             let mut format = None;
-            sipsleuth::report::files::write_atomic(&x.output, |f| {
+            sipsleuth::report::export::out_dir::write_atomic(&x.output, |f| {
                 let mut w = std::io::BufWriter::new(f);
                 format = Some(sipsleuth::report::pcap_out::write(&mut w, &records)?);
                 w.flush()

@@ -6,11 +6,8 @@
 pub mod calls;
 #[cfg(feature = "reports")]
 pub mod charts;
-#[cfg(feature = "reports")]
-pub mod dataset;
 pub mod filename;
-#[cfg(feature = "reports")]
-pub mod files;
+pub mod export;
 pub mod findings;
 pub mod html;
 pub mod json;

@@ -14,11 +14,11 @@
 //! times): re-running the same archive replaces its files instead of adding
 //! a second copy. Files are written atomically, like every output.
 
-use super::files::{
+use super::out_dir::{
     calls_table, files_table, findings_table, registrations_table, write_atomic, Exporter,
     FilesError, Parquet,
 };
-use super::time::civil_from_days;
+use crate::report::time::civil_from_days;
 use crate::summary::Summary;
 use polars::prelude::*;
 use std::collections::BTreeMap;
