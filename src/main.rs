@@ -12,7 +12,8 @@ use cli::{Cli, Command};
 use sipsleuth::capture::{expand_inputs, InputSpec};
 use sipsleuth::filter::Filter;
 use sipsleuth::pipeline::{run_timeline, InputReport, Limits, Progress};
-use sipsleuth::report::{calls, json, messages, registrations, table};
+use sipsleuth::report::export::{csv::Csv, json::Json, Exporter};
+use sipsleuth::report::{calls, json, messages, registrations, schema, table};
 use sipsleuth::summary::{summarize, Completeness, Options};
 use std::io::Write;
 use std::process::ExitCode;
@@ -80,8 +81,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 report_files::html_only(path, &summary)?;
             }
             if let Some(root) = &a.dataset {
-                let written =
-                    sipsleuth::report::export::dataset::write_dataset(root, a.site.as_deref(), &summary)?;
+                let written = sipsleuth::report::export::dataset::write_dataset(
+                    root,
+                    a.site.as_deref(),
+                    &summary,
+                )?;
                 if !cli.quiet {
                     eprintln!(
                         "sipsleuth: added {} file(s) to the dataset {}",
@@ -115,12 +119,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let reports: Vec<&InputReport> = summary.inputs.iter().map(|i| &i.report).collect();
             warn(&reports, cli.quiet);
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let ctx = Default::default();
             let r = if a.json {
-                serde_json::to_writer_pretty(&mut out, &summary.calls)
-                    .map_err(std::io::Error::from)
-                    .and_then(|_| writeln!(out))
+                Json.write(&schema::calls::TABLE.all(&summary.calls, ctx), &mut out)
             } else if a.csv {
-                calls::write_csv(&mut out, &summary.calls)
+                Csv.write(&schema::calls::TABLE.all(&summary.calls, ctx), &mut out)
             } else {
                 write!(out, "{}", calls::render_table(&summary.calls))
             };
@@ -142,12 +145,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             warn(&reports, cli.quiet);
             let rows = &summary.registrations.attempts;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let ctx = Default::default();
             let r = if a.json {
-                serde_json::to_writer_pretty(&mut out, rows)
-                    .map_err(std::io::Error::from)
-                    .and_then(|_| writeln!(out))
+                Json.write(&schema::registrations::TABLE.all(rows, ctx), &mut out)
             } else if a.csv {
-                registrations::write_csv(&mut out, rows)
+                Csv.write(&schema::registrations::TABLE.all(rows, ctx), &mut out)
             } else {
                 write!(out, "{}", registrations::render_table(rows))
             };

@@ -6,8 +6,8 @@
 pub mod calls;
 #[cfg(feature = "reports")]
 pub mod charts;
-pub mod filename;
 pub mod export;
+pub mod filename;
 pub mod findings;
 pub mod html;
 pub mod json;
@@ -15,5 +15,6 @@ pub mod ladder;
 pub mod messages;
 pub mod pcap_out;
 pub mod registrations;
+pub mod schema;
 pub mod table;
 pub mod time;

@@ -15,6 +15,13 @@ pub fn utc(ts_ns: i64) -> String {
     )
 }
 
+/// `2024-03-01T12:34:56.123456789Z`: RFC 3339 with every digit, the text form
+/// of `datetime` columns in the output tables (docs/schema.md).
+pub fn utc_ns(ts_ns: i64) -> String {
+    let u = utc(ts_ns);
+    format!("{}{:03}Z", &u[..u.len() - 1], ts_ns.rem_euclid(1000))
+}
+
 /// Howard Hinnant's days → (year, month, day) for the proleptic Gregorian calendar.
 pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -39,5 +46,10 @@ mod tests {
             "2024-03-01T12:34:56.123456Z"
         );
         assert_eq!(super::utc(-1_000), "1969-12-31T23:59:59.999999Z");
+        assert_eq!(
+            super::utc_ns(1_709_296_496_123_456_789),
+            "2024-03-01T12:34:56.123456789Z"
+        );
+        assert_eq!(super::utc_ns(-1), "1969-12-31T23:59:59.999999999Z");
     }
 }
