@@ -2,13 +2,11 @@
 //! outcome to an exit code (see `cli::EXIT_CODES`).
 
 mod cli;
-mod flow;
-mod progress;
-mod report_files;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use cli::{Cli, Command};
+use cli::args::{self as cliargs, Cli, Command};
+use cli::{flow, progress, report_files};
 use sipsleuth::capture::{expand_inputs, InputSpec};
 use sipsleuth::filter::Filter;
 use sipsleuth::pipeline::{run_timeline, InputReport, Limits, Progress};
@@ -281,7 +279,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// The inputs named on the command line and in --files-from, expanded.
-fn inputs_of(i: &cli::Inputs) -> Result<Vec<InputSpec>> {
+fn inputs_of(i: &cliargs::Inputs) -> Result<Vec<InputSpec>> {
     let mut names = i.inputs.clone();
     if let Some(list) = &i.files_from {
         let text = if list.as_os_str() == "-" {
@@ -304,7 +302,7 @@ fn inputs_of(i: &cli::Inputs) -> Result<Vec<InputSpec>> {
 }
 
 /// The validated filter from the raw flags (a bad value is a usage error).
-fn filter_of(f: &cli::FilterArgs) -> Result<Filter> {
+fn filter_of(f: &cliargs::FilterArgs) -> Result<Filter> {
     Ok(Filter::new(
         &f.call_id,
         &f.user,
