@@ -27,6 +27,7 @@ mod netmon;
 mod pcap;
 mod pcapng;
 mod reader;
+mod record;
 
 pub use input::{expand_inputs, InputSpec};
 pub use reader::{
