@@ -5,7 +5,7 @@
 use crate::analysis::calls::CallSummary;
 use crate::analysis::stats::Percentiles;
 use crate::model::call::{CallRecord, Category};
-use crate::report::table::{group, new_listing, new_table, num, pct};
+use crate::report::cells::{group, new_listing, new_table, num, pct};
 use crate::report::time::utc;
 use crate::sip::codes::reason_phrase;
 use comfy_table::Cell;
@@ -151,14 +151,10 @@ pub fn render_table(calls: &[CallRecord]) -> String {
         "legs",
     ]);
     for c in calls {
-        let cid: String = if c.call_id.chars().count() > 32 {
-            format!("{}…", c.call_id.chars().take(31).collect::<String>())
-        } else {
-            c.call_id.clone()
-        };
         t.add_row(vec![
             Cell::new(&utc(c.start_ns)[11..23]),
-            Cell::new(cid),
+            // Whole, never cut: it is pasted into `flow --call-id` and `show --call-id`.
+            Cell::new(&c.call_id),
             Cell::new(format!("{} → {}", user_of(&c.from_uri), user_of(&c.to_uri))),
             Cell::new(c.category.name()),
             Cell::new(c.final_code.map_or("-".into(), |f| f.to_string())),

@@ -106,7 +106,7 @@ const SCRIPT: &str = "
 })();";
 
 fn num(n: u64) -> String {
-    crate::report::table::group(n)
+    crate::report::cells::group(n)
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -156,10 +156,10 @@ pub fn render(s: &Summary, charts: &[(String, String)]) -> String {
     if let (Some(a), Some(b)) = (s.first_ns, s.last_ns) {
         let _ = write!(
             h,
-            "captured {} → {} ({:.1} s) · ",
+            "captured {} → {} ({}) · ",
             utc(a),
             utc(b),
-            (b - a) as f64 / 1e9
+            crate::report::time::span(b - a)
         );
     }
     let _ = writeln!(

@@ -4,6 +4,7 @@
 //! what the pipeline and the analyses produced.
 
 pub mod calls;
+pub mod cells;
 #[cfg(feature = "reports")]
 pub mod charts;
 pub mod export;
@@ -17,4 +18,5 @@ pub mod pcap_out;
 pub mod registrations;
 pub mod schema;
 pub mod table;
+pub mod terminal;
 pub mod time;

@@ -4,7 +4,7 @@
 
 use crate::analysis::registrations::RegistrationSummary;
 use crate::model::registration::{RegOutcome, RegistrationAttempt};
-use crate::report::table::{group, new_listing, new_table, num, pct};
+use crate::report::cells::{group, new_listing, new_table, num, pct};
 use crate::report::time::utc;
 use comfy_table::Cell;
 use std::fmt::Write;
