@@ -179,7 +179,8 @@ impl Filter {
             ips,
             from_ns,
             to_ns,
-            methods: methods.to_vec(),
+            // `--method invite` means INVITE: methods are upper case on the wire in practice.
+            methods: methods.iter().map(|m| m.to_ascii_uppercase()).collect(),
             codes: codes.to_vec(),
         })
     }
@@ -226,7 +227,8 @@ impl Filter {
             ])
             && self.ip_ok([m.src.ip(), m.dst.ip()])
             && self.time_ok(m.ts_ns)
-            && (self.methods.is_empty() || self.methods.contains(&method))
+            && (self.methods.is_empty()
+                || self.methods.iter().any(|w| w.eq_ignore_ascii_case(&method)))
             && (self.codes.is_empty() || m.status().is_some_and(|c| self.codes.contains(&c)))
     }
 

@@ -1,34 +1,45 @@
-//! `sipsleuth flow`: gathers the messages of the chosen Call-IDs, marks the
-//! retransmissions (the transaction layer decides), and hands them to the
-//! ladder renderer. Inputs are read as one timeline.
+//! `sipsleuth flow`: the ladder diagram of one call, all legs, in the terminal
+//! or as SVG.
 
-use sipsleuth::capture::InputSpec;
-use sipsleuth::model::transaction::{Transactions, TxEvent};
-use sipsleuth::pipeline::{run_timeline, InputReport, Limits, Progress};
-use sipsleuth::reassembly::Item;
-use sipsleuth::report::ladder::Arrow;
+use super::args::FlowArgs;
+use super::chosen::collect;
+use super::config::{inputs_of, ladder_width, Run};
+use super::outcome::{finish, ignore_broken_pipe};
+use anyhow::{Context, Result};
+use sipsleuth::report::ladder::{self, Arrow};
+use sipsleuth::summary::Completeness;
+use std::io::Write;
+use std::process::ExitCode;
 
-pub fn collect(
-    inputs: &[InputSpec],
-    limits: &Limits,
-    call_ids: &[String],
-) -> (Vec<Arrow>, Vec<InputReport>) {
-    let mut txs = Transactions::default();
-    let mut arrows = Vec::new();
-    let progress = Progress::default();
-    let (reports, _) = run_timeline(inputs, limits, &progress, &mut |item| {
-        let Item::Sip(m) = item else { return };
-        let Some(cid) = m.call_id() else { return };
-        if !call_ids.iter().any(|c| c.as_bytes() == cid) {
-            return;
+pub fn run(run: &Run, f: FlowArgs) -> Result<ExitCode> {
+    let inputs = inputs_of(&f.inputs)?;
+    let (chosen, reports) = collect(&inputs, &run.limits, &f.call_id);
+    let refs: Vec<_> = reports.iter().collect();
+    let chosen = chosen?;
+    if chosen.is_empty() {
+        let code = finish(&refs, run.quiet);
+        if Completeness::of(refs.iter().copied()) == Completeness::Nothing {
+            return Ok(code);
         }
-        let retransmission = matches!(
-            txs.on_message(&m),
-            TxEvent::Retransmission(_) | TxEvent::Response { first: false, .. }
+        anyhow::bail!(
+            "no SIP message with Call-ID {} in the input",
+            f.call_id.join(" or ")
         );
-        arrows.push(Arrow::from_message(&m, retransmission));
-    });
-    // HEP times may disagree with capture times: draw in time order, stable for equal times.
-    arrows.sort_by_key(|a| a.ts_ns);
-    (arrows, reports)
+    }
+    let arrows: Vec<Arrow> = chosen
+        .iter()
+        .map(|c| Arrow::from_message(&c.message, c.retransmission))
+        .collect();
+    match &f.svg {
+        Some(path) => {
+            let svg = ladder::render_svg(&arrows, &format!("Call {}", f.call_id.join(", ")));
+            std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => ignore_broken_pipe(write!(
+            std::io::stdout().lock(),
+            "{}",
+            ladder::render_text(&arrows, ladder_width(&f))
+        ))?,
+    }
+    Ok(finish(&refs, run.quiet))
 }

@@ -66,6 +66,24 @@ pub enum LimitError {
 }
 
 impl Limits {
+    /// The value of one limit by its name in [`LIMIT_NAMES`] (seconds for `_s` names).
+    pub fn get(&self, name: &str) -> Option<u64> {
+        let n = |v: usize| Some(v as u64);
+        let s = |ns: i64| u64::try_from(ns / 1_000_000_000).ok();
+        match name {
+            "frag.bytes" => n(self.fragments.max_bytes),
+            "frag.datagrams" => n(self.fragments.max_datagrams),
+            "frag.timeout_s" => s(self.fragments.timeout_ns),
+            "tcp.ooo_stream_bytes" => n(self.tcp.max_out_of_order_per_stream),
+            "tcp.ooo_total_bytes" => n(self.tcp.max_out_of_order_total),
+            "tcp.streams" => n(self.tcp.max_streams),
+            "tcp.idle_s" => s(self.tcp.idle_timeout_ns),
+            "model.transactions" => n(self.model.transactions.max_open),
+            "model.calls" => n(self.model.calls.max_open),
+            _ => None,
+        }
+    }
+
     /// Sets one limit from `NAME=VALUE` (names in [`LIMIT_NAMES`]).
     pub fn set(&mut self, spec: &str) -> Result<(), LimitError> {
         let (name, value) = spec
@@ -193,5 +211,21 @@ mod tests {
         // Never past the total while reading.
         p.bytes.fetch_add(5_000, Relaxed);
         assert_eq!(p.disk_position(1_000), 1_000);
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::{Limits, LIMIT_NAMES};
+
+    /// `--limit help` shows every default: each name readable, and what `set` writes `get` reads.
+    #[test]
+    fn every_limit_name_reads_back_what_was_set() {
+        for (name, _) in LIMIT_NAMES {
+            let mut l = Limits::default();
+            assert!(l.get(name).is_some_and(|v| v > 0), "{name}");
+            l.set(&format!("{name}=12345")).unwrap();
+            assert_eq!(l.get(name), Some(12345), "{name}");
+        }
     }
 }
