@@ -54,9 +54,6 @@ pub struct Selection {
 }
 
 impl Selection {
-    pub fn frame_count(&self) -> usize {
-        self.frames.iter().map(Vec::len).sum()
-    }
     pub fn message_count(&self) -> u64 {
         self.messages.values().sum()
     }

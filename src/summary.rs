@@ -118,14 +118,6 @@ pub struct Summary {
     pub show_per_file: bool,
 }
 
-impl Summary {
-    /// How the run ended, for the exit code: every input read completely, some
-    /// results (damage or unreadable inputs beside readable ones), or nothing.
-    pub fn completeness(&self) -> Completeness {
-        Completeness::of(self.inputs.iter().map(|i| &i.report))
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Completeness {
     Complete,

@@ -18,10 +18,9 @@ mod source;
 pub mod timeline;
 
 use crate::accounting::FrameCounts;
-use crate::capture::{CaptureInfo, InputSpec};
+use crate::capture::CaptureInfo;
 use crate::reassembly::ipfrag::{FragLimits, FragStats};
 use crate::reassembly::tcp::{TcpLimits, TcpStats};
-use crate::reassembly::Item;
 pub use timeline::{run_timeline, TimelineStats};
 
 /// Limits on the stateful stages (documented defaults; see the README's reliability section).
@@ -170,26 +169,6 @@ impl Progress {
             .saturating_sub(self.bytes_of_done_inputs.load(Relaxed));
         done.saturating_add(current).min(total.max(done))
     }
-}
-
-/// Reads one input alone (a timeline of one).
-pub fn run_input(
-    input: &InputSpec,
-    limits: &Limits,
-    progress: &Progress,
-    sink: &mut dyn FnMut(Item),
-) -> InputReport {
-    let (mut reports, _) = run_timeline(std::slice::from_ref(input), limits, progress, sink);
-    reports.pop().unwrap_or_else(|| InputReport {
-        index: 0,
-        path: input.display(),
-        capture: None,
-        error: Some("not read".into()),
-        skipped: false,
-        frames: FrameCounts::default(),
-        ip_fragments: FragStats::default(),
-        tcp: TcpStats::default(),
-    })
 }
 
 #[cfg(test)]
