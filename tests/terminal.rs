@@ -29,7 +29,7 @@ fn calls_table_never_cuts_a_call_id() {
 }
 
 #[test]
-fn flow_and_show_accept_a_unique_call_id_prefix_and_refuse_an_ambiguous_one() {
+fn flow_show_and_export_accept_a_unique_call_id_prefix_and_refuse_an_ambiguous_one() {
     let cap = sample("udp-nonstandard-port.pcap");
     let o = run(&["flow", &cap, "--call-id", "port-call1"]);
     assert!(o.status.success(), "{}", text(&o).1);

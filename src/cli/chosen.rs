@@ -4,8 +4,9 @@
 //! prefix that only one Call-ID of the input has (a cut value pasted from a
 //! narrow table still works).
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use sipsleuth::capture::InputSpec;
+use sipsleuth::filter::resolve_call_ids;
 use sipsleuth::model::transaction::{Transactions, TxEvent};
 use sipsleuth::pipeline::{run_timeline, InputReport, Limits, Progress};
 use sipsleuth::reassembly::Item;
@@ -42,35 +43,7 @@ fn choose(candidates: Vec<SipMessage>, call_ids: &[String]) -> Result<Vec<Chosen
         .iter()
         .filter_map(|m| m.call_id().map(<[u8]>::to_vec))
         .collect();
-    let mut wanted: BTreeSet<Vec<u8>> = BTreeSet::new();
-    for id in call_ids {
-        let id = id.as_bytes();
-        if seen.contains(id) {
-            wanted.insert(id.to_vec());
-            continue;
-        }
-        let matching: Vec<&Vec<u8>> = seen.iter().filter(|s| s.starts_with(id)).collect();
-        match matching.as_slice() {
-            [] => {}
-            [one] => {
-                wanted.insert(one.to_vec());
-            }
-            many => {
-                let names: Vec<String> = many
-                    .iter()
-                    .take(5)
-                    .map(|s| String::from_utf8_lossy(s).into_owned())
-                    .collect();
-                bail!(
-                    "{} Call-IDs start with {}: {}{}; give more of it",
-                    many.len(),
-                    String::from_utf8_lossy(id),
-                    names.join(", "),
-                    if many.len() > 5 { ", …" } else { "" }
-                );
-            }
-        }
-    }
+    let wanted = resolve_call_ids(&seen, call_ids).map_err(anyhow::Error::msg)?;
     let mut txs = Transactions::default();
     let mut chosen: Vec<Chosen> = candidates
         .into_iter()
