@@ -63,6 +63,16 @@ impl Selection {
     }
 }
 
+/// What the first pass saw of one Call-ID.
+#[derive(Default)]
+struct Found {
+    messages: u64,
+    /// Frames that carried its messages but were not recorded.
+    omitted: u64,
+    /// (input, frame) of every frame that carried its messages.
+    frames: Vec<(u32, u64)>,
+}
+
 /// First pass: the frames of every SIP message with one of `call_ids`.
 /// A Call-ID with no message at all is an error (most likely a typo).
 pub fn select(
@@ -74,9 +84,8 @@ pub fn select(
     if inputs.contains(&InputSpec::Stdin) {
         return Err(ExportError::Stdin);
     }
-    // Per Call-ID starting with one of those given (a given ID may be a prefix):
-    // messages, frames not recorded, and (input, frame) of every frame.
-    let mut found: BTreeMap<Vec<u8>, (u64, u64, Vec<(u32, u64)>)> = BTreeMap::new();
+    // Per Call-ID starting with one of those given (a given ID may be a prefix).
+    let mut found: BTreeMap<Vec<u8>, Found> = BTreeMap::new();
     let (reports, _) = run_timeline(inputs, limits, progress, &mut |item| {
         let Item::Sip(m) = item else { return };
         let Some(cid) = m.call_id() else { return };
@@ -84,10 +93,12 @@ pub fn select(
             return;
         }
         let entry = found.entry(cid.to_vec()).or_default();
-        entry.0 += 1;
-        entry.1 += u64::from(m.frames.omitted);
+        entry.messages += 1;
+        entry.omitted += u64::from(m.frames.omitted);
         // A message's frames may lie in two inputs (a stream cut by a rotation).
-        entry.2.extend(m.all_frames().map(|o| (o.file, o.frame)));
+        entry
+            .frames
+            .extend(m.all_frames().map(|o| (o.file, o.frame)));
     });
     let seen: BTreeSet<Vec<u8>> = found.keys().cloned().collect();
     let wanted = resolve_call_ids(&seen, call_ids).map_err(ExportError::Ambiguous)?;
@@ -105,11 +116,11 @@ pub fn select(
         ..Selection::default()
     };
     for cid in &wanted {
-        let (messages, omitted, frames) = &found[cid];
+        let f = &found[cid];
         sel.messages
-            .insert(String::from_utf8_lossy(cid).into_owned(), *messages);
-        sel.frames_omitted += omitted;
-        for &(file, frame) in frames {
+            .insert(String::from_utf8_lossy(cid).into_owned(), f.messages);
+        sel.frames_omitted += f.omitted;
+        for &(file, frame) in &f.frames {
             if let Some(list) = sel.frames.get_mut(file as usize) {
                 list.push(frame);
             }
