@@ -132,6 +132,19 @@ fn every_output_of_every_table_has_the_columns_of_docs_schema_md() {
             "{t} --csv and --out {t}.csv"
         );
     }
+    // `analyze --json --per-file` embeds the files table: the same names.
+    let j: serde_json::Value =
+        serde_json::from_str(&stdout(&["analyze", "--json", "--per-file", a, b])).unwrap();
+    let mut keys: Vec<String> = j["per_file"][0]
+        .as_object()
+        .expect("per_file rows")
+        .keys()
+        .cloned()
+        .collect();
+    let mut want = doc["files"].clone();
+    keys.sort();
+    want.sort();
+    assert_eq!(keys, want, "analyze --json per_file");
     for t in ["calls", "registrations", "findings", "files"] {
         let part = walk_parquet(&root.join(t));
         let mut want = doc[t].clone();

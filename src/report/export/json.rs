@@ -23,6 +23,26 @@ fn json(v: Value) -> J {
     }
 }
 
+/// The rows as a JSON array of objects (for embedding a table in a larger
+/// document, such as `per_file` in `analyze --json`): the same names and values
+/// as [`Json`] writes, keys in serde_json's order.
+pub fn value(rows: &dyn Rows) -> J {
+    let names = header(rows);
+    J::Array(
+        (0..rows.len())
+            .map(|r| {
+                J::Object(
+                    names
+                        .iter()
+                        .enumerate()
+                        .map(|(c, n)| (n.to_string(), json(rows.cell(r, c))))
+                        .collect(),
+                )
+            })
+            .collect(),
+    )
+}
+
 impl Exporter for Json {
     fn extension(&self) -> &'static str {
         "json"
