@@ -19,6 +19,10 @@ pub(super) fn font(px: u32) -> TextStyle<'static> {
 
 /// Axis tick values without trailing zeros ("2.5", "10", "0.25").
 pub(super) fn num_text(v: f64) -> String {
+    // A rate averaged over days is tiny: significant digits, not "0".
+    if v != 0.0 && v.abs() < 0.01 {
+        return format!("{v:.1e}");
+    }
     let s = format!("{v:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" {
@@ -447,7 +451,7 @@ pub(super) fn draw_load<DB: DrawingBackend>(
             5,
             RED.stroke_width(2),
         ))?;
-        let unit = if tl.minutes { "min" } else { "s" };
+        let unit = tl.unit_name();
         chart.draw_series(std::iter::once(
             EmptyElement::at((x, rate_top))
                 + Text::new(

@@ -303,24 +303,34 @@ fn output_is_deterministic() {
 #[test]
 fn timeline_has_about_sixty_buckets_in_seconds_or_minutes() {
     let t = Timeline::new(T0, T0 + 120 * S);
-    assert_eq!((t.bucket_ns, t.buckets, t.minutes), (2 * S, 60, false));
+    assert_eq!((t.bucket_ns, t.buckets, t.unit_s), (2 * S, 60, 1));
     assert_eq!((t.bucket(T0), t.bucket(T0 + 120 * S)), (0, 59));
     assert_eq!(t.bucket_text(), "2 s");
     let t = Timeline::new(T0, T0);
     assert_eq!((t.bucket_ns, t.buckets, t.x_max()), (S, 1, 1.0));
     assert_eq!(t.bucket_text(), "second");
     let t = Timeline::new(T0, T0 + 3600 * S);
-    assert_eq!((t.bucket_ns, t.buckets, t.minutes), (60 * S, 60, true));
+    assert_eq!((t.bucket_ns, t.buckets, t.unit_s), (60 * S, 60, 60));
     assert_eq!(
-        (t.x(T0 + 90 * S), t.x_desc()),
+        (t.x(T0 + 90 * S), t.x_desc().as_str()),
         (1.5, "time since capture start (min)")
     );
     assert_eq!(t.bucket_text(), "1 min");
     let t = Timeline::new(T0, T0 + 601 * S);
-    assert_eq!((t.bucket_ns, t.buckets, t.minutes), (15 * S, 41, true));
+    assert_eq!((t.bucket_ns, t.buckets, t.unit_s), (15 * S, 41, 60));
     // Three days: buckets of two hours.
     let t = Timeline::new(T0, T0 + 3 * 86400 * S);
     assert_eq!((t.bucket_text(), t.buckets), ("2 h".to_string(), 36));
+    assert_eq!(t.x_desc(), "time since capture start (h)");
+}
+
+/// Two unrelated captures 16 years apart: the axis counts days, not millions of minutes.
+#[test]
+fn inputs_years_apart_get_a_time_axis_in_days() {
+    let t = Timeline::new(T0, T0 + 6084 * 86400 * S);
+    assert_eq!(t.x_desc(), "time since capture start (d)");
+    assert_eq!(t.bucket_text(), "102 d");
+    assert!(t.x_max() < 7000.0, "{}", t.x_max());
 }
 
 #[test]

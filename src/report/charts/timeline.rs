@@ -1,4 +1,5 @@
-//! The time axis of the bucketed charts: bucket size, labels, seconds or minutes.
+//! The time axis of the bucketed charts: bucket size, labels, and the unit
+//! (seconds, minutes, hours or days: inputs years apart still read in days).
 
 /// Bucket sizes (seconds) to pick from: the smallest giving at most ~60 buckets.
 pub(super) const BUCKETS_S: [i64; 18] = [
@@ -6,13 +7,15 @@ pub(super) const BUCKETS_S: [i64; 18] = [
 ];
 pub(super) const TARGET_BUCKETS: i64 = 60;
 
-/// Time since the capture start, in seconds, or minutes beyond 10 minutes.
+/// Time since the capture start, in seconds; minutes beyond 10 minutes, hours
+/// beyond 48 hours, days beyond 60 days.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Timeline {
     pub(super) start_ns: i64,
     pub(super) bucket_ns: i64,
     pub(super) buckets: usize,
-    pub(super) minutes: bool,
+    /// The axis unit, in seconds.
+    pub(super) unit_s: i64,
 }
 
 impl Timeline {
@@ -31,15 +34,26 @@ impl Timeline {
             start_ns,
             bucket_ns,
             buckets,
-            minutes: span > 600 * 1_000_000_000,
+            unit_s: match span / 1_000_000_000 {
+                s if s > 60 * 86_400 => 86_400,
+                s if s > 48 * 3600 => 3600,
+                s if s > 600 => 60,
+                _ => 1,
+            },
         }
     }
 
     pub(super) fn unit_ns(&self) -> f64 {
-        if self.minutes {
-            60e9
-        } else {
-            1e9
+        self.unit_s as f64 * 1e9
+    }
+
+    /// The unit's name on the axis: s, min, h or d.
+    pub(super) fn unit_name(&self) -> &'static str {
+        match self.unit_s {
+            86_400 => "d",
+            3600 => "h",
+            60 => "min",
+            _ => "s",
         }
     }
 
@@ -62,17 +76,14 @@ impl Timeline {
         self.edges(self.buckets - 1).1
     }
 
-    pub(super) fn x_desc(&self) -> &'static str {
-        if self.minutes {
-            "time since capture start (min)"
-        } else {
-            "time since capture start (s)"
-        }
+    pub(super) fn x_desc(&self) -> String {
+        format!("time since capture start ({})", self.unit_name())
     }
 
     pub(super) fn bucket_text(&self) -> String {
         let s = self.bucket_ns / 1_000_000_000;
         match s {
+            _ if s % 86_400 == 0 && s >= 2 * 86_400 => format!("{} d", s / 86_400),
             _ if s % 3600 == 0 => format!("{} h", s / 3600),
             _ if s % 60 == 0 => format!("{} min", s / 60),
             1 => "second".into(),
