@@ -8,7 +8,7 @@
 //! (percentiles come from `analysis::stats`, so they match the tables). Its
 //! only reading is when a call counts as in flight (`call_end`). A chart
 //! without data is not drawn. Times run from the capture's first frame, in
-//! seconds, or minutes beyond 10 minutes; bucketed charts use ~60 buckets.
+//! seconds, minutes, hours or days as the span needs; bucketed charts use ~60 buckets.
 //!
 //! Drawing is plotters with its pure-Rust backends. DejaVu Sans
 //! (assets/, with its licence) is embedded and registered as "sans-serif" on
