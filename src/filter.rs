@@ -10,6 +10,7 @@
 use crate::model::call::CallRecord;
 use crate::model::registration::RegistrationAttempt;
 use crate::sip::SipMessage;
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -179,7 +180,8 @@ impl Filter {
             ips,
             from_ns,
             to_ns,
-            methods: methods.to_vec(),
+            // `--method invite` means INVITE: methods are upper case on the wire in practice.
+            methods: methods.iter().map(|m| m.to_ascii_uppercase()).collect(),
             codes: codes.to_vec(),
         })
     }
@@ -226,7 +228,8 @@ impl Filter {
             ])
             && self.ip_ok([m.src.ip(), m.dst.ip()])
             && self.time_ok(m.ts_ns)
-            && (self.methods.is_empty() || self.methods.contains(&method))
+            && (self.methods.is_empty()
+                || self.methods.iter().any(|w| w.eq_ignore_ascii_case(&method)))
             && (self.codes.is_empty() || m.status().is_some_and(|c| self.codes.contains(&c)))
     }
 
@@ -258,6 +261,46 @@ impl Filter {
     }
 }
 
+/// The Call-IDs meant by those given to `flow`, `show` and `export`, among the
+/// Call-IDs `seen` that start with one of them: each given ID exactly when it
+/// was seen whole, else the one seen Call-ID it starts. An ID that starts
+/// several is an error naming a few of them; one that starts none is left out.
+pub fn resolve_call_ids(
+    seen: &BTreeSet<Vec<u8>>,
+    given: &[String],
+) -> Result<BTreeSet<Vec<u8>>, String> {
+    let mut wanted = BTreeSet::new();
+    for id in given {
+        let id = id.as_bytes();
+        if seen.contains(id) {
+            wanted.insert(id.to_vec());
+            continue;
+        }
+        let matching: Vec<&Vec<u8>> = seen.iter().filter(|s| s.starts_with(id)).collect();
+        match matching.as_slice() {
+            [] => {}
+            [one] => {
+                wanted.insert(one.to_vec());
+            }
+            many => {
+                let names: Vec<String> = many
+                    .iter()
+                    .take(5)
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .collect();
+                return Err(format!(
+                    "{} Call-IDs start with {}: {}{}; give more of it",
+                    many.len(),
+                    String::from_utf8_lossy(id),
+                    names.join(", "),
+                    if many.len() > 5 { ", …" } else { "" }
+                ));
+            }
+        }
+    }
+    Ok(wanted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,6 +325,23 @@ mod tests {
         ] {
             assert_eq!(parse_time(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_call_id_prefix_resolves_only_when_unique() {
+        let seen: BTreeSet<Vec<u8>> = ["abc-1", "abc-2", "xyz", "xyz-long"]
+            .iter()
+            .map(|s| s.as_bytes().to_vec())
+            .collect();
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let got = resolve_call_ids(&seen, &ids(&["abc-1", "xyz"])).unwrap();
+        assert_eq!(got.len(), 2, "exact IDs win over longer ones they start");
+        let got = resolve_call_ids(&seen, &ids(&["xyz-l"])).unwrap();
+        assert!(got.contains(b"xyz-long".as_slice()));
+        assert!(resolve_call_ids(&seen, &ids(&["abc"]))
+            .unwrap_err()
+            .starts_with("2 Call-IDs start with abc"));
+        assert!(resolve_call_ids(&seen, &ids(&["nope"])).unwrap().is_empty());
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! 6. [`analysis`]: what the messages say (traffic counts so far).
 //! 7. [`report`]: tables, JSON, listings.
 //!
-//! [`export`] runs the pipeline twice to copy the frames of chosen calls into a new capture.
+//! [`extract`] runs the pipeline twice to copy the frames of chosen calls into a new capture.
 //!
 //! [`accounting`] is shared by all stages: every frame lands in exactly one [`accounting::Bucket`].
 pub mod accounting;
@@ -19,7 +19,7 @@ mod bytes;
 pub mod capture;
 pub mod decode;
 pub mod diagnosis;
-pub mod export;
+pub mod extract;
 pub mod filter;
 pub mod knowledge;
 pub mod model;

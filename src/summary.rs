@@ -118,34 +118,29 @@ pub struct Summary {
     pub show_per_file: bool,
 }
 
-impl Summary {
-    /// How the run ended, for the exit code: every input read completely, some
-    /// results (damage or unreadable inputs beside readable ones), or nothing.
-    pub fn completeness(&self) -> Completeness {
-        let readable = self
-            .inputs
-            .iter()
-            .filter(|i| i.report.capture.is_some())
-            .count();
-        if readable == 0 && !self.inputs.is_empty() && self.inputs.iter().all(|i| i.report.skipped)
-        {
-            return Completeness::Nothing;
-        }
-        if readable == 0 {
-            Completeness::Nothing
-        } else if self.inputs.iter().all(|i| i.report.complete()) {
-            Completeness::Complete
-        } else {
-            Completeness::Partial
-        }
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Completeness {
     Complete,
     Partial,
     Nothing,
+}
+
+impl Completeness {
+    /// From the inputs' reports: nothing when no input could be read as a
+    /// capture, complete when every input was read to its end (skipped
+    /// non-captures beside readable ones included), else partial.
+    pub fn of<'a>(reports: impl IntoIterator<Item = &'a InputReport>) -> Completeness {
+        let (mut readable, mut complete) = (false, true);
+        for r in reports {
+            readable |= r.capture.is_some();
+            complete &= r.complete();
+        }
+        match (readable, complete) {
+            (false, _) => Completeness::Nothing,
+            (true, true) => Completeness::Complete,
+            (true, false) => Completeness::Partial,
+        }
+    }
 }
 
 /// Items travel from the decoding thread to the model thread in batches of this size.
@@ -300,7 +295,8 @@ pub fn summarize(
         capture_start_ns: start,
         capture_end_ns: end,
     });
-    let per_file = per_file::rows(&per, &all_calls, &registrations.attempts);
+    let inputs: Vec<_> = per.iter().map(|i| (&i.report, &i.traffic)).collect();
+    let per_file = per_file::rows(&inputs, &all_calls, &registrations.attempts);
     Summary {
         per_file,
         show_per_file: options.per_file,

@@ -302,7 +302,7 @@ fn dataset_runs_are_queried_together_by_duckdb() {
     let calls = std::fs::read_dir(root.join("calls")).unwrap().count();
     assert_eq!(calls, 2, "one site=… folder per site");
     if !has_duckdb {
-        eprintln!("skipping the DuckDB part: python3 -c 'import duckdb' failed");
+        skip("the DuckDB part: python3 -c 'import duckdb' failed");
         return;
     }
     let (_, a, _) = analyze_json(&[&testdata("patterns/capacity-503.pcap")]);
@@ -333,8 +333,7 @@ fn dataset_runs_are_queried_together_by_duckdb() {
 /// answer of the unsplit capture. Skips when the folder is absent.
 #[test]
 fn shared_captures_split_into_rotated_files_give_the_unsplit_answer() {
-    let Some(dir) = shared_captures() else {
-        eprintln!("skipping: ../shared/captures not found");
+    let Some(dir) = shared_captures_or_skip() else {
         return;
     };
     let index = std::fs::read_to_string(dir.join("INDEX.tsv")).unwrap();

@@ -33,8 +33,7 @@ const TRUE_POSITIVES: &[(&str, &str)] = &[(
 
 #[test]
 fn public_captures_raise_no_false_alarm() {
-    let Some(dir) = shared_captures() else {
-        eprintln!("skipping: ../shared/captures not found");
+    let Some(dir) = shared_captures_or_skip() else {
         return;
     };
     let index = std::fs::read_to_string(dir.join("INDEX.tsv")).unwrap();

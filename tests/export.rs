@@ -62,7 +62,7 @@ fn tshark_labels(file: &Path, extra: &[&str]) -> Option<Vec<String>> {
         Ok(o) if o.status.success() => o,
         Ok(o) => panic!("tshark failed: {}", String::from_utf8_lossy(&o.stderr)),
         Err(_) => {
-            eprintln!("skipping the tshark check: tshark is not installed");
+            skip("the tshark check: tshark is not installed");
             return None;
         }
     };

@@ -51,7 +51,7 @@ fn out_dir_tables_read_back_in_pandas_polars_and_duckdb() {
         .starts_with("call_id,start,caller"));
     assert_eq!(calls_csv.lines().count(), 11, "header + 10 calls");
     if !python_has_readers() {
-        eprintln!("skipping the Python read-back: pandas, pyarrow, polars or duckdb missing (.ci/run installs them)");
+        skip("the Python read-back: pandas, pyarrow, polars or duckdb missing (.ci/run installs them)");
         return;
     }
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/readback.py");

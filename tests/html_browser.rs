@@ -79,7 +79,9 @@ fn between<'a>(s: &'a str, from: &str, to: &str) -> &'a str {
 #[test]
 fn the_report_renders_sorts_and_filters_without_script_errors() {
     if !chromium_present() {
-        eprintln!("skipping: {CHROMIUM} not found (Debian: apt-get install chromium)");
+        skip(&format!(
+            "{CHROMIUM} not found (Debian: apt-get install chromium)"
+        ));
         return;
     }
     // Failed calls (503s), registration failures and three findings between them.

@@ -87,8 +87,7 @@ fn to_counts(v: &serde_json::Value) -> Counts {
 
 #[test]
 fn every_shared_capture_matches_tshark_or_a_documented_difference() {
-    let Some(dir) = shared_captures() else {
-        eprintln!("skipping: ../shared/captures not found (CI has it beside the checkout; a user's clone does not)");
+    let Some(dir) = shared_captures_or_skip() else {
         return;
     };
     let base = baseline();
@@ -136,8 +135,7 @@ fn every_shared_capture_matches_tshark_or_a_documented_difference() {
 /// ICMP errors quote the SIP message that caused them; the quote is not a SIP message.
 #[test]
 fn icmp_quotes_of_sip_are_not_counted() {
-    let Some(dir) = shared_captures() else {
-        eprintln!("skipping: ../shared/captures not found");
+    let Some(dir) = shared_captures_or_skip() else {
         return;
     };
     let (_, j, _) =

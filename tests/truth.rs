@@ -129,11 +129,11 @@ fn check_registrations(file: &str) {
         assert_eq!(got["aor"], want["aor"], "{id}");
         if want["outcome"] == "REGISTERED" {
             assert_eq!(
-                got["requested_expires"], want["requested_expires"],
+                got["requested_expires_s"], want["requested_expires"],
                 "{id}: requested"
             );
             assert_eq!(
-                got["granted_expires"], want["granted_expires"],
+                got["granted_expires_s"], want["granted_expires"],
                 "{id}: granted"
             );
         }

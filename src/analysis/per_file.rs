@@ -8,9 +8,10 @@
 //! several files overlap that moment (two capture points), the first of them in
 //! time order takes it.
 
+use crate::analysis::traffic::TrafficCounts;
 use crate::model::call::{CallRecord, Category};
 use crate::model::registration::{RegOutcome, RegistrationAttempt};
-use crate::summary::InputSummary;
+use crate::pipeline::InputReport;
 
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct FileRow {
@@ -38,12 +39,13 @@ pub struct FileRow {
     pub status: String,
 }
 
+/// One row per input, from its report and its SIP traffic (in input order).
 pub fn rows(
-    inputs: &[InputSummary],
+    inputs: &[(&InputReport, &TrafficCounts)],
     calls: &[CallRecord],
     registrations: &[RegistrationAttempt],
 ) -> Vec<FileRow> {
-    let mut rows: Vec<FileRow> = inputs.iter().map(row).collect();
+    let mut rows: Vec<FileRow> = inputs.iter().map(|(r, t)| row(r, t)).collect();
     // Files with a time span, by start, to place each record.
     let mut spans: Vec<(i64, i64, usize)> = rows
         .iter()
@@ -85,8 +87,7 @@ pub fn rows(
     rows
 }
 
-fn row(i: &InputSummary) -> FileRow {
-    let r = &i.report;
+fn row(r: &InputReport, traffic: &TrafficCounts) -> FileRow {
     let c = r.capture.as_ref();
     // The row names the file already: errors without their leading "PATH: ".
     let reason = |e: &str| {
@@ -113,9 +114,9 @@ fn row(i: &InputSummary) -> FileRow {
         first_ns: c.and_then(|c| c.first_ts_ns),
         last_ns: c.and_then(|c| c.last_ts_ns),
         frames: r.frames.total(),
-        sip_messages: i.traffic.messages(),
-        requests: i.traffic.requests().values().sum(),
-        responses: i.traffic.responses().values().sum(),
+        sip_messages: traffic.messages(),
+        requests: traffic.requests().values().sum(),
+        responses: traffic.responses().values().sum(),
         duplicates: r.frames.get(crate::accounting::Bucket::Duplicate),
         status,
         ..FileRow::default()

@@ -27,6 +27,7 @@ mod netmon;
 mod pcap;
 mod pcapng;
 mod reader;
+mod record;
 mod shrunk;
 
 pub use input::{expand_inputs, InputSpec};

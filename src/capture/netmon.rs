@@ -5,7 +5,7 @@
 //! the table says, in table order, which need not be file order (Wireshark's
 //! netmon.c has seen captures whose statistics record is first in the file and
 //! last in the table). So this parser works on the whole file held in memory and
-//! does not implement the sequential [`RecordParser`](super::reader::RecordParser);
+//! does not implement the sequential [`RecordParser`](super::record::RecordParser);
 //! `reader.rs` hands it the memory map, or the whole decompressed stream.
 //!
 //! It reads the header, walks the table, and turns each record (8-byte µs delta,
@@ -20,7 +20,7 @@
 //! the offset where it went wrong, after the frames read before it.
 
 use super::linktype;
-use super::reader::{Stop, MAX_RECORD_LEN};
+use super::record::{Stop, MAX_RECORD_LEN};
 use super::Frame;
 use crate::bytes::{le16, le32};
 

@@ -7,7 +7,7 @@
 //! lengths that no real packet has, so a lying length reads as corruption at a
 //! known offset instead of a multi-gigabyte allocation or a false "truncated".
 
-use super::reader::{Next, RecordParser, Stop, MAX_RECORD_LEN};
+use super::record::{Next, RecordParser, Stop, MAX_RECORD_LEN};
 use super::Frame;
 use pcap_parser::nom;
 use pcap_parser::pcap::{

@@ -8,7 +8,7 @@
 //! `None` for every power-of-two resolution (CRATES.md).
 
 use super::pcap::describe;
-use super::reader::{Next, RecordParser, Stop, MAX_RECORD_LEN};
+use super::record::{Next, RecordParser, Stop, MAX_RECORD_LEN};
 use super::Frame;
 use pcap_parser::nom;
 use pcap_parser::pcapng::{parse_block_be, parse_block_le, Block};

@@ -10,13 +10,10 @@ use super::input::InputSpec;
 use super::netmon::NetmonParser;
 use super::pcap::PcapParser;
 use super::pcapng::PcapNgParser;
+use super::record::{Next, RecordParser, Stop, MAX_RECORD_LEN};
 use super::{CaptureError, CaptureProblem, Frame, ProblemKind};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
-
-/// No real packet record is larger than this (Wireshark's own limit is 256 KiB for
-/// most link types; a few USB/D-Bus captures go higher). A length above it is damage.
-pub(crate) const MAX_RECORD_LEN: usize = 64 * 1024 * 1024;
 
 /// Frames handed downstream per batch on the memory-mapped path.
 pub const BATCH_FRAMES: usize = 8192;
@@ -25,26 +22,6 @@ const STREAM_BUF: usize = 8 * 1024 * 1024;
 /// Largest NetMon capture read from a stream (gzip, zstd, stdin), which must be
 /// held whole. NetMon's own offsets are 32-bit, but real captures are small.
 pub(crate) const NETMON_MAX_STREAM: usize = 1 << 30;
-
-pub(crate) enum Next<'a> {
-    Frame(Frame<'a>),
-    /// A block that carries no packet (headers, interface descriptions, statistics…).
-    Skip,
-}
-
-#[derive(Debug)]
-pub(crate) enum Stop {
-    /// The record continues past the end of the bytes given (how many more, if known).
-    NeedMore(Option<u64>),
-    Corrupt(String),
-    /// The file header is wrong: nothing in this file can be read.
-    BadHeader(String),
-}
-
-pub(crate) trait RecordParser {
-    /// Parses one record from the start of `buf`; returns the bytes it used.
-    fn next<'a>(&mut self, buf: &'a [u8]) -> Result<(usize, Next<'a>), Stop>;
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

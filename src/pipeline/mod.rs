@@ -18,11 +18,10 @@ mod source;
 pub mod timeline;
 
 use crate::accounting::FrameCounts;
-use crate::capture::{CaptureInfo, InputSpec};
+use crate::capture::CaptureInfo;
 use crate::reassembly::ipfrag::{FragLimits, FragStats};
 use crate::reassembly::sctp::{SctpLimits, SctpStats};
 use crate::reassembly::tcp::{TcpLimits, TcpStats};
-use crate::reassembly::Item;
 pub use timeline::{run_timeline, TimelineStats};
 
 /// Limits on the stateful stages (documented defaults; see the README's reliability section).
@@ -81,6 +80,28 @@ pub enum LimitError {
 }
 
 impl Limits {
+    /// The value of one limit by its name in [`LIMIT_NAMES`] (seconds for `_s` names).
+    pub fn get(&self, name: &str) -> Option<u64> {
+        let n = |v: usize| Some(v as u64);
+        let s = |ns: i64| u64::try_from(ns / 1_000_000_000).ok();
+        match name {
+            "frag.bytes" => n(self.fragments.max_bytes),
+            "frag.datagrams" => n(self.fragments.max_datagrams),
+            "frag.timeout_s" => s(self.fragments.timeout_ns),
+            "tcp.ooo_stream_bytes" => n(self.tcp.max_out_of_order_per_stream),
+            "tcp.ooo_total_bytes" => n(self.tcp.max_out_of_order_total),
+            "tcp.streams" => n(self.tcp.max_streams),
+            "tcp.idle_s" => s(self.tcp.idle_timeout_ns),
+            "sctp.stream_bytes" => n(self.sctp.max_bytes_per_stream),
+            "sctp.total_bytes" => n(self.sctp.max_bytes_total),
+            "sctp.streams" => n(self.sctp.max_streams),
+            "sctp.idle_s" => s(self.sctp.idle_timeout_ns),
+            "model.transactions" => n(self.model.transactions.max_open),
+            "model.calls" => n(self.model.calls.max_open),
+            _ => None,
+        }
+    }
+
     /// Sets one limit from `NAME=VALUE` (names in [`LIMIT_NAMES`]).
     pub fn set(&mut self, spec: &str) -> Result<(), LimitError> {
         let (name, value) = spec
@@ -174,27 +195,6 @@ impl Progress {
     }
 }
 
-/// Reads one input alone (a timeline of one).
-pub fn run_input(
-    input: &InputSpec,
-    limits: &Limits,
-    progress: &Progress,
-    sink: &mut dyn FnMut(Item),
-) -> InputReport {
-    let (mut reports, _) = run_timeline(std::slice::from_ref(input), limits, progress, sink);
-    reports.pop().unwrap_or_else(|| InputReport {
-        index: 0,
-        path: input.display(),
-        capture: None,
-        error: Some("not read".into()),
-        skipped: false,
-        frames: FrameCounts::default(),
-        ip_fragments: FragStats::default(),
-        tcp: TcpStats::default(),
-        sctp: SctpStats::default(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::Progress;
@@ -214,5 +214,21 @@ mod tests {
         // Never past the total while reading.
         p.bytes.fetch_add(5_000, Relaxed);
         assert_eq!(p.disk_position(1_000), 1_000);
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::{Limits, LIMIT_NAMES};
+
+    /// `--limit help` shows every default: each name readable, and what `set` writes `get` reads.
+    #[test]
+    fn every_limit_name_reads_back_what_was_set() {
+        for (name, _) in LIMIT_NAMES {
+            let mut l = Limits::default();
+            assert!(l.get(name).is_some_and(|v| v > 0), "{name}");
+            l.set(&format!("{name}=12345")).unwrap();
+            assert_eq!(l.get(name), Some(12345), "{name}");
+        }
     }
 }

@@ -1,12 +1,11 @@
 //! Call outputs: the calls section of `analyze` (outcomes, ASR/NER, PDD,
 //! final codes, destinations, RFC 6076), and `sipsleuth calls` (one row per
-//! call attempt as a table, CSV or JSON).
+//! call attempt as a terminal table; CSV and JSON come from `report::schema`).
 
 use crate::analysis::calls::CallSummary;
 use crate::analysis::stats::Percentiles;
 use crate::model::call::{CallRecord, Category};
-use crate::report::messages::csv_cell;
-use crate::report::table::{group, new_listing, new_table, num, pct};
+use crate::report::cells::{group, new_listing, new_table, num, pct};
 use crate::report::time::utc;
 use crate::sip::codes::reason_phrase;
 use comfy_table::Cell;
@@ -176,14 +175,10 @@ pub fn render_table(calls: &[CallRecord]) -> String {
         "legs",
     ]);
     for c in calls {
-        let cid: String = if c.call_id.chars().count() > 32 {
-            format!("{}…", c.call_id.chars().take(31).collect::<String>())
-        } else {
-            c.call_id.clone()
-        };
         t.add_row(vec![
             Cell::new(&utc(c.start_ns)[11..23]),
-            Cell::new(cid),
+            // Whole, never cut: it is pasted into `flow --call-id` and `show --call-id`.
+            Cell::new(&c.call_id),
             Cell::new(format!("{} → {}", user_of(&c.from_uri), user_of(&c.to_uri))),
             Cell::new(c.category.name()),
             Cell::new(c.final_code.map_or("-".into(), |f| f.to_string())),
@@ -197,63 +192,4 @@ pub fn render_table(calls: &[CallRecord]) -> String {
         ]);
     }
     format!("{t}\n{} call attempt(s)\n", group(calls.len() as u64))
-}
-
-pub const CSV_HEADER: &str = "call_id,start,caller,first_hop,destination,transport,from_uri,to_uri,request_uri,user_agent,\
-category,final_code,labels,pdd_ms,pdd_code,srd_ms,answer_ms,ring_ms,duration_ms,disconnect_ms,end,hangup_by,\
-bye_final_code,auth_challenges,invite_transmissions,invite_retransmissions,reinvites,early_dialogs,legs,leg_path";
-
-pub fn write_csv(w: &mut dyn std::io::Write, calls: &[CallRecord]) -> std::io::Result<()> {
-    writeln!(w, "{CSV_HEADER}")?;
-    let o = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.3}"));
-    let n = |v: Option<u16>| v.map_or(String::new(), |x| x.to_string());
-    for c in calls {
-        let path: Vec<String> = c
-            .legs
-            .iter()
-            .map(|l| {
-                format!(
-                    "{}>{}:{}",
-                    l.client,
-                    l.server,
-                    l.final_code.map_or("-".into(), |f| f.to_string())
-                )
-            })
-            .collect();
-        writeln!(
-            w,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            csv_cell(&c.call_id),
-            utc(c.start_ns),
-            c.caller,
-            c.first_hop,
-            c.destination,
-            c.transport.as_str(),
-            csv_cell(&c.from_uri),
-            csv_cell(&c.to_uri),
-            csv_cell(&c.request_uri),
-            csv_cell(&c.user_agent),
-            c.category.name(),
-            n(c.final_code),
-            c.labels.join(";"),
-            o(c.pdd_ms),
-            n(c.pdd_code),
-            o(c.srd_ms),
-            o(c.answer_ms),
-            o(c.ring_ms),
-            o(c.duration_ms),
-            o(c.disconnect_ms),
-            c.end_ns.map_or(String::new(), utc),
-            c.hangup_by.unwrap_or(""),
-            n(c.bye_final_code),
-            c.auth_challenges,
-            c.invite_transmissions,
-            c.invite_retransmissions,
-            c.reinvites,
-            c.early_dialogs,
-            c.legs.len(),
-            csv_cell(&path.join(" | ")),
-        )?;
-    }
-    Ok(())
 }

@@ -59,9 +59,9 @@ struct SummaryJson<'a> {
     /// How the inputs were merged into one timeline.
     timeline: &'a crate::pipeline::TimelineStats,
     inputs: Vec<InputJson<'a>>,
-    /// With `--per-file`.
+    /// With `--per-file`: the files table (docs/schema.md).
     #[serde(skip_serializing_if = "Option::is_none")]
-    per_file: Option<&'a [crate::analysis::per_file::FileRow]>,
+    per_file: Option<serde_json::Value>,
 }
 
 fn sum_reassembly(inputs: &[&InputReport]) -> Reassembly {
@@ -101,7 +101,11 @@ pub fn summary_json(s: &Summary) -> serde_json::Value {
         },
         reassembly: sum_reassembly(&reports),
         timeline: &s.timeline,
-        per_file: s.show_per_file.then_some(&s.per_file[..]),
+        per_file: s.show_per_file.then(|| {
+            crate::report::export::json::value(
+                &crate::report::schema::files::TABLE.all(&s.per_file, Default::default()),
+            )
+        }),
         inputs: s
             .inputs
             .iter()

@@ -4,13 +4,11 @@
 //! what the pipeline and the analyses produced.
 
 pub mod calls;
+pub mod cells;
 #[cfg(feature = "reports")]
 pub mod charts;
-#[cfg(feature = "reports")]
-pub mod dataset;
+pub mod export;
 pub mod filename;
-#[cfg(feature = "reports")]
-pub mod files;
 pub mod findings;
 pub mod html;
 pub mod json;
@@ -18,5 +16,7 @@ pub mod ladder;
 pub mod messages;
 pub mod pcap_out;
 pub mod registrations;
+pub mod schema;
 pub mod table;
+pub mod terminal;
 pub mod time;

@@ -4,8 +4,7 @@
 
 use crate::analysis::registrations::RegistrationSummary;
 use crate::model::registration::{RegOutcome, RegistrationAttempt};
-use crate::report::messages::csv_cell;
-use crate::report::table::{group, new_listing, new_table, num, pct};
+use crate::report::cells::{group, new_listing, new_table, num, pct};
 use crate::report::time::utc;
 use comfy_table::Cell;
 use std::fmt::Write;
@@ -127,45 +126,4 @@ pub fn render_table(attempts: &[RegistrationAttempt]) -> String {
         "{t}\n{} registration attempt(s)\n",
         group(attempts.len() as u64)
     )
-}
-
-pub const CSV_HEADER: &str = "call_id,aor,registrar,client,user_agent,start,end,outcome,cause,final_code,retry_after_s,\
-challenges,requests,retransmissions,requested_expires,requested_expires_defaulted,granted_expires,is_deregistration,\
-is_query,is_refresh,rrd_ms,min_expires";
-
-pub fn write_csv(
-    w: &mut dyn std::io::Write,
-    attempts: &[RegistrationAttempt],
-) -> std::io::Result<()> {
-    writeln!(w, "{CSV_HEADER}")?;
-    let o = |v: Option<u32>| v.map_or(String::new(), |x| x.to_string());
-    for a in attempts {
-        writeln!(
-            w,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            csv_cell(&a.call_id),
-            csv_cell(&a.aor),
-            a.registrar,
-            a.client,
-            csv_cell(a.user_agent.as_deref().unwrap_or("")),
-            utc(a.first_ts_ns),
-            a.final_ts_ns.map_or(String::new(), utc),
-            a.outcome.as_str(),
-            a.cause.map_or("", |c| c.as_str()),
-            a.final_code.map_or(String::new(), |c| c.to_string()),
-            o(a.retry_after_s),
-            a.challenges,
-            a.requests,
-            a.retransmissions,
-            o(a.requested_expires),
-            a.requested_expires_defaulted,
-            o(a.granted_expires),
-            a.is_deregistration,
-            a.is_query,
-            a.is_refresh,
-            a.rrd_ms.map_or(String::new(), |r| format!("{r:.3}")),
-            o(a.min_expires),
-        )?;
-    }
-    Ok(())
 }

@@ -1,61 +1,20 @@
 //! Terminal tables for `analyze` (comfy-table): what was read, what every frame
 //! was, the SIP messages by method, status code and transport, and anomalies.
-//! Reads top-down and fits a 100-column terminal.
+//! Reads top-down and fits the terminal (report::terminal).
 
 use crate::accounting::Bucket;
-use crate::report::time::utc;
+use crate::report::cells::{group, new_table, num, pct};
+use crate::report::time::{span, utc};
 use crate::sip::codes::reason_phrase;
 use crate::summary::Summary;
-use comfy_table::{presets, Attribute, Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::{Attribute, Cell, ColumnConstraint};
 use std::fmt::Write;
 
-/// A listing with one row per record: never wrapped (it goes to pagers and files).
-pub fn new_listing(header: &[&str]) -> Table {
-    let mut t = new_table(header);
-    t.set_content_arrangement(ContentArrangement::Disabled);
-    t
-}
-
-pub fn new_table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(100);
-    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-        t.force_no_tty();
-    }
-    t.set_header(
-        header
-            .iter()
-            .map(|h| Cell::new(h).add_attribute(Attribute::Bold)),
-    );
-    t
-}
-
-pub fn num(n: u64) -> Cell {
-    Cell::new(group(n)).set_alignment(CellAlignment::Right)
-}
-
-/// 1234567 → "1,234,567".
-pub fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-pub fn pct(n: u64, of: u64) -> Cell {
-    let s = if of == 0 {
-        "-".to_string()
-    } else {
-        format!("{:.1}%", 100.0 * n as f64 / of as f64)
-    };
-    Cell::new(s).set_alignment(CellAlignment::Right)
+/// Several inputs a day or more apart (unrelated captures, not one archive):
+/// the overall span says little, each input's own does.
+fn apart(s: &Summary) -> bool {
+    const DAY_NS: i64 = 86_400_000_000_000;
+    s.inputs.len() > 1 && matches!((s.first_ns, s.last_ns), (Some(a), Some(b)) if b - a >= DAY_NS)
 }
 
 /// Inputs listed by default before the rest are summed up in one line.
@@ -94,6 +53,10 @@ fn per_file_table(s: &Summary) -> (Option<String>, comfy_table::Table) {
         "REG failed",
         "status",
     ]);
+    // File names whole, on one line: the other columns give way first.
+    if let Some(c) = t.column_mut(0) {
+        c.set_constraint(ColumnConstraint::ContentWidth);
+    }
     let names: Vec<&str> = s.per_file.iter().map(|r| r.file.as_str()).collect();
     let dir = common_dir(&names).filter(|_| names.len() > 1);
     for r in &s.per_file {
@@ -133,13 +96,13 @@ pub fn render(s: &Summary) -> String {
         group(s.frames.total())
     );
     if let (Some(a), Some(b)) = (s.first_ns, s.last_ns) {
-        let _ = writeln!(
-            out,
-            "captured {} → {} ({:.3} s)",
-            utc(a),
-            utc(b),
-            (b - a) as f64 / 1e9
-        );
+        let _ = writeln!(out, "captured {} → {} ({})", utc(a), utc(b), span(b - a));
+        if apart(s) {
+            let _ = writeln!(
+                out,
+                "the inputs are days or more apart: each one's own first frame and span are in the inputs table"
+            );
+        }
     }
     out.push('\n');
 
@@ -155,7 +118,12 @@ pub fn render(s: &Summary) -> String {
         }
     } else if s.inputs.len() > 1 || s.inputs.iter().any(|i| !i.report.complete()) {
         // An archive has thousands of inputs: list the ones with something to say, and a few.
-        let mut t = new_table(&["input", "format", "frames", "SIP msgs", "status"]);
+        let apart = apart(s);
+        let mut header = vec!["input", "format", "frames", "SIP msgs", "status"];
+        if apart {
+            header.splice(2..2, ["first (UTC)", "span"]);
+        }
+        let mut t = new_table(&header);
         let mut shown = 0;
         let many = s.inputs.len() > MAX_INPUT_ROWS;
         for (i, row) in s.inputs.iter().zip(&s.per_file) {
@@ -164,7 +132,7 @@ pub fn render(s: &Summary) -> String {
                 continue;
             }
             shown += 1;
-            t.add_row(vec![
+            let mut cells = vec![
                 Cell::new(&i.report.path),
                 Cell::new(if row.format.is_empty() {
                     "-"
@@ -174,7 +142,15 @@ pub fn render(s: &Summary) -> String {
                 num(i.report.frames.total()),
                 num(i.traffic.messages()),
                 Cell::new(&row.status),
-            ]);
+            ];
+            if apart {
+                let (first, len) = match (row.first_ns, row.last_ns) {
+                    (Some(f), Some(l)) => (utc(f)[..19].to_string(), span(l - f)),
+                    _ => ("-".into(), "-".into()),
+                };
+                cells.splice(2..2, [Cell::new(first), Cell::new(len)]);
+            }
+            t.add_row(cells);
         }
         if shown > 0 {
             let _ = writeln!(out, "Inputs\n{t}");

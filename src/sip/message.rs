@@ -6,7 +6,7 @@
 //! extracted here, so later stages never re-scan a message.
 
 use super::header::Hdr;
-use super::scan::{Defects, Method, SipHead, Span, StartLine};
+use super::scan::{Defects, Method, SipHead, StartLine};
 use std::borrow::Cow;
 use std::net::SocketAddr;
 
@@ -456,11 +456,6 @@ fn addr_param<'a>(v: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     let params = split_addr(v).1;
     // `param` skips what comes before the first ';', which here is empty or junk.
     param(params, name).filter(|t| !t.is_empty())
-}
-
-/// The bytes of a span, for callers holding a head and its buffer.
-pub fn span_bytes(s: Span, raw: &[u8]) -> &[u8] {
-    s.get(raw)
 }
 
 #[cfg(test)]

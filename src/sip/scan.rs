@@ -439,10 +439,8 @@ pub fn scan(buf: &[u8], mode: Mode) -> Result<SipHead, ScanError> {
     let (body, len) = match mode {
         Mode::Stream => {
             // RFC 3261 §18.3: on a stream, Content-Length is mandatory; absent means no body.
+            // A Content-Length that cannot be read (BAD_CONTENT_LENGTH) frames no body either.
             let cl = content_length.unwrap_or(0) as usize;
-            if defects.has(Defects::BAD_CONTENT_LENGTH) {
-                // Without a usable length the message cannot be framed: take no body.
-            }
             let total = header_end.saturating_add(cl);
             if total > MAX_MESSAGE {
                 return Err(ScanError::TooLarge);

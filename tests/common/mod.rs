@@ -20,6 +20,39 @@ pub fn shared_captures() -> Option<PathBuf> {
     p.join("INDEX.tsv").exists().then_some(p)
 }
 
+/// `../shared/captures`, or a [`skip`] when it is absent (a failure in CI).
+#[track_caller]
+pub fn shared_captures_or_skip() -> Option<PathBuf> {
+    let dir = shared_captures();
+    if dir.is_none() {
+        skip(
+            "../shared/captures not found (CI has it beside the checkout; a user's clone does not)",
+        );
+    }
+    dir
+}
+
+/// The variable `.ci/run` sets: a test whose prerequisite (../shared/captures,
+/// chromium, the Python readers, tshark) is missing fails instead of skipping,
+/// so that CI cannot pass without having run it.
+pub const REQUIRE_ALL: &str = "SIPSLEUTH_REQUIRE_ALL";
+
+/// Whether skipping is forbidden, from the value of [`REQUIRE_ALL`]: set to
+/// anything but empty or `0`.
+pub fn skips_forbidden(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Says on stderr why a test (or a part of it) does not run here; with
+/// [`REQUIRE_ALL`] set, fails the test instead. The caller returns after it.
+#[track_caller]
+pub fn skip(why: &str) {
+    if skips_forbidden(std::env::var_os(REQUIRE_ALL).as_deref()) {
+        panic!("{why}; {REQUIRE_ALL} is set (CI), so this test must not skip");
+    }
+    eprintln!("skipping: {why}");
+}
+
 pub fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("run sipsleuth")
 }
@@ -100,4 +133,25 @@ pub fn evidence_count(finding: &serde_json::Value, key: &str) -> u64 {
     finding["evidence"]["counts"][key]
         .as_u64()
         .unwrap_or_else(|| panic!("no count {key} in {finding}"))
+}
+
+/// Nanoseconds since the epoch of an RFC 3339 UTC time as the JSON rows write it
+/// ("2026-12-04T15:11:52.312166000Z"); None for anything else (null included).
+pub fn rfc3339_ns(v: &serde_json::Value) -> Option<i64> {
+    let s = v.as_str()?.strip_suffix('Z')?;
+    let (date, time) = s.split_once('T')?;
+    let mut d = date.splitn(3, '-').map(|x| x.parse::<i64>());
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
+    let mut t = hms.splitn(3, ':').map(|x| x.parse::<i64>());
+    let (hh, mm, ss) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
+    let nanos: i64 = format!("{frac:0<9}").get(..9)?.parse().ok()?;
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 86_400 + hh * 3600 + mm * 60 + ss) * 1_000_000_000) + nanos)
 }

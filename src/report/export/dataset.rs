@@ -9,16 +9,15 @@
 //!
 //! Rows go to the date (UTC) of their own start, so a run across midnight
 //! writes into two dates. The schema is the one of `--out` (docs/schema.md)
-//! plus a `run_id` column; the partition columns (`date`, `site`) come from the
+//! plus a `run_id` column (`report::schema`); the partition columns (`date`, `site`) come from the
 //! folder names. ID is a digest of the inputs (paths, sizes, modification
 //! times): re-running the same archive replaces its files instead of adding
 //! a second copy. Files are written atomically, like every output.
 
-use super::files::{
-    calls_table, files_table, findings_table, registrations_table, write_atomic, Exporter,
-    FilesError, Parquet,
-};
-use super::time::civil_from_days;
+use super::out_dir::{write_atomic, FilesError};
+use super::parquet::{frame, write_frame};
+use crate::report::schema::{self, Context, Table};
+use crate::report::time::civil_from_days;
 use crate::summary::Summary;
 use polars::prelude::*;
 use std::collections::BTreeMap;
@@ -77,6 +76,42 @@ fn by_date(ts: impl Iterator<Item = Option<i64>>, fallback: i64) -> BTreeMap<Str
     out
 }
 
+/// Writes one table's rows, one file per date, under `root`.
+fn put<R>(
+    root: &Path,
+    site: Option<&str>,
+    id: &str,
+    table: &'static Table<R>,
+    records: &[R],
+    groups: BTreeMap<String, Vec<usize>>,
+    written: &mut Vec<PathBuf>,
+) -> Result<(), FilesError> {
+    for (day, rows) in groups {
+        let mut dir = root.join(table.name);
+        if let Some(site) = site {
+            dir = dir.join(format!("site={site}"));
+        }
+        dir = dir.join(format!("date={day}"));
+        let io = |e: std::io::Error| FilesError::Io {
+            path: dir.display().to_string(),
+            source: e,
+        };
+        let bound = table.rows(
+            rows.iter().map(|&k| &records[k]).collect(),
+            Context::default(),
+        );
+        let mut df = frame(&bound).map_err(|e| io(std::io::Error::other(e)))?;
+        let n = df.height();
+        df.with_column(Column::new("run_id".into(), vec![id.to_string(); n]))
+            .map_err(|e| io(std::io::Error::other(e)))?;
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        let path = dir.join(format!("run-{id}.parquet"));
+        write_atomic(&path, |f| write_frame(&mut df, f))?;
+        written.push(path);
+    }
+    Ok(())
+}
+
 /// Writes this run's partitions under `root`; returns the files written.
 pub fn write_dataset(
     root: &Path,
@@ -88,77 +123,47 @@ pub fn write_dataset(
     }
     let id = run_id(s);
     let start = s.first_ns.unwrap_or(0);
-    let table = |name: &'static str, r: PolarsResult<DataFrame>| {
-        r.map_err(|e| FilesError::Table {
-            table: name,
-            source: e,
-        })
-    };
     let mut written = Vec::new();
-    let mut put = |name: &'static str,
-                   groups: BTreeMap<String, Vec<usize>>,
-                   build: &dyn Fn(&[usize]) -> PolarsResult<DataFrame>|
-     -> Result<(), FilesError> {
-        for (day, rows) in groups {
-            let mut df = table(name, build(&rows))?;
-            let n = df.height();
-            if let Err(e) = df.with_column(Column::new("run_id".into(), vec![id.clone(); n])) {
-                return Err(FilesError::Table {
-                    table: name,
-                    source: e,
-                });
-            }
-            let mut dir = root.join(name);
-            if let Some(site) = site {
-                dir = dir.join(format!("site={site}"));
-            }
-            dir = dir.join(format!("date={day}"));
-            std::fs::create_dir_all(&dir).map_err(|e| FilesError::Io {
-                path: dir.display().to_string(),
-                source: e,
-            })?;
-            let path = dir.join(format!("run-{id}.parquet"));
-            write_atomic(&path, |f| {
-                Parquet.write(&mut df, f).map_err(std::io::Error::other)
-            })?;
-            written.push(path);
-        }
-        Ok(())
-    };
+    let calls = by_date(s.calls.iter().map(|c| Some(c.start_ns)), start);
     put(
-        "calls",
-        by_date(s.calls.iter().map(|c| Some(c.start_ns)), start),
-        &|rows| calls_table(&rows.iter().map(|&k| s.calls[k].clone()).collect::<Vec<_>>()),
+        root,
+        site,
+        &id,
+        &schema::calls::TABLE,
+        &s.calls,
+        calls,
+        &mut written,
     )?;
     let regs = &s.registrations.attempts;
+    let groups = by_date(regs.iter().map(|a| Some(a.first_ts_ns)), start);
     put(
-        "registrations",
-        by_date(regs.iter().map(|a| Some(a.first_ts_ns)), start),
-        &|rows| registrations_table(&rows.iter().map(|&k| regs[k].clone()).collect::<Vec<_>>()),
+        root,
+        site,
+        &id,
+        &schema::registrations::TABLE,
+        regs,
+        groups,
+        &mut written,
     )?;
+    let groups = by_date(s.findings.iter().map(|f| f.evidence.first_ns), start);
     put(
-        "findings",
-        by_date(s.findings.iter().map(|f| f.evidence.first_ns), start),
-        &|rows| {
-            findings_table(
-                &rows
-                    .iter()
-                    .map(|&k| s.findings[k].clone())
-                    .collect::<Vec<_>>(),
-            )
-        },
+        root,
+        site,
+        &id,
+        &schema::findings::TABLE,
+        &s.findings,
+        groups,
+        &mut written,
     )?;
+    let groups = by_date(s.per_file.iter().map(|f| f.first_ns), start);
     put(
-        "files",
-        by_date(s.per_file.iter().map(|f| f.first_ns), start),
-        &|rows| {
-            files_table(
-                &rows
-                    .iter()
-                    .map(|&k| s.per_file[k].clone())
-                    .collect::<Vec<_>>(),
-            )
-        },
+        root,
+        site,
+        &id,
+        &schema::files::TABLE,
+        &s.per_file,
+        groups,
+        &mut written,
     )?;
     Ok(written)
 }

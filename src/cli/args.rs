@@ -1,5 +1,5 @@
 //! Command-line flags (clap), raw: only what the user typed, validated by clap.
-//! Turning them into a run is `main`'s job.
+//! Turning them into a run is `config`'s job.
 
 use clap::{Args, Parser, Subcommand};
 
@@ -13,17 +13,27 @@ Exit codes:
 #[command(name = "sipsleuth", version, about = "Offline SIP trace analyzer: every SIP message out of any capture, fast", after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
     /// Worker threads (default: one per core).
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
     /// No warnings on stderr (errors still go there).
     #[arg(long, short, global = true)]
     pub quiet: bool,
-    /// Change a memory limit, e.g. --limit model.transactions=500000 (repeatable; the
-    /// names and defaults are in the README's reliability section and `--limit help`).
+    /// Change a memory limit, e.g. --limit model.transactions=500000 (repeatable;
+    /// `sipsleuth --limit help` lists the names and defaults).
     #[arg(long, global = true, value_name = "NAME=VALUE")]
     pub limit: Vec<String>,
+    /// Bold table headers: auto (a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Subcommand, Debug)]
@@ -40,6 +50,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// The ladder diagram of one call, all legs: one column per address, arrows with times.
     Flow(FlowArgs),
+    /// Every message of one call, whole (start line, headers, body), in time order.
+    Show(ShowArgs),
     /// The packets of chosen calls (all legs, every TCP segment and IP fragment) into a new capture.
     Export(ExportArgs),
 }
@@ -60,7 +72,8 @@ pub struct ExportArgs {
 pub struct FlowArgs {
     #[command(flatten)]
     pub inputs: Inputs,
-    /// The call to draw (repeat for the Call-IDs of several legs, e.g. behind a B2BUA).
+    /// The call to draw: its Call-ID, or the start of one (repeat for the Call-IDs of
+    /// several legs, e.g. behind a B2BUA).
     #[arg(long = "call-id", value_name = "ID", required = true)]
     pub call_id: Vec<String>,
     /// Write the diagram as SVG to this file instead of drawing it in the terminal.
@@ -69,6 +82,15 @@ pub struct FlowArgs {
     /// Terminal width to fit (default: the terminal's, else 100).
     #[arg(long, value_name = "COLUMNS")]
     pub width: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// The call to show: its Call-ID, or the start of one (repeat for several legs).
+    #[arg(long = "call-id", value_name = "ID", required = true)]
+    pub call_id: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -15,10 +15,11 @@
 //! cannot be one.
 
 use crate::capture::{read_capture, CaptureError, Frame, InputSpec};
+use crate::filter::resolve_call_ids;
 use crate::pipeline::{run_timeline, InputReport, Limits, Progress};
 use crate::reassembly::Item;
 use crate::report::pcap_out::Record;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Bytes of frames held for writing (they are merged in time order before the
 /// file is written). A handful of calls is kilobytes; this stops a selection
@@ -31,6 +32,9 @@ pub enum ExportError {
     Stdin,
     #[error("no SIP message with Call-ID {} in the input", .0.join(" or "))]
     UnknownCallIds(Vec<String>),
+    /// A prefix that several Call-IDs start with.
+    #[error("{0}")]
+    Ambiguous(String),
     #[error(transparent)]
     Capture(#[from] CaptureError),
     #[error("{path}: changed between the two passes over it: {missing} frame(s) chosen in the first are not in the second")]
@@ -44,7 +48,7 @@ pub enum ExportError {
 pub struct Selection {
     /// Per input (by index), the chosen frame numbers, sorted, without repeats.
     pub frames: Vec<Vec<u64>>,
-    /// SIP messages of the chosen calls, per Call-ID as given.
+    /// SIP messages of the chosen calls, per Call-ID (whole, when a prefix was given).
     pub messages: BTreeMap<String, u64>,
     /// Frames that carried a chosen message but were not recorded (a message
     /// over more than [`crate::sip::MAX_FRAMES_PER_MESSAGE`] frames).
@@ -54,12 +58,19 @@ pub struct Selection {
 }
 
 impl Selection {
-    pub fn frame_count(&self) -> usize {
-        self.frames.iter().map(Vec::len).sum()
-    }
     pub fn message_count(&self) -> u64 {
         self.messages.values().sum()
     }
+}
+
+/// What the first pass saw of one Call-ID.
+#[derive(Default)]
+struct Found {
+    messages: u64,
+    /// Frames that carried its messages but were not recorded.
+    omitted: u64,
+    /// (input, frame) of every frame that carried its messages.
+    frames: Vec<(u32, u64)>,
 }
 
 /// First pass: the frames of every SIP message with one of `call_ids`.
@@ -73,43 +84,51 @@ pub fn select(
     if inputs.contains(&InputSpec::Stdin) {
         return Err(ExportError::Stdin);
     }
-    let mut sel = Selection {
-        messages: call_ids.iter().map(|c| (c.clone(), 0)).collect(),
-        frames: vec![Vec::new(); inputs.len()],
-        ..Selection::default()
-    };
+    // Per Call-ID starting with one of those given (a given ID may be a prefix).
+    let mut found: BTreeMap<Vec<u8>, Found> = BTreeMap::new();
     let (reports, _) = run_timeline(inputs, limits, progress, &mut |item| {
         let Item::Sip(m) = item else { return };
         let Some(cid) = m.call_id() else { return };
-        let Some(n) = call_ids
-            .iter()
-            .find(|c| c.as_bytes() == cid)
-            .and_then(|c| sel.messages.get_mut(c))
-        else {
+        if !call_ids.iter().any(|c| cid.starts_with(c.as_bytes())) {
             return;
-        };
-        *n += 1;
-        sel.frames_omitted += u64::from(m.frames.omitted);
-        // A message's frames may lie in two inputs (a stream cut by a rotation).
-        for o in m.all_frames() {
-            if let Some(list) = sel.frames.get_mut(o.file as usize) {
-                list.push(o.frame);
-            }
         }
+        let entry = found.entry(cid.to_vec()).or_default();
+        entry.messages += 1;
+        entry.omitted += u64::from(m.frames.omitted);
+        // A message's frames may lie in two inputs (a stream cut by a rotation).
+        entry
+            .frames
+            .extend(m.all_frames().map(|o| (o.file, o.frame)));
     });
-    sel.reports = reports;
-    for list in sel.frames.iter_mut() {
-        list.sort_unstable();
-        list.dedup();
-    }
-    let unknown: Vec<String> = sel
-        .messages
+    let seen: BTreeSet<Vec<u8>> = found.keys().cloned().collect();
+    let wanted = resolve_call_ids(&seen, call_ids).map_err(ExportError::Ambiguous)?;
+    let unknown: Vec<String> = call_ids
         .iter()
-        .filter(|(_, n)| **n == 0)
-        .map(|(c, _)| c.clone())
+        .filter(|c| !wanted.iter().any(|w| w.starts_with(c.as_bytes())))
+        .cloned()
         .collect();
     if !unknown.is_empty() {
         return Err(ExportError::UnknownCallIds(unknown));
+    }
+    let mut sel = Selection {
+        frames: vec![Vec::new(); inputs.len()],
+        reports,
+        ..Selection::default()
+    };
+    for cid in &wanted {
+        let f = &found[cid];
+        sel.messages
+            .insert(String::from_utf8_lossy(cid).into_owned(), f.messages);
+        sel.frames_omitted += f.omitted;
+        for &(file, frame) in &f.frames {
+            if let Some(list) = sel.frames.get_mut(file as usize) {
+                list.push(frame);
+            }
+        }
+    }
+    for list in sel.frames.iter_mut() {
+        list.sort_unstable();
+        list.dedup();
     }
     Ok(sel)
 }

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use sipsleuth::report::charts::{self, ChartKind};
-use sipsleuth::report::{files::write_atomic, html};
+use sipsleuth::report::{export::out_dir::write_atomic, html};
 use sipsleuth::summary::Summary;
 use std::path::{Path, PathBuf};
 

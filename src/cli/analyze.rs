@@ -1,0 +1,63 @@
+//! `sipsleuth analyze`: the summary on stdout (tables or JSON), and the files
+//! asked for: `--out DIR` (tables, charts, HTML), `--html FILE`, `--dataset ROOT`.
+
+use super::args::AnalyzeArgs;
+use super::config::{filter_of, inputs_of, Run};
+use super::outcome::{finish, ignore_broken_pipe};
+use super::report_files;
+use super::summarize::read_and_summarize;
+use anyhow::Result;
+use sipsleuth::report::export::{dataset, out_dir};
+use sipsleuth::report::{json, table};
+use sipsleuth::summary::Options;
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn run(run: &Run, a: AnalyzeArgs) -> Result<ExitCode> {
+    let inputs = inputs_of(&a.inputs)?;
+    let options = Options {
+        filter: filter_of(&a.filter)?,
+        keep_rows: a.out.is_some() || a.html.is_some(),
+        per_file: a.per_file,
+    };
+    let summary = read_and_summarize(run, &inputs, &options);
+    let summary_json = json::summary_json(&summary);
+    if let Some(dir) = &a.out {
+        let mut written = out_dir::write_all(dir, &summary, &summary_json)?;
+        written.extend(report_files::charts_and_html(
+            dir,
+            a.html.as_deref(),
+            &summary,
+        )?);
+        if !run.quiet {
+            eprintln!(
+                "sipsleuth: wrote {} file(s) to {}",
+                written.len(),
+                dir.display()
+            );
+        }
+    } else if let Some(path) = &a.html {
+        report_files::html_only(path, &summary)?;
+    }
+    if let Some(root) = &a.dataset {
+        let written = dataset::write_dataset(root, a.site.as_deref(), &summary)?;
+        if !run.quiet {
+            eprintln!(
+                "sipsleuth: added {} file(s) to the dataset {}",
+                written.len(),
+                root.display()
+            );
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    let r = if a.json {
+        serde_json::to_writer_pretty(&mut out, &summary_json)
+            .map_err(std::io::Error::from)
+            .and_then(|_| writeln!(out))
+    } else {
+        write!(out, "{}", table::render(&summary))
+    };
+    ignore_broken_pipe(r)?;
+    let reports: Vec<_> = summary.inputs.iter().map(|i| &i.report).collect();
+    Ok(finish(&reports, run.quiet))
+}

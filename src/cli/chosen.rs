@@ -1,0 +1,65 @@
+//! The messages of the Call-IDs given to `flow` and `show`: read the inputs as
+//! one timeline, keep the messages of those calls, mark the retransmissions
+//! (the transaction layer decides). A Call-ID may be given whole or as a
+//! prefix that only one Call-ID of the input has (a cut value pasted from a
+//! narrow table still works).
+
+use anyhow::Result;
+use sipsleuth::capture::InputSpec;
+use sipsleuth::filter::resolve_call_ids;
+use sipsleuth::model::transaction::{Transactions, TxEvent};
+use sipsleuth::pipeline::{run_timeline, InputReport, Limits, Progress};
+use sipsleuth::reassembly::Item;
+use sipsleuth::sip::SipMessage;
+use std::collections::BTreeSet;
+
+/// A message of a chosen call, and whether it repeats one sent before.
+pub struct Chosen {
+    pub message: SipMessage,
+    pub retransmission: bool,
+}
+
+/// The messages of the given Call-IDs (or unique prefixes), in time order.
+pub fn collect(
+    inputs: &[InputSpec],
+    limits: &Limits,
+    call_ids: &[String],
+) -> (Result<Vec<Chosen>>, Vec<InputReport>) {
+    let mut candidates = Vec::new();
+    let progress = Progress::default();
+    let (reports, _) = run_timeline(inputs, limits, &progress, &mut |item| {
+        let Item::Sip(m) = item else { return };
+        let Some(cid) = m.call_id() else { return };
+        if call_ids.iter().any(|c| cid.starts_with(c.as_bytes())) {
+            candidates.push(m);
+        }
+    });
+    (choose(candidates, call_ids), reports)
+}
+
+/// Keeps the messages of the Call-IDs meant: each given ID exactly, else the one Call-ID it starts.
+fn choose(candidates: Vec<SipMessage>, call_ids: &[String]) -> Result<Vec<Chosen>> {
+    let seen: BTreeSet<Vec<u8>> = candidates
+        .iter()
+        .filter_map(|m| m.call_id().map(<[u8]>::to_vec))
+        .collect();
+    let wanted = resolve_call_ids(&seen, call_ids).map_err(anyhow::Error::msg)?;
+    let mut txs = Transactions::default();
+    let mut chosen: Vec<Chosen> = candidates
+        .into_iter()
+        .filter(|m| m.call_id().is_some_and(|c| wanted.contains(c)))
+        .map(|m| {
+            let retransmission = matches!(
+                txs.on_message(&m),
+                TxEvent::Retransmission(_) | TxEvent::Response { first: false, .. }
+            );
+            Chosen {
+                message: m,
+                retransmission,
+            }
+        })
+        .collect();
+    // HEP times may disagree with capture times: time order, stable for equal times.
+    chosen.sort_by_key(|c| c.message.ts_ns);
+    Ok(chosen)
+}

@@ -1,0 +1,45 @@
+//! `sipsleuth flow`: the ladder diagram of one call, all legs, in the terminal
+//! or as SVG.
+
+use super::args::FlowArgs;
+use super::chosen::collect;
+use super::config::{inputs_of, ladder_width, Run};
+use super::outcome::{finish, ignore_broken_pipe};
+use anyhow::{Context, Result};
+use sipsleuth::report::ladder::{self, Arrow};
+use sipsleuth::summary::Completeness;
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn run(run: &Run, f: FlowArgs) -> Result<ExitCode> {
+    let inputs = inputs_of(&f.inputs)?;
+    let (chosen, reports) = collect(&inputs, &run.limits, &f.call_id);
+    let refs: Vec<_> = reports.iter().collect();
+    let chosen = chosen?;
+    if chosen.is_empty() {
+        let code = finish(&refs, run.quiet);
+        if Completeness::of(refs.iter().copied()) == Completeness::Nothing {
+            return Ok(code);
+        }
+        anyhow::bail!(
+            "no SIP message with Call-ID {} in the input",
+            f.call_id.join(" or ")
+        );
+    }
+    let arrows: Vec<Arrow> = chosen
+        .iter()
+        .map(|c| Arrow::from_message(&c.message, c.retransmission))
+        .collect();
+    match &f.svg {
+        Some(path) => {
+            let svg = ladder::render_svg(&arrows, &format!("Call {}", f.call_id.join(", ")));
+            std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => ignore_broken_pipe(write!(
+            std::io::stdout().lock(),
+            "{}",
+            ladder::render_text(&arrows, ladder_width(&f))
+        ))?,
+    }
+    Ok(finish(&refs, run.quiet))
+}

@@ -1,0 +1,107 @@
+//! How a run ends, decided in one place: the problems with inputs said on
+//! stderr (once each), "no capture found" when nothing could be read, and the
+//! exit code of the README's table (0 complete, 1 partial, 2 nothing or a
+//! usage error).
+
+use anyhow::{Context, Result};
+use sipsleuth::pipeline::InputReport;
+use sipsleuth::summary::Completeness;
+use std::process::ExitCode;
+
+/// Says what went wrong with the inputs, then the exit code their reports give.
+pub fn finish(reports: &[&InputReport], quiet: bool) -> ExitCode {
+    warn(reports, quiet);
+    let c = Completeness::of(reports.iter().copied());
+    if c == Completeness::Nothing {
+        eprintln!("sipsleuth: error: no capture found in the input(s) given");
+    }
+    exit_code(c)
+}
+
+pub fn exit_code(c: Completeness) -> ExitCode {
+    ExitCode::from(match c {
+        Completeness::Complete => 0,
+        Completeness::Partial => 1,
+        Completeness::Nothing => 2,
+    })
+}
+
+/// An error and its causes on one line, each said once: a cause whose text the
+/// message already holds (an I/O error quoted by its wrapper) is not repeated.
+pub fn plain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+/// A closed pipe (`| head`) is the reader's choice, not an error.
+pub fn ignore_broken_pipe(r: std::io::Result<()>) -> Result<()> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing output"),
+    }
+}
+
+/// Every problem with an input, on stderr, naming the file and the byte offset;
+/// with several inputs, a last line counting them.
+fn warn(reports: &[&InputReport], quiet: bool) {
+    let (mut skipped, mut unreadable, mut damaged) = (0, 0, 0);
+    for r in reports {
+        if let Some(e) = &r.error {
+            if r.skipped {
+                skipped += 1;
+                if !quiet {
+                    eprintln!("sipsleuth: note: skipped {e}");
+                }
+            } else {
+                unreadable += 1;
+                eprintln!("sipsleuth: error: {e}");
+            }
+        } else if let Some(c) = &r.capture {
+            if let Some(p) = &c.problem {
+                damaged += 1;
+                if !quiet {
+                    eprintln!(
+                        "sipsleuth: warning: {}: {p}; results cover the {} frame(s) before it",
+                        r.path, c.frames
+                    );
+                }
+            }
+        }
+    }
+    if reports.len() > 1 && !quiet && skipped + unreadable + damaged > 0 {
+        eprintln!(
+            "sipsleuth: {} inputs: {} read completely, {damaged} damaged (read up to the damage), \
+             {unreadable} unreadable, {skipped} skipped (not captures, or named twice)",
+            reports.len(),
+            reports.len() - skipped - unreadable - damaged
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain;
+
+    #[test]
+    fn an_io_error_quoted_by_its_wrapper_is_said_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("/nonexistent: {0}")]
+        struct Wrapper(#[source] std::io::Error);
+        let io = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let text = io.to_string();
+        let e = anyhow::Error::from(Wrapper(io));
+        assert_eq!(plain(&e), format!("/nonexistent: {text}"));
+        let e = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(plain(&e), "outer: inner");
+    }
+}
