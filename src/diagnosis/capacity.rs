@@ -24,13 +24,11 @@ struct Refusal<'a> {
     origin: SocketAddr,
     source: IpAddr,
     /// The called user (Request-URI user part), for calls.
-    callee: Option<&'a str>,
+    callee: Option<&'a [u8]>,
 }
 
-fn user_of(uri: &str) -> Option<&str> {
-    let rest = uri.split_once(':')?.1;
-    let (user, _) = rest.split_once('@')?;
-    Some(user.split(';').next().unwrap_or(user))
+fn user_of(uri: &str) -> Option<&[u8]> {
+    Some(crate::sip::values::uri_user(uri.as_bytes())).filter(|u| !u.is_empty())
 }
 
 /// 503s explained by something narrower than load, set apart before calling it

@@ -26,12 +26,9 @@ pub const LEG_WINDOW_NS: i64 = 2_000_000_000;
 pub const CORRELATION_HEADERS: [&str; 4] =
     ["X-CID", "X-Call-ID", "X-Orig-Call-ID", "X-Original-Call-ID"];
 
-fn user(uri: &str) -> &str {
-    let rest = uri.split_once(':').map_or(uri, |(_, r)| r);
-    match rest.split_once('@') {
-        Some((u, _)) => u.split(';').next().unwrap_or(u),
-        None => "",
-    }
+/// The user part of a URI kept as text in a record.
+fn user(uri: &str) -> &[u8] {
+    crate::sip::values::uri_user(uri.as_bytes())
 }
 
 /// Folds B2BUA legs into the calls they belong to; returns how many were folded.

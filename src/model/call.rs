@@ -236,10 +236,7 @@ pub struct CallTracker {
 }
 
 fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b)
-        .chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .collect()
+    crate::sip::values::display(b, usize::MAX)
 }
 
 impl CallTracker {
@@ -475,7 +472,7 @@ impl CallTracker {
                     && m.status().is_some_and(|c| c >= 300)
                 {
                     if let Some(v) = m.header(crate::sip::Hdr::RetryAfter) {
-                        st.retry_after = leading_u32(&v);
+                        st.retry_after = crate::sip::values::leading_u32(&v);
                     }
                 }
                 if t.method == Method::Invite
@@ -517,16 +514,6 @@ impl CallTracker {
         });
         out
     }
-}
-
-/// The leading decimal number of a header value ("120 (maintenance)" → 120).
-fn leading_u32(v: &[u8]) -> Option<u32> {
-    let v = crate::sip::message::trim_bytes(v);
-    let d = v.iter().take_while(|b| b.is_ascii_digit()).count();
-    if d == 0 || d > 9 {
-        return None;
-    }
-    std::str::from_utf8(&v[..d]).ok()?.parse().ok()
 }
 
 fn ms(from: i64, to: i64) -> f64 {

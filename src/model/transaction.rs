@@ -565,26 +565,7 @@ impl Transactions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sip::scan::{scan, Mode};
-    use crate::sip::{Carriage, Origin};
-
-    fn msg(ts: i64, src: &str, dst: &str, text: &str) -> SipMessage {
-        let raw = text.replace('\n', "\r\n").into_bytes();
-        let head = scan(&raw, Mode::Datagram).unwrap();
-        let o = Origin::default();
-        SipMessage::new(
-            (
-                ts,
-                src.parse().unwrap(),
-                dst.parse().unwrap(),
-                Transport::Udp,
-                o,
-                Carriage::default(),
-            ),
-            raw.into(),
-            head,
-        )
-    }
+    use crate::model::test_msg::msg;
 
     const A: &str = "10.0.0.1:5060";
     const B: &str = "10.0.0.2:5060";

@@ -26,6 +26,7 @@ pub mod codes;
 pub mod header;
 pub mod message;
 pub mod scan;
+pub mod values;
 
 pub use header::Hdr;
 pub use message::{

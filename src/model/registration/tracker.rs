@@ -1,0 +1,501 @@
+//! The registration state machine: REGISTER transactions, in capture order,
+//! grouped into chains (Call-ID + AOR) and attempts with their steps
+//! (challenges answered, 423 retried), closed into [`RegistrationAttempt`]s
+//! when the client moves on or the capture ends. Definitions: the parent module.
+
+use super::aor::{aor_states, normalize_uri_into};
+use super::auth::{
+    challenge_realm, credential_mismatch, credential_nonces, is_challenge, read_challenge,
+};
+use super::*;
+use crate::model::transaction::{Transaction, Transactions, TxEvent, TxId};
+use crate::sip::values::{
+    display as lossy, first_item, leading_u32, list_items, param, split_addr,
+};
+use crate::sip::{Hdr, Method, SipMessage};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+/// The deciding final response of the attempt's current request.
+#[derive(Clone, Copy, Debug)]
+struct Final {
+    code: u16,
+    ts: i64,
+    /// Seen on the attempt's own hop (a proxy's copy gives way to it).
+    primary: bool,
+    /// A 401/407 with `stale=true`: the credentials were fine, the nonce old.
+    stale: bool,
+    /// Hash of the nonce of a 401/407 (of its first challenge that has one).
+    nonce: Option<u64>,
+}
+
+/// An attempt in progress.
+struct Open {
+    call_id: String,
+    aor: String,
+    registrar: SocketAddr,
+    client: SocketAddr,
+    user_agent: Option<String>,
+    first_ts: i64,
+    is_refresh: bool,
+    // The current (last) REGISTER of the attempt.
+    tx: TxId,
+    cseq: u32,
+    tx_first_ts: i64,
+    has_credentials: bool,
+    /// Normalised Contact URI; "*" for the wildcard; None for a query.
+    contact: Option<Box<str>>,
+    requested_expires: Option<u32>,
+    expires_defaulted: bool,
+    is_deregistration: bool,
+    provisional: bool,
+    last: Option<Final>,
+    requests: u32,
+    retransmissions: u32,
+    challenges: u32,
+    retry_after: Option<u32>,
+    min_expires: Option<u32>,
+    granted: Option<u32>,
+    /// Realm and algorithm of the last challenge, to compare with the credentials that answer it.
+    challenge: Option<(Box<str>, Box<str>)>,
+    stale_challenges: u32,
+    auth_mismatch: Option<String>,
+    rejected_credentials: u32,
+    /// The transport does not retransmit (TCP, TLS, WebSocket).
+    reliable: bool,
+    /// Transmissions of the current REGISTER, and the last one's time.
+    tx_transmissions: u32,
+    tx_last_ts: i64,
+    final_reason: Option<String>,
+    final_warning: Option<String>,
+}
+
+#[derive(Default)]
+struct Chain {
+    /// An attempt of this chain succeeded: the next ones are refreshes.
+    succeeded: bool,
+    open: Option<Box<Open>>,
+}
+
+/// Builds registration attempts from REGISTER transactions, in capture order.
+#[derive(Default)]
+pub struct RegistrationTracker {
+    chains: HashMap<u128, Chain>,
+    done: Vec<RegistrationAttempt>,
+    stats: RegStats,
+    scratch: String,
+}
+
+/// When an attempt is closed.
+#[derive(Clone, Copy)]
+enum Close {
+    /// A new REGISTER of the chain starts another attempt: the client went on.
+    Superseded,
+    /// The capture ended at this time.
+    End(i64),
+}
+
+impl RegistrationTracker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds one message with the event the transaction layer returned for it.
+    pub fn on_message(&mut self, m: &SipMessage, ev: TxEvent, txs: &Transactions) {
+        let id = match ev {
+            TxEvent::NewRequest(id) | TxEvent::Retransmission(id) => id,
+            TxEvent::Response { tx, .. } => tx,
+            TxEvent::StrayResponse => {
+                if m.cseq().is_some_and(|(_, meth)| meth == b"REGISTER") {
+                    self.stats.stray_responses += 1;
+                }
+                return;
+            }
+            TxEvent::AckOfFailure(_) | TxEvent::Unmatchable => return,
+        };
+        let Some(tx) = txs.get(id) else { return };
+        if tx.method != Method::Register {
+            return;
+        }
+        let Some(key) = self.chain_key(m) else {
+            self.stats.unkeyed += 1;
+            return;
+        };
+        match ev {
+            TxEvent::NewRequest(_) => self.on_new_request(key, m, tx),
+            TxEvent::Retransmission(_) => self.on_retransmission(key, tx, m.ts_ns),
+            TxEvent::Response { first, .. } => self.on_response(key, m, tx, first),
+            _ => {}
+        }
+    }
+
+    /// Closes every open attempt (PENDING or failed, against `capture_end_ns`:
+    /// the time of the capture's last frame) and derives the AOR states. `txs`
+    /// is the table the messages were matched with.
+    pub fn finish(mut self, capture_end_ns: i64, _txs: &Transactions) -> Registrations {
+        let mut open: Vec<Box<Open>> = self.chains.drain().filter_map(|(_, c)| c.open).collect();
+        // HashMap order is arbitrary; close in a fixed order.
+        open.sort_by(|a, b| {
+            (a.first_ts, &a.call_id, &a.aor).cmp(&(b.first_ts, &b.call_id, &b.aor))
+        });
+        for o in open {
+            let (rec, _) = close(*o, Close::End(capture_end_ns));
+            self.done.push(rec);
+        }
+        let mut attempts = self.done;
+        attempts.sort_by(|a, b| {
+            (a.first_ts_ns, &a.call_id, &a.aor).cmp(&(b.first_ts_ns, &b.call_id, &b.aor))
+        });
+        let aors = aor_states(&attempts, capture_end_ns);
+        Registrations {
+            attempts,
+            aors,
+            stats: self.stats,
+        }
+    }
+
+    fn chain_key(&mut self, m: &SipMessage) -> Option<u128> {
+        let call_id = m.call_id()?;
+        let to = m.to_uri().filter(|u| !u.is_empty())?;
+        self.scratch.clear();
+        normalize_uri_into(&mut self.scratch, to, false);
+        let mut a = std::collections::hash_map::DefaultHasher::new();
+        let mut b = std::collections::hash_map::DefaultHasher::new();
+        0x7e6_u64.hash(&mut b);
+        for h in [&mut a, &mut b] {
+            call_id.hash(h);
+            self.scratch.hash(h);
+        }
+        Some((u128::from(a.finish()) << 64) | u128::from(b.finish()))
+    }
+
+    fn on_new_request(&mut self, key: u128, m: &SipMessage, tx: &Transaction) {
+        let chain = self.chains.entry(key).or_insert_with(|| {
+            self.stats.chains += 1;
+            Chain::default()
+        });
+        if let Some(o) = chain.open.as_deref_mut() {
+            if tx.cseq == o.cseq {
+                if m.src == o.client {
+                    // The client sent its request again on a new branch (failover).
+                    o.requests += 1;
+                    o.tx_transmissions += 1;
+                    o.tx_last_ts = m.ts_ns;
+                    if o.last.is_none() {
+                        o.tx = tx.id;
+                        o.tx_first_ts = m.ts_ns;
+                    }
+                } else {
+                    self.stats.other_hop_requests += 1;
+                }
+                return;
+            }
+            let step = o.last.is_some_and(|f| {
+                let in_time = m.ts_ns.saturating_sub(f.ts) <= STEP_WINDOW_NS;
+                match f.code {
+                    401 | 407 if tx.has_credentials => {
+                        in_time || f.nonce.is_some_and(|n| credential_nonces(m).contains(&n))
+                    }
+                    423 => m.ts_ns.saturating_sub(f.ts) <= RETRY_423_WINDOW_NS,
+                    _ => false,
+                }
+            });
+            if step {
+                o.tx = tx.id;
+                o.cseq = tx.cseq;
+                o.tx_first_ts = m.ts_ns;
+                o.tx_transmissions = 1;
+                o.tx_last_ts = m.ts_ns;
+                o.has_credentials = tx.has_credentials;
+                o.provisional = false;
+                o.last = None;
+                o.requests += 1;
+                o.granted = None;
+                o.retry_after = None;
+                // "Requested" is what the client first asked for: after a 423 the retry asks
+                // for Min-Expires, which `min_expires` already tells.
+                let (asked, defaulted) = (o.requested_expires, o.expires_defaulted);
+                read_request(o, m);
+                if tx.has_credentials && o.auth_mismatch.is_none() {
+                    o.auth_mismatch = o.challenge.as_ref().and_then(|c| credential_mismatch(c, m));
+                }
+                if asked.is_some() && !o.is_deregistration {
+                    (o.requested_expires, o.expires_defaulted) = (asked, defaulted);
+                }
+                return;
+            }
+            let o = chain.open.take().expect("checked above");
+            let (rec, ok) = close(*o, Close::Superseded);
+            chain.succeeded |= ok;
+            self.done.push(rec);
+        }
+        let mut o = Box::new(Open {
+            call_id: lossy(m.call_id().unwrap_or_default(), 256),
+            aor: self.scratch.clone(),
+            registrar: m.dst,
+            client: m.src,
+            user_agent: m.header(Hdr::UserAgent).map(|v| lossy(&v, 200)),
+            first_ts: m.ts_ns,
+            is_refresh: chain.succeeded,
+            tx: tx.id,
+            cseq: tx.cseq,
+            tx_first_ts: m.ts_ns,
+            has_credentials: tx.has_credentials,
+            contact: None,
+            requested_expires: None,
+            expires_defaulted: false,
+            is_deregistration: false,
+            provisional: false,
+            last: None,
+            requests: 1,
+            retransmissions: 0,
+            challenges: 0,
+            retry_after: None,
+            min_expires: None,
+            granted: None,
+            challenge: None,
+            stale_challenges: 0,
+            auth_mismatch: None,
+            rejected_credentials: 0,
+            reliable: tx.transport.is_reliable(),
+            tx_transmissions: 1,
+            tx_last_ts: m.ts_ns,
+            final_reason: None,
+            final_warning: None,
+        });
+        read_request(&mut o, m);
+        chain.open = Some(o);
+    }
+
+    fn on_retransmission(&mut self, key: u128, tx: &Transaction, ts: i64) {
+        match self
+            .chains
+            .get_mut(&key)
+            .and_then(|c| c.open.as_deref_mut())
+        {
+            Some(o) if o.tx == tx.id => {
+                o.requests += 1;
+                o.retransmissions += 1;
+                o.tx_transmissions += 1;
+                o.tx_last_ts = o.tx_last_ts.max(ts);
+            }
+            Some(o) if o.cseq == tx.cseq => self.stats.other_hop_requests += 1,
+            _ => self.stats.late_retransmissions += 1,
+        }
+    }
+
+    fn on_response(&mut self, key: u128, m: &SipMessage, tx: &Transaction, first: bool) {
+        let code = m.status().unwrap_or(0);
+        let open = self
+            .chains
+            .get_mut(&key)
+            .and_then(|c| c.open.as_deref_mut());
+        let Some(o) = open.filter(|o| o.cseq == tx.cseq) else {
+            if code >= 200 && first {
+                self.stats.late_responses += 1;
+            }
+            return;
+        };
+        let primary = tx.id == o.tx;
+        if code < 200 {
+            o.provisional = true;
+            return;
+        }
+        // Only the first final response of a transaction counts (tx.finals counts repeats).
+        if !first || tx.finals != 1 {
+            return;
+        }
+        // A final seen on a proxy's hop gives way to the one on the client's hop.
+        match o.last {
+            None => {}
+            Some(f) if !f.primary && primary => {
+                o.challenges -= u32::from(is_challenge(f.code));
+                o.rejected_credentials -=
+                    u32::from(is_challenge(f.code) && o.has_credentials && !f.stale);
+            }
+            Some(_) => return,
+        }
+        let (stale, nonce) = if is_challenge(code) {
+            read_challenge(m, code)
+        } else {
+            (false, None)
+        };
+        if is_challenge(code) {
+            o.stale_challenges += u32::from(stale);
+            o.challenge = challenge_realm(m, code);
+        }
+        o.last = Some(Final {
+            code,
+            ts: m.ts_ns,
+            primary,
+            stale,
+            nonce,
+        });
+        if is_challenge(code) {
+            o.challenges += 1;
+            if o.has_credentials && !stale {
+                o.rejected_credentials += 1;
+            }
+        }
+        o.final_reason = m.reason().map(|r| lossy(r, 200)).filter(|r| !r.is_empty());
+        o.final_warning = m
+            .header_values("Warning")
+            .into_iter()
+            .chain(m.header_values("Reason"))
+            .next()
+            .map(|v| lossy(&v, 300));
+        o.retry_after = m.header(Hdr::RetryAfter).and_then(|v| leading_u32(&v));
+        if code == 423 {
+            if let Some(v) = m.header(Hdr::MinExpires).and_then(|v| leading_u32(&v)) {
+                o.min_expires = Some(v);
+            }
+        }
+        o.granted = if (200..300).contains(&code) {
+            if o.is_deregistration {
+                Some(0)
+            } else if o.contact.is_some() {
+                granted_expires(m, o.contact.as_deref())
+            } else {
+                None
+            }
+        } else {
+            None
+        };
+    }
+}
+
+/// Reads what the attempt keeps from a REGISTER: Contact, expiry, de-registration.
+fn read_request(o: &mut Open, m: &SipMessage) {
+    let contact = m
+        .header(Hdr::Contact)
+        .map(|v| first_item(&v).to_vec())
+        .filter(|c| !c.is_empty());
+    let expires_hdr = m.header(Hdr::Expires).and_then(|v| leading_u32(&v));
+    match contact {
+        None => {
+            o.contact = None;
+            o.requested_expires = None;
+            o.expires_defaulted = false;
+            o.is_deregistration = false;
+        }
+        Some(c) if c == b"*" => {
+            o.contact = Some("*".into());
+            o.requested_expires = Some(expires_hdr.unwrap_or(0));
+            o.expires_defaulted = false;
+            o.is_deregistration = true;
+        }
+        Some(c) => {
+            let (uri, params) = split_addr(&c);
+            let mut s = String::new();
+            normalize_uri_into(&mut s, uri, true);
+            let param = param(params, b"expires").and_then(leading_u32);
+            let req = param.or(expires_hdr);
+            o.contact = Some(s.into_boxed_str());
+            o.requested_expires = Some(req.unwrap_or(DEFAULT_EXPIRES));
+            o.expires_defaulted = req.is_none();
+            o.is_deregistration = req == Some(0);
+        }
+    }
+}
+
+/// The expiry a 2xx grants to the request's contact (see the module docs).
+fn granted_expires(m: &SipMessage, contact: Option<&str>) -> Option<u32> {
+    let values = m.header_values("Contact");
+    let mut listed = 0;
+    let mut only: Option<u32> = None;
+    let mut uri = String::new();
+    for v in &values {
+        for item in list_items(v) {
+            let (u, params) = split_addr(item);
+            let exp = param(params, b"expires").and_then(leading_u32);
+            uri.clear();
+            normalize_uri_into(&mut uri, u, true);
+            if contact == Some(uri.as_str()) {
+                if let Some(e) = exp {
+                    return Some(e);
+                }
+            }
+            listed += 1;
+            only = exp;
+        }
+    }
+    if listed == 1 {
+        if let Some(e) = only {
+            return Some(e);
+        }
+    }
+    m.header(Hdr::Expires).and_then(|v| leading_u32(&v))
+}
+
+/// Ends an attempt: its record, and whether it succeeded.
+fn close(o: Open, how: Close) -> (RegistrationAttempt, bool) {
+    let end_within = |t: i64| matches!(how, Close::End(end) if end.saturating_sub(t) < TIMER_F_NS);
+    let (outcome, cause) = match o.last {
+        Some(f) if (200..300).contains(&f.code) => (RegOutcome::Registered, None),
+        Some(f) if is_challenge(f.code) => {
+            if o.has_credentials && !f.stale {
+                (RegOutcome::Failed, Some(FailureCause::AuthRejected))
+            } else if end_within(f.ts) {
+                (RegOutcome::Pending, None)
+            } else {
+                (RegOutcome::Failed, Some(FailureCause::ChallengeUnanswered))
+            }
+        }
+        Some(f) if f.code == 423 => {
+            if matches!(how, Close::End(end) if end.saturating_sub(f.ts) < RETRY_423_WINDOW_NS) {
+                (RegOutcome::Pending, None)
+            } else {
+                (RegOutcome::Failed, Some(FailureCause::IntervalTooBrief))
+            }
+        }
+        Some(f) => (RegOutcome::Failed, Some(FailureCause::of_code(f.code))),
+        // Provisional answers only: the server is working on it until Timer F.
+        None if o.provisional && end_within(o.tx_first_ts) => (RegOutcome::Pending, None),
+        None if o.provisional => (RegOutcome::Failed, Some(FailureCause::NoFinalResponse)),
+        // Nothing at all. Judged at the end of the capture from what was seen, not only
+        // from Timer F (customer captures end seconds after the failure): a UDP REGISTER
+        // retransmitted, or older than T1, was not answered; over a reliable transport,
+        // one older than T2. Only a request just sent is still pending.
+        None if matches!(how, Close::End(end) if o.tx_transmissions <= 1
+            && end.saturating_sub(o.tx_first_ts) < if o.reliable { T2_NS } else { T1_NS }) =>
+        {
+            (RegOutcome::Pending, None)
+        }
+        None => (RegOutcome::Failed, Some(FailureCause::NoResponse)),
+    };
+    let ok = outcome == RegOutcome::Registered;
+    let rec = RegistrationAttempt {
+        call_id: o.call_id,
+        aor: o.aor,
+        registrar: o.registrar,
+        client: o.client,
+        user_agent: o.user_agent,
+        first_ts_ns: o.first_ts,
+        final_ts_ns: o.last.map(|f| f.ts),
+        outcome,
+        cause,
+        final_code: o.last.map(|f| f.code),
+        retry_after_s: o.retry_after,
+        challenges: o.challenges,
+        requests: o.requests,
+        retransmissions: o.retransmissions,
+        requested_expires: o.requested_expires,
+        requested_expires_defaulted: o.expires_defaulted,
+        granted_expires: if ok { o.granted } else { None },
+        is_deregistration: o.is_deregistration,
+        is_query: o.contact.is_none(),
+        is_refresh: o.is_refresh,
+        rrd_ms: o
+            .last
+            .filter(|_| ok)
+            .map(|f| f.ts.saturating_sub(o.first_ts) as f64 / 1e6),
+        min_expires: o.min_expires,
+        stale_challenges: o.stale_challenges,
+        auth_mismatch: o.auth_mismatch,
+        rejected_credentials: o.rejected_credentials,
+        final_reason: o.last.and(o.final_reason),
+        final_warning: o.last.and(o.final_warning),
+        last_request_ns: o.tx_last_ts,
+    };
+    (rec, ok)
+}

@@ -1,0 +1,210 @@
+//! Header values → small values: the one place that parses what sits after a
+//! header's colon for the model — numbers (Retry-After, Expires, Min-Expires),
+//! comma-separated lists, name-addr with its parameters (Contact, To), `;name=value`
+//! parameters, Digest challenge and credential parameters, and display strings.
+//!
+//! Pure functions over bytes borrowed from the message; no allocation except
+//! for display strings. What a value means to a call or a registration is the
+//! model's business; finding the header in the message is `message`'s.
+
+use super::message::trim_bytes as trim;
+
+/// Leading decimal digits as a number, saturating at `u32::MAX`
+/// ("120 (maintenance);duration=60" → 120; "soon" → None).
+pub fn leading_u32(v: &[u8]) -> Option<u32> {
+    let v = trim(v);
+    let digits: Vec<u8> = v
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .copied()
+        .collect();
+    if digits.is_empty() {
+        return None;
+    }
+    Some(digits.iter().fold(0u64, |acc, d| {
+        (acc * 10 + u64::from(d - b'0')).min(u64::from(u32::MAX))
+    }) as u32)
+}
+
+/// The entries of a comma-separated header value, ignoring commas inside quotes
+/// or `<…>`, each trimmed; empty entries dropped.
+pub fn list_items(v: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let (mut quoted, mut angle, mut start) = (false, false, 0);
+    let mut cuts = Vec::new();
+    for (i, &b) in v.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'<' if !quoted => angle = true,
+            b'>' if !quoted => angle = false,
+            b',' if !quoted && !angle => {
+                cuts.push((start, i));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    cuts.push((start, v.len()));
+    cuts.into_iter()
+        .map(move |(s, e)| trim(v.get(s..e).unwrap_or_default()))
+        .filter(|i| !i.is_empty())
+}
+
+/// The first entry of a comma-separated value (empty when none).
+pub fn first_item(v: &[u8]) -> &[u8] {
+    list_items(v).next().unwrap_or_default()
+}
+
+/// Splits a name-addr or addr-spec into (URI, the parameters after it, from
+/// their first ';'). `"A, B" <sip:a@x>;expires=5` → (`sip:a@x`, `;expires=5`).
+pub fn split_addr(v: &[u8]) -> (&[u8], &[u8]) {
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, &b) in v.iter().enumerate() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match b {
+            b'"' => quoted = !quoted,
+            b'\\' if quoted => escaped = true,
+            b'<' if !quoted => {
+                let rest = v.get(i + 1..).unwrap_or_default();
+                return match rest.iter().position(|b| *b == b'>') {
+                    Some(c) => (
+                        rest.get(..c).unwrap_or_default(),
+                        rest.get(c + 1..).unwrap_or_default(),
+                    ),
+                    None => (rest, &[]),
+                };
+            }
+            _ => {}
+        }
+    }
+    let v = trim(v);
+    match v.iter().position(|b| *b == b';') {
+        Some(s) => (
+            v.get(..s).unwrap_or_default(),
+            v.get(s..).unwrap_or_default(),
+        ),
+        None => (v, &[]),
+    }
+}
+
+/// `name=value` split at the first '=', both trimmed, the value unquoted.
+fn name_value(item: &[u8]) -> Option<(&[u8], &[u8])> {
+    let eq = item.iter().position(|b| *b == b'=')?;
+    let name = trim(item.get(..eq)?);
+    let value = trim(item.get(eq + 1..)?);
+    let value = value
+        .strip_prefix(b"\"")
+        .and_then(|x| x.strip_suffix(b"\""))
+        .unwrap_or(value);
+    Some((name, value))
+}
+
+/// A `;name=value` parameter (name case-insensitive, value unquoted).
+pub fn param<'a>(params: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    params
+        .split(|b| *b == b';')
+        .skip(1)
+        .filter_map(|p| name_value(trim(p)))
+        .find_map(|(n, v)| n.eq_ignore_ascii_case(name).then_some(v))
+}
+
+/// A parameter of a Digest challenge or credentials (`Digest a="x", b=y`), unquoted.
+pub fn digest_param<'a>(v: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    let v = trim(v);
+    // Skip the scheme ("Digest").
+    let v = match v.iter().position(|b| b.is_ascii_whitespace()) {
+        Some(sp) if !v.get(..sp).unwrap_or_default().contains(&b'=') => {
+            v.get(sp..).unwrap_or_default()
+        }
+        _ => v,
+    };
+    list_items(v)
+        .filter_map(name_value)
+        .find_map(|(n, val)| n.eq_ignore_ascii_case(name).then_some(val))
+}
+
+/// The user part of a SIP URI or name-addr (`"Bob" <sip:bob@x;user=phone>` → `bob`).
+pub fn uri_user(v: &[u8]) -> &[u8] {
+    let (uri, _) = split_addr(v);
+    let rest = match uri.iter().position(|b| *b == b':') {
+        Some(c) => uri.get(c + 1..).unwrap_or_default(),
+        None => uri,
+    };
+    match rest.iter().position(|b| *b == b'@') {
+        Some(at) => {
+            let user = rest.get(..at).unwrap_or_default();
+            user.split(|b| *b == b';').next().unwrap_or_default()
+        }
+        None => &[],
+    }
+}
+
+/// Bytes from a capture as a display string: lossy UTF-8, control characters
+/// replaced, at most `max` bytes of input.
+pub fn display(v: &[u8], max: usize) -> String {
+    let v = v.get(..v.len().min(max)).unwrap_or_default();
+    String::from_utf8_lossy(v)
+        .chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_saturate_and_stop_at_the_first_non_digit() {
+        assert_eq!(leading_u32(b" 120 (x);duration=5"), Some(120));
+        assert_eq!(leading_u32(b"99999999999"), Some(u32::MAX));
+        assert_eq!(leading_u32(b"soon"), None);
+        assert_eq!(leading_u32(b""), None);
+    }
+
+    #[test]
+    fn lists_respect_quotes_and_angle_brackets() {
+        let items: Vec<_> = list_items(b"\"a, b\" <sip:a@x>;expires=1, <sip:b,c@y>,,").collect();
+        assert_eq!(
+            items,
+            [&b"\"a, b\" <sip:a@x>;expires=1"[..], b"<sip:b,c@y>"]
+        );
+        assert_eq!(first_item(b" , "), b"");
+    }
+
+    #[test]
+    fn digest_parameters() {
+        let ch = b"Digest realm=\"a,b\", nonce=\"N1\",stale=FALSE, algorithm=MD5";
+        assert_eq!(digest_param(ch, b"nonce"), Some(&b"N1"[..]));
+        assert_eq!(digest_param(ch, b"realm"), Some(&b"a,b"[..]));
+        assert_eq!(digest_param(ch, b"STALE"), Some(&b"FALSE"[..]));
+        assert_eq!(digest_param(ch, b"qop"), None);
+        assert_eq!(digest_param(b"Digest", b"nonce"), None);
+    }
+
+    #[test]
+    fn name_addr_and_parameters() {
+        let (uri, params) = split_addr(b"sip:a@x;expires=\"30\"");
+        assert_eq!(
+            (uri, param(params, b"EXPIRES")),
+            (&b"sip:a@x"[..], Some(&b"30"[..]))
+        );
+        let (uri, params) = split_addr(b"\"Q \\\" <x>\" <sip:b@y:5060>;tag=9");
+        assert_eq!(
+            (uri, param(params, b"tag")),
+            (&b"sip:b@y:5060"[..], Some(&b"9"[..]))
+        );
+        assert_eq!(split_addr(b"<sip:unterminated").0, b"sip:unterminated");
+        assert_eq!(uri_user(b"\"Bob\" <sip:bob@x;user=phone>"), b"bob");
+        assert_eq!(uri_user(b"sip:x.example"), b"");
+        assert_eq!(uri_user(b"tel:+1555;phone-context=x"), b"");
+    }
+
+    #[test]
+    fn display_strings_are_bounded_and_printable() {
+        assert_eq!(display(b"ok\x1b[2J\xff", 100), "ok\u{fffd}[2J\u{fffd}");
+        assert_eq!(display(b"abcdef", 3), "abc");
+    }
+}
