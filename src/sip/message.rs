@@ -7,6 +7,7 @@
 
 use super::header::Hdr;
 use super::scan::{Defects, Method, SipHead, StartLine};
+use super::values::{param, split_addr};
 use std::borrow::Cow;
 use std::net::SocketAddr;
 
@@ -99,7 +100,7 @@ impl SipMessage {
         head: SipHead,
     ) -> SipMessage {
         let (ts_ns, src, dst, transport, origin, carriage) = meta;
-        SipMessage {
+        let mut m = SipMessage {
             ts_ns,
             src,
             dst,
@@ -109,7 +110,20 @@ impl SipMessage {
             frames: Frames::default(),
             raw,
             head,
+        };
+        // A CSeq that is there but does not read "number method" (RFC 3261 §20.16),
+        // or whose method is not the request's (§8.1.1.5): matching falls back or fails.
+        if m.head.span(Hdr::CSeq).is_some_and(|s| !s.is_empty()) {
+            match m.cseq() {
+                None => m.mark(Defects::BAD_CSEQ),
+                Some((_, cm)) => {
+                    if m.method().is_some_and(|rm| rm != cm) {
+                        m.mark(Defects::CSEQ_METHOD_MISMATCH);
+                    }
+                }
+            }
         }
+        m
     }
 
     /// Every frame that carried part of this message, `origin` included, without repeats.
@@ -407,47 +421,6 @@ fn first_list_item(v: &[u8]) -> &[u8] {
     trim_bytes(v)
 }
 
-/// A `;name=value` parameter from a parameter list (name case-insensitive).
-fn param<'a>(v: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
-    for p in v.split(|b| *b == b';').skip(1) {
-        let p = trim_bytes(p);
-        let (n, val) = match split_once(p, b'=') {
-            Some((n, val)) => (trim_bytes(n), trim_bytes(val)),
-            None => (p, &[][..]),
-        };
-        if n.eq_ignore_ascii_case(name) {
-            return Some(val);
-        }
-    }
-    None
-}
-
-/// Splits a name-addr / addr-spec header value into (URI, header parameters).
-fn split_addr(v: &[u8]) -> (&[u8], &[u8]) {
-    // Skip a quoted display name, which may contain '<', ';' or '>'.
-    let mut quoted = false;
-    let mut bytes = v.iter().enumerate();
-    while let Some((i, &b)) = bytes.next() {
-        match b {
-            b'"' => quoted = !quoted,
-            b'\\' if quoted => {
-                bytes.next();
-            }
-            b'<' if !quoted => {
-                let inside = v.get(i + 1..).unwrap_or_default();
-                return split_once(inside, b'>').unwrap_or((inside, &[]));
-            }
-            _ => {}
-        }
-    }
-    // addr-spec without <>: everything after the first ';' is a header parameter.
-    let v = trim_bytes(v);
-    match v.iter().position(|b| *b == b';') {
-        Some(s) => v.split_at(s),
-        None => (v, &[]),
-    }
-}
-
 fn addr_uri(v: &[u8]) -> &[u8] {
     trim_bytes(split_addr(v).0)
 }
@@ -516,5 +489,20 @@ i: cid\r\nCSeq:  7   INVITE\r\n\r\n");
             &*m.header(Hdr::WwwAuthenticate).unwrap(),
             b"Digest realm=\"a\", nonce=\"1\""
         );
+    }
+
+    /// Two defect flags that were declared but never set (issue #11).
+    #[test]
+    fn bad_cseq_and_a_cseq_method_that_is_not_the_requests_are_defects() {
+        let m = msg(b"OPTIONS sip:x SIP/2.0\r\nCall-ID: a\r\nCSeq: one OPTIONS\r\n\r\n");
+        let names = |m: &SipMessage| m.defects().names().collect::<Vec<_>>();
+        assert!(names(&m).contains(&"bad_cseq"), "{:?}", names(&m));
+        let m = msg(b"OPTIONS sip:x SIP/2.0\r\nCall-ID: a\r\nCSeq: 1 INVITE\r\n\r\n");
+        assert!(names(&m).contains(&"cseq_method_mismatch"));
+        let m = msg(b"OPTIONS sip:x SIP/2.0\r\nCall-ID: a\r\nCSeq: 1 OPTIONS\r\n\r\n");
+        assert!(!names(&m).contains(&"bad_cseq") && !names(&m).contains(&"cseq_method_mismatch"));
+        // A response carries the request's method in CSeq: no mismatch to see.
+        let m = msg(b"SIP/2.0 200 OK\r\nCall-ID: a\r\nCSeq: 1 INVITE\r\n\r\n");
+        assert!(!names(&m).contains(&"cseq_method_mismatch"));
     }
 }
