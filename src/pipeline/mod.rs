@@ -6,11 +6,13 @@
 //! - [`timeline`]: the inputs merged in time order (rotated files one after the
 //!   other, overlapping captures interleaved);
 //! - [`ordered`]: the stateful stage on one thread (IP fragments, TCP streams),
-//!   with [`dedup`] dropping a second capture point's copy of a datagram.
+//!   with [`dedup`] dropping a second capture point's copy of a datagram;
+//! - [`batch`]: items batched for the next thread, bounded in bytes and items.
 //!
 //! Because the parallel part is stateless and the merge and the ordered part
 //! depend only on the data, the output is the same whatever the number of threads.
 
+pub mod batch;
 pub mod dedup;
 mod frames;
 mod ordered;
@@ -51,6 +53,10 @@ pub const LIMIT_NAMES: &[(&str, &str)] = &[
     ),
     ("tcp.streams", "TCP streams tracked at once"),
     ("tcp.idle_s", "seconds before an idle TCP stream is settled"),
+    (
+        "sip.message_bytes",
+        "bytes kept of a SIP message on a stream (headers whole; the body is cut, counted)",
+    ),
     ("model.transactions", "SIP transactions open at once"),
     ("model.calls", "calls open at once"),
 ];
@@ -90,6 +96,7 @@ impl Limits {
             "tcp.ooo_total_bytes" => self.tcp.max_out_of_order_total = n,
             "tcp.streams" => self.tcp.max_streams = n,
             "tcp.idle_s" => self.tcp.idle_timeout_ns = secs,
+            "sip.message_bytes" => self.tcp.max_message_bytes = n,
             "model.transactions" => self.model.transactions.max_open = n,
             "model.calls" => self.model.calls.max_open = n,
             other => {
