@@ -31,7 +31,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(n) = cli.threads {
         rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
+            .num_threads(sipsleuth::pipeline::worker_threads(n))
             .build_global()
             .context("starting worker threads")?;
     }

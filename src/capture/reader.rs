@@ -534,18 +534,39 @@ fn read_stream<'r>(
     }
     let (format, big_endian) = sniff_format(path, buf.get(..end).unwrap_or_default())?;
     if format == CaptureFormat::Netmon {
-        // The frame table is at the end: hold the whole stream, within a limit.
+        // The frame table is at the end: hold the whole stream, within a limit. The
+        // header is checked first (a zstd bomb that starts "GMBU" was read to 1 GiB
+        // before it was found not to be NetMon 2.x), and a header whose frame table
+        // ends past the limit is refused before anything more is read.
+        let too_large = || CaptureError::TooLarge {
+            path: path.into(),
+            limit_mib: (NETMON_MAX_STREAM >> 20) as u64,
+        };
+        match NetmonParser::check_header(buf.get(..end).unwrap_or_default()) {
+            Err((offset, Stop::BadHeader(reason))) => {
+                return Err(CaptureError::BadHeader {
+                    path: path.into(),
+                    what: "Network Monitor",
+                    offset,
+                    reason,
+                })
+            }
+            Ok(table_end) if table_end > NETMON_MAX_STREAM as u64 => return Err(too_large()),
+            // A header cut short: the walk below reports it.
+            _ => {}
+        }
         while !eof {
             if end == buf.len() {
                 if buf.len() > NETMON_MAX_STREAM {
-                    let limit_mib = (NETMON_MAX_STREAM >> 20) as u64;
-                    return Err(CaptureError::TooLarge {
-                        path: path.into(),
-                        limit_mib,
-                    });
+                    return Err(too_large());
                 }
                 // One byte over the limit tells a stream of exactly the limit from a longer one.
-                buf.resize((buf.len() * 2).min(NETMON_MAX_STREAM + 1), 0);
+                let new_len = (buf.len() * 2).min(NETMON_MAX_STREAM + 1);
+                // Refused, not aborted, when the memory is not there.
+                if buf.try_reserve_exact(new_len - buf.len()).is_err() {
+                    return Err(too_large());
+                }
+                buf.resize(new_len, 0);
             }
             fill(&mut buf, &mut end, &mut eof, &mut read_problem);
         }
@@ -688,6 +709,51 @@ mod tests {
     use super::*;
     use crate::capture::netmon::tests::TWO_FRAMES;
     use std::io::Write;
+
+    /// An endless stream that starts with `head`, then zeros; counts what was read.
+    struct Endless {
+        head: Vec<u8>,
+        read: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            use std::sync::atomic::Ordering::Relaxed;
+            let at = self.read.load(Relaxed);
+            for (i, b) in buf.iter_mut().enumerate() {
+                *b = self.head.get(at + i).copied().unwrap_or(0);
+            }
+            self.read.fetch_add(buf.len(), Relaxed);
+            Ok(buf.len())
+        }
+    }
+
+    /// Regression (#17): a (decompressed) stream starting "GMBU" was read whole, up
+    /// to 1 GiB, before its header was checked. A bad header, or a frame table
+    /// past the limit, is now refused after the first buffer.
+    #[test]
+    fn a_netmon_stream_header_is_checked_before_the_stream_is_held() {
+        let mut bad_version = b"GMBU\x00\x03".to_vec();
+        bad_version.resize(128, 0);
+        let mut table_far = b"GMBU\x02\x02".to_vec();
+        table_far.resize(128, 0);
+        table_far[24..28].copy_from_slice(&0xF000_0000u32.to_le_bytes());
+        table_far[28..32].copy_from_slice(&64u32.to_le_bytes());
+        for (head, want) in [
+            (bad_version, "bad Network Monitor header"),
+            (table_far, "1024"),
+        ] {
+            let read = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let r = Endless {
+                head,
+                read: read.clone(),
+            };
+            let e = read_stream("x", Box::new(r), Compression::Zstd, &mut |_| {}).unwrap_err();
+            assert!(e.to_string().contains(want), "{e}");
+            let n = read.load(std::sync::atomic::Ordering::Relaxed);
+            assert!(n <= STREAM_BUF, "read {n} bytes before refusing");
+        }
+    }
 
     fn collect(on: &mut Vec<(u64, Vec<u8>)>) -> impl FnMut(&[Frame<'_>]) + '_ {
         |b: &[Frame<'_>]| on.extend(b.iter().map(|f| (f.number, f.data.to_vec())))

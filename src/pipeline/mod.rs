@@ -108,6 +108,14 @@ impl Limits {
     }
 }
 
+/// The worker threads to start for `--threads N`: at least 1, at most four per
+/// core. More buys nothing (decoding is CPU-bound) and `--threads 100000` would
+/// spend memory and time on stacks, or fail to start.
+pub fn worker_threads(asked: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    asked.clamp(1, 4 * cores)
+}
+
 /// What one input gave, besides its items.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct InputReport {
@@ -183,7 +191,15 @@ pub fn run_input(
 
 #[cfg(test)]
 mod tests {
-    use super::Progress;
+    use super::{worker_threads, Progress};
+
+    #[test]
+    fn threads_asked_for_are_capped_at_four_per_core() {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(worker_threads(0), 1);
+        assert_eq!(worker_threads(1), 1);
+        assert_eq!(worker_threads(1_000_000), 4 * cores);
+    }
     use std::sync::atomic::Ordering::Relaxed;
 
     #[test]
