@@ -226,6 +226,7 @@ fn stop_to_problem(
                 Ok(Some(CaptureProblem {
                     offset,
                     kind: ProblemKind::Truncated { missing },
+                    decompressed: false,
                 }))
             } else {
                 Ok(None)
@@ -234,6 +235,7 @@ fn stop_to_problem(
         Stop::Corrupt(reason) => Ok(Some(CaptureProblem {
             offset,
             kind: ProblemKind::Corrupt { reason },
+            decompressed: false,
         })),
         Stop::BadHeader(reason) if frames == 0 && offset < 64 => Err(CaptureError::BadHeader {
             path: path.into(),
@@ -244,6 +246,7 @@ fn stop_to_problem(
         Stop::BadHeader(reason) => Ok(Some(CaptureProblem {
             offset,
             kind: ProblemKind::Corrupt { reason },
+            decompressed: false,
         })),
     }
 }
@@ -261,6 +264,24 @@ pub fn read_capture(
     input: &InputSpec,
     on_batch: &mut dyn FnMut(&[Frame<'_>]),
 ) -> Result<CaptureInfo, CaptureError> {
+    read_capture_at(input, on_batch).map(offsets_named)
+}
+
+/// A problem's offset in a gzip or zstd input is an offset in the decompressed
+/// stream (the only one the reader knows): the problem says so.
+fn offsets_named(mut info: CaptureInfo) -> CaptureInfo {
+    if info.compression != Compression::None {
+        if let Some(p) = info.problem.as_mut() {
+            p.decompressed = true;
+        }
+    }
+    info
+}
+
+fn read_capture_at(
+    input: &InputSpec,
+    on_batch: &mut dyn FnMut(&[Frame<'_>]),
+) -> Result<CaptureInfo, CaptureError> {
     let path = input.display();
     let io_err = |source| CaptureError::Io {
         path: path.clone(),
@@ -271,49 +292,63 @@ pub fn read_capture(
         InputSpec::Bytes { name, data } => return read_capture_bytes(name, data, on_batch),
         InputSpec::Path(p) | InputSpec::Walked(p) => {
             let file = File::open(p).map_err(io_err)?;
-            let len = file.metadata().map_err(io_err)?.len();
-            if len == 0 {
-                return Err(CaptureError::Empty { path });
+            let meta = file.metadata().map_err(io_err)?;
+            if meta.is_dir() {
+                // Only a walk gets here: through a symbolic link back up the tree.
+                return Err(io_err(std::io::Error::other(
+                    "a directory reached again through a symbolic link (a loop)",
+                )));
             }
-            let mut head = [0u8; 4];
-            let n = read_up_to(&mut &file, &mut head).map_err(io_err)?;
-            if n == 4 && head[..2] != GZIP && head != ZSTD {
-                // A plain capture: walk it in place over a memory map.
-                // SAFETY: the map is read-only; a file truncated while mapped can
-                // still raise SIGBUS, which is documented as a known limit.
-                let map = unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(io_err)?;
-                #[cfg(unix)]
-                let _ = map.advise(memmap2::Advice::Sequential);
-                // Pages already walked are handed back as we go, so the resident set stays
-                // small however big the file (they stay in the page cache).
-                let mut released = 0usize;
-                let mut release = |upto: usize| {
-                    let page = 1 << 16;
-                    let end = upto / page * page;
-                    if end > released {
-                        #[cfg(unix)]
-                        // SAFETY: DontNeed on a read-only file mapping only drops our view of pages
-                        // we have finished with; touching them again would re-read the file.
-                        let _ = unsafe {
-                            map.unchecked_advise_range(
-                                memmap2::UncheckedAdvice::DontNeed,
-                                released,
-                                end - released,
-                            )
-                        };
-                        released = end;
-                    }
-                };
-                return read_slice_releasing(
-                    &path,
-                    &map,
-                    Compression::None,
-                    on_batch,
-                    &mut release,
-                );
+            if !meta.is_file() {
+                // A FIFO, `<(cat x.pcap)`, a device: it can be read once only, so it is
+                // opened once and streamed, the format sniffed from the buffered start.
+                // Its size says nothing: `/dev/zero` is "not a capture", not "empty".
+                Box::new(file)
+            } else {
+                if meta.len() == 0 {
+                    return Err(CaptureError::Empty { path });
+                }
+                let mut head = [0u8; 4];
+                let n = read_up_to(&mut &file, &mut head).map_err(io_err)?;
+                if n == 4 && head[..2] != GZIP && head != ZSTD {
+                    // A plain capture: walk it in place over a memory map.
+                    // SAFETY: the map is read-only; a file truncated while mapped can
+                    // still raise SIGBUS, which is documented as a known limit.
+                    let map = unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(io_err)?;
+                    #[cfg(unix)]
+                    let _ = map.advise(memmap2::Advice::Sequential);
+                    // Pages already walked are handed back as we go, so the resident set stays
+                    // small however big the file (they stay in the page cache).
+                    let mut released = 0usize;
+                    let mut release = |upto: usize| {
+                        let page = 1 << 16;
+                        let end = upto / page * page;
+                        if end > released {
+                            #[cfg(unix)]
+                            // SAFETY: DontNeed on a read-only file mapping only drops our view of pages
+                            // we have finished with; touching them again would re-read the file.
+                            let _ = unsafe {
+                                map.unchecked_advise_range(
+                                    memmap2::UncheckedAdvice::DontNeed,
+                                    released,
+                                    end - released,
+                                )
+                            };
+                            released = end;
+                        }
+                    };
+                    return read_slice_releasing(
+                        &path,
+                        &map,
+                        Compression::None,
+                        on_batch,
+                        &mut release,
+                    );
+                }
+                // A regular file can be opened again, from its start.
+                drop(file);
+                Box::new(File::open(p).map_err(io_err)?)
             }
-            drop(file);
-            Box::new(File::open(p).map_err(io_err)?)
         }
     };
     // The streaming path: sniff compression, then the capture format, from the bytes.
@@ -349,6 +384,10 @@ pub fn probe_first_ts(input: &InputSpec) -> Option<i64> {
     let (InputSpec::Path(p) | InputSpec::Walked(p)) = input else {
         return None;
     };
+    // A FIFO or a device is read once, by the reader: probing would eat its start.
+    if !std::fs::metadata(p).ok()?.is_file() {
+        return None;
+    }
     let mut file = File::open(p).ok()?;
     let mut head = vec![0u8; PROBE_BYTES];
     let n = read_up_to(&mut file, &mut head).ok()?;
@@ -391,6 +430,14 @@ pub fn probe_first_ts(input: &InputSpec) -> Option<i64> {
 /// reads a file with the same bytes: the one entry point for tests and fuzzing
 /// that covers both the in-place walk and the refilled-buffer walk.
 pub fn read_capture_bytes(
+    name: &str,
+    data: &[u8],
+    on_batch: &mut dyn FnMut(&[Frame<'_>]),
+) -> Result<CaptureInfo, CaptureError> {
+    read_bytes_at(name, data, on_batch).map(offsets_named)
+}
+
+fn read_bytes_at(
     name: &str,
     data: &[u8],
     on_batch: &mut dyn FnMut(&[Frame<'_>]),
@@ -581,6 +628,7 @@ fn read_stream<'r>(
             info.problem = Some(CaptureProblem {
                 offset: end as u64,
                 kind: ProblemKind::Io { reason },
+                decompressed: false,
             });
         }
         return Ok(info);
@@ -610,11 +658,13 @@ fn read_stream<'r>(
                     Some(CaptureProblem {
                         offset,
                         kind: ProblemKind::Io { reason },
+                        decompressed: false,
                     })
                 } else {
                     Some(CaptureProblem {
                         offset,
                         kind: ProblemKind::Truncated { missing },
+                        decompressed: false,
                     })
                 };
                 break;
@@ -632,6 +682,7 @@ fn read_stream<'r>(
                             kind: ProblemKind::Corrupt {
                                 reason: "record larger than any packet".into(),
                             },
+                            decompressed: false,
                         });
                         break;
                     }
@@ -650,6 +701,7 @@ fn read_stream<'r>(
             info.problem = Some(CaptureProblem {
                 offset,
                 kind: ProblemKind::Io { reason },
+                decompressed: false,
             });
         }
     }
@@ -709,6 +761,38 @@ mod tests {
     use super::*;
     use crate::capture::netmon::tests::TWO_FRAMES;
     use std::io::Write;
+
+    /// Regression (#17): the offset of damage in a gzip input is an offset in the
+    /// decompressed stream; the message said "byte N" as if it were the file's.
+    #[test]
+    fn damage_in_a_compressed_input_names_a_decompressed_offset() {
+        let mut pcap = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+        pcap.extend_from_slice(&[0; 8]);
+        pcap.extend_from_slice(&65535u32.to_le_bytes());
+        pcap.extend_from_slice(&1u32.to_le_bytes());
+        // One record header announcing 100 bytes, and only 10 of them.
+        pcap.extend_from_slice(&[0; 8]);
+        pcap.extend_from_slice(&100u32.to_le_bytes());
+        pcap.extend_from_slice(&100u32.to_le_bytes());
+        pcap.extend_from_slice(&[0; 10]);
+        let plain = read_capture_bytes("p", &pcap, &mut |_| {}).unwrap();
+        let p = plain.problem.unwrap();
+        assert!(!p.decompressed);
+        assert_eq!(
+            p.to_string(),
+            "truncated at byte 24: the last record needs 90 more byte(s)"
+        );
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&pcap).unwrap();
+        let zipped = gz.finish().unwrap();
+        let info = read_capture_bytes("z", &zipped, &mut |_| {}).unwrap();
+        let p = info.problem.unwrap();
+        assert!(p.decompressed);
+        assert_eq!(
+            p.to_string(),
+            "truncated at byte 24 of the decompressed stream: the last record needs 90 more byte(s)"
+        );
+    }
 
     /// An endless stream that starts with `head`, then zeros; counts what was read.
     struct Endless {

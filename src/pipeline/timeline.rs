@@ -214,7 +214,9 @@ pub fn run_timeline(
             (Some(SourceEnd { result, counts }), None) => match result {
                 Ok(info) => (Some(info), None, false, counts),
                 Err(e) => {
-                    let skipped = spec.walked() && e.is_not_a_capture();
+                    // Walked files that are not captures, and links a walk could not follow.
+                    let skipped = spec.walked()
+                        && (e.is_not_a_capture() || crate::capture::is_broken_link(spec));
                     (None, Some(e.to_string()), skipped, counts)
                 }
             },
