@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # hostile.sh - peak memory on captures built to exhaust it (tests/hostile.rs writes
 # them): a Content-Length of 2^31, headers that never end, a million distinct
-# Call-IDs, a million fragments that never complete. Fails if sipsleuth's peak
-# RSS on any of them passes MAX_RSS_MB (default 1024: the Call-ID capture keeps
-# a row per call and registration attempt, 670,000 rows, which is output, not state).
+# Call-IDs, a million fragments that never complete, 60 INVITEs of 15 MB on one
+# TCP connection. Fails if sipsleuth's peak RSS on any of them passes MAX_RSS_MB
+# (default 1024: the Call-ID capture keeps a row per call and registration
+# attempt, 670,000 rows, which is output, not state). bench/superlinear.sh times
+# the inputs that were quadratic.
 # Usage: bench/hostile.sh [SCALE]   (default 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +25,7 @@ for f in "$out"/*.pcap; do
 import json, sys
 j = json.load(open(sys.argv[1]))
 t, m, f = j["reassembly"]["tcp"], j["model"], j["frames"]
-print(f"tcp non-SIP bytes skipped {t['non_sip_bytes_skipped']:,}; fragments incomplete {f['fragment_incomplete']:,}; "
+print(f"tcp non-SIP bytes skipped {t['non_sip_bytes_skipped']:,}; bodies cut {t['bodies_truncated']:,} ({t['body_bytes_truncated']:,} bytes); fragments incomplete {f['fragment_incomplete']:,}; "
       f"peak open transactions {m['peak_open_transactions']:,}, calls {m['peak_open_calls']:,}; SIP requests {j['sip']['requests_total']:,}")
 PY
 )

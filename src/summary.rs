@@ -143,9 +143,6 @@ impl Completeness {
     }
 }
 
-/// Items travel from the decoding thread to the model thread in batches of this size.
-const ITEM_BATCH: usize = 4096;
-
 /// What the model thread hands back.
 struct Modelled {
     per_input: Vec<TrafficCounts>,
@@ -211,16 +208,15 @@ pub fn summarize(
                 messages,
             }
         });
-        let mut buf = Vec::with_capacity(ITEM_BATCH);
+        let mut buf = crate::pipeline::batch::ItemBatcher::new();
         let (reports, timeline) = run_timeline(inputs, limits, progress, &mut |item| {
-            buf.push(item);
-            if buf.len() >= ITEM_BATCH {
+            if let Some(batch) = buf.push(item) {
                 // Only fails if the model thread is gone (it panicked): its join reports that.
-                let _ = tx.send(std::mem::replace(&mut buf, Vec::with_capacity(ITEM_BATCH)));
+                let _ = tx.send(batch);
             }
         });
-        if !buf.is_empty() {
-            let _ = tx.send(buf);
+        if let Some(batch) = buf.finish() {
+            let _ = tx.send(batch);
         }
         drop(tx);
         let modelled = model_thread

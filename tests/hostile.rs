@@ -152,6 +152,43 @@ fn never_completing_fragments(n: usize) -> Pcap {
     p
 }
 
+/// `count` INVITEs on one TCP connection, each with a body of `mb` MB (in 1,400-byte
+/// segments). Regression (#17): 240 of 15 MB held 5.1 GB, items queued between
+/// threads in batches counted in items; now bodies are cut to `sip.message_bytes`
+/// (1 MiB) and the queues are bounded in bytes.
+fn big_bodies(count: usize, mb: usize) -> Pcap {
+    let mut p = Pcap::new();
+    let mut seq = 1000u32;
+    let mut t = 1_000_000u64;
+    for k in 0..count {
+        let m = big_invite(k, mb);
+        for chunk in m.chunks(1400) {
+            p.tcp(t, seq, chunk);
+            seq = seq.wrapping_add(chunk.len() as u32);
+            t += 10;
+        }
+    }
+    p
+}
+
+/// The `k`th INVITE of [`big_bodies`], with its `mb` MB body.
+fn big_invite(k: usize, mb: usize) -> Vec<u8> {
+    let body = mb * 1_000_000;
+    let mut m = format!("INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/TCP 10.0.0.1;branch=z9hG4bKbig{k}\r\nFrom: <sip:a@x>;tag={k}\r\nTo: <sip:b@x>\r\nCall-ID: big-{k}\r\nCSeq: 1 INVITE\r\nContent-Type: text/plain\r\nContent-Length: {body}\r\n\r\n").into_bytes();
+    m.resize(m.len() + body, b'y');
+    m
+}
+
+/// How many INVITEs [`big_bodies`] has at scale `n`, and their body size in MB:
+/// 60 × 15 MB (900 MB) at the bench's million, 4 × 3 MB in the tests.
+fn big_bodies_size(n: usize) -> (usize, usize) {
+    if n >= 500_000 {
+        (60, 15)
+    } else {
+        (4, 3)
+    }
+}
+
 fn scale() -> usize {
     std::env::var("HOSTILE_SCALE")
         .ok()
@@ -169,6 +206,10 @@ fn write_all(dir: &Path, n: usize, mb: usize) -> Vec<std::path::PathBuf> {
             "never-completing-fragments.pcap",
             never_completing_fragments(n),
         ),
+        ("big-bodies.pcap", {
+            let (count, mb) = big_bodies_size(n);
+            big_bodies(count, mb)
+        }),
     ];
     files
         .into_iter()
@@ -189,7 +230,8 @@ fn write_hostile_captures() {
         let d = scratch_dir("hostile-writer");
         let files = write_all(&d, 300, 1);
         // Frames per capture: a head segment plus 1 MB in 1,400-byte segments; one per request/fragment.
-        let expected = [1 + (1 << 20) / 1400, 1 + (1 << 20) / 1400, 300, 300];
+        let big: usize = (0..4).map(|k| big_invite(k, 3).len().div_ceil(1400)).sum();
+        let expected = [1 + (1 << 20) / 1400, 1 + (1 << 20) / 1400, 300, 300, big];
         for (f, n) in files.iter().zip(expected) {
             let (code, j, stderr) = analyze_json(&[f]);
             assert_eq!(code, 0, "{}: {stderr}", f.display());
@@ -259,6 +301,27 @@ fn hostile_captures_are_read_to_the_end_with_their_limits_counted() {
         j["frames"]["fragment_incomplete"].as_u64().unwrap(),
         n as u64
     );
+    // Big bodies: every INVITE read, each cut to 1 MiB with its headers whole, counted.
+    let (code, j, stderr) = analyze_json(&[&files[4]]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_frames_accounted(&j);
+    let (count, mb) = big_bodies_size(n);
+    let invites = count as u64;
+    assert_eq!(j["sip"]["requests_total"].as_u64().unwrap(), invites);
+    assert_eq!(
+        j["reassembly"]["tcp"]["bodies_truncated"].as_u64().unwrap(),
+        invites
+    );
+    let cut: usize = (0..count)
+        .map(|k| big_invite(k, mb).len() - (1 << 20))
+        .sum();
+    assert_eq!(
+        j["reassembly"]["tcp"]["body_bytes_truncated"]
+            .as_u64()
+            .unwrap(),
+        cut as u64
+    );
+    assert_eq!(j["calls"]["attempts"].as_u64().unwrap(), invites);
     std::fs::remove_dir_all(d).unwrap();
 }
 
@@ -294,4 +357,31 @@ fn limits_set_on_the_command_line_are_hit_and_counted() {
         assert_eq!(o.status.code(), Some(2), "--limit {bad}");
         assert!(String::from_utf8_lossy(&o.stderr).contains("--limit"));
     }
+}
+
+/// `--limit sip.message_bytes`: a message is cut to it, body first, headers never.
+#[test]
+fn a_message_size_limit_cuts_bodies_and_keeps_headers() {
+    let d = scratch_dir("hostile-message-limit");
+    let f = d.join("big.pcap");
+    big_bodies(2, 1).write(&f);
+    let o = bin()
+        .args(["--limit", "sip.message_bytes=100", "analyze", "--json"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_frames_accounted(&j);
+    // The headers (about 230 bytes, over the limit) are whole: both calls are there.
+    assert_eq!(j["calls"]["attempts"].as_u64().unwrap(), 2);
+    let tcp = &j["reassembly"]["tcp"];
+    assert_eq!(tcp["bodies_truncated"].as_u64().unwrap(), 2);
+    assert_eq!(tcp["body_bytes_truncated"].as_u64().unwrap(), 2_000_000);
+    std::fs::remove_dir_all(d).unwrap();
 }

@@ -362,6 +362,8 @@ pub mod tcp {
                 max_out_of_order_total: 4096,
                 max_streams: 2,
                 idle_timeout_ns: 5_000_000_000,
+                // Small, so that cutting bodies runs too.
+                max_message_bytes: 300,
             }
         } else {
             TcpLimits::default()

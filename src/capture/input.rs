@@ -96,6 +96,23 @@ fn glob_into(pattern: &str, out: &mut Vec<InputSpec>) -> Result<(), CaptureError
 }
 
 fn walk_dir(dir: &Path, out: &mut Vec<InputSpec>) -> std::io::Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    if let Ok(c) = std::fs::canonicalize(dir) {
+        seen.insert(c);
+    }
+    walk(dir, out, &mut seen)
+}
+
+/// Walks `dir` into `out`. An entry that cannot be followed — a dangling symbolic
+/// link, a link loop, a link back to a directory already walked — is added as
+/// an input of its own: reading it fails, so it is named in the results and
+/// skipped (see [`is_broken_link`]), and every readable capture is still read.
+/// (It used to abort the whole run.)
+fn walk(
+    dir: &Path,
+    out: &mut Vec<InputSpec>,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) -> std::io::Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
@@ -105,14 +122,33 @@ fn walk_dir(dir: &Path, out: &mut Vec<InputSpec>) -> std::io::Result<()> {
             continue;
         }
         let path = e.path();
-        let ft = std::fs::metadata(&path)?.file_type();
+        let Ok(meta) = std::fs::metadata(&path) else {
+            out.push(InputSpec::Walked(path));
+            continue;
+        };
+        let ft = meta.file_type();
         if ft.is_dir() {
-            walk_dir(&path, out)?;
+            let first_time = std::fs::canonicalize(&path).is_ok_and(|c| seen.insert(c));
+            if first_time {
+                walk(&path, out, seen)?;
+            } else {
+                out.push(InputSpec::Walked(path));
+            }
         } else if ft.is_file() {
             out.push(InputSpec::Walked(path));
         }
     }
     Ok(())
+}
+
+/// A walked entry that is a symbolic link and cannot be read as a capture file
+/// (dangling, a loop, or a directory seen before): skipped, not an error.
+pub fn is_broken_link(input: &InputSpec) -> bool {
+    let InputSpec::Walked(p) = input else {
+        return false;
+    };
+    let is_link = std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    is_link && std::fs::metadata(p).map_or(true, |m| !m.is_file())
 }
 
 #[cfg(test)]
@@ -161,6 +197,43 @@ mod tests {
         );
         let none = format!("{}/*.nothing", d.display());
         assert!(expand_inputs(&[none.as_str()]).is_err());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// Regression (#17): a dangling symbolic link or a link loop under a walked
+    /// directory aborted the whole run; now each is an input of its own, named and
+    /// marked as a broken link, beside the readable files.
+    #[cfg(unix)]
+    #[test]
+    fn dangling_links_and_link_loops_are_named_not_fatal() {
+        use std::os::unix::fs::symlink;
+        let d = std::env::temp_dir().join(format!("sipsleuth-links-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        std::fs::write(d.join("a.pcap"), b"x").unwrap();
+        symlink(d.join("gone.pcap"), d.join("dangling.pcap")).unwrap();
+        symlink(d.join("self-loop"), d.join("self-loop")).unwrap();
+        symlink(&d, d.join("sub/up")).unwrap();
+        let got = expand_inputs(&[d.to_str().unwrap()]).unwrap();
+        let names: Vec<(String, bool)> = got
+            .iter()
+            .map(|i| match i {
+                InputSpec::Walked(p) => (
+                    p.strip_prefix(&d).unwrap().display().to_string(),
+                    is_broken_link(i),
+                ),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("a.pcap".to_string(), false),
+                ("dangling.pcap".to_string(), true),
+                ("self-loop".to_string(), true),
+                ("sub/up".to_string(), true),
+            ]
+        );
         std::fs::remove_dir_all(&d).unwrap();
     }
 

@@ -30,7 +30,7 @@ mod reader;
 mod record;
 mod shrunk;
 
-pub use input::{expand_inputs, InputSpec};
+pub use input::{expand_inputs, is_broken_link, InputSpec};
 pub use reader::{
     probe_first_ts, read_capture, read_capture_bytes, read_slice, CaptureFormat, CaptureInfo,
     Compression,
@@ -76,6 +76,9 @@ pub struct CaptureProblem {
     /// Byte offset in the (decompressed) capture stream where reading stopped.
     pub offset: u64,
     pub kind: ProblemKind,
+    /// The input is gzip or zstd: `offset` counts decompressed bytes, not bytes of the file.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub decompressed: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -91,25 +94,22 @@ pub enum ProblemKind {
 
 impl fmt::Display for CaptureProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // "byte N", or for a compressed input "byte N of the decompressed stream".
+        let at = if self.decompressed {
+            format!("byte {} of the decompressed stream", self.offset)
+        } else {
+            format!("byte {}", self.offset)
+        };
         match &self.kind {
             ProblemKind::Truncated { missing: Some(n) } => write!(
                 f,
-                "truncated at byte {}: the last record needs {} more byte(s)",
-                self.offset, n
+                "truncated at {at}: the last record needs {n} more byte(s)"
             ),
             ProblemKind::Truncated { missing: None } => {
-                write!(
-                    f,
-                    "truncated at byte {}: the last record is incomplete",
-                    self.offset
-                )
+                write!(f, "truncated at {at}: the last record is incomplete")
             }
-            ProblemKind::Corrupt { reason } => {
-                write!(f, "corrupt at byte {}: {}", self.offset, reason)
-            }
-            ProblemKind::Io { reason } => {
-                write!(f, "read error at byte {}: {}", self.offset, reason)
-            }
+            ProblemKind::Corrupt { reason } => write!(f, "corrupt at {at}: {reason}"),
+            ProblemKind::Io { reason } => write!(f, "read error at {at}: {reason}"),
         }
     }
 }

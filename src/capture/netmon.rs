@@ -179,6 +179,16 @@ impl<'a> NetmonParser<'a> {
         })
     }
 
+    /// Checks the header at the front of a stream before the stream is held whole:
+    /// magic and version. Returns where the frame table ends (the bytes the file
+    /// must have at least, by its own header).
+    pub(crate) fn check_header(head: &[u8]) -> Result<u64, Damage> {
+        let head = head.get(..HEADER_LEN).unwrap_or(head);
+        NetmonParser::open(head)?;
+        let w = |at| u64::from(le32(head, at).unwrap_or(0));
+        Ok(w(24) + w(28))
+    }
+
     /// Trailer after the frame data: none in 2.0; media type (2 bytes) from 2.1,
     /// process index (4) from 2.2, UTC FILETIME (8) and time zone index (1) from 2.3.
     fn trailer_len(&self) -> usize {

@@ -203,6 +203,7 @@ fn stop_to_problem(
                 Ok(Some(CaptureProblem {
                     offset,
                     kind: ProblemKind::Truncated { missing },
+                    decompressed: false,
                 }))
             } else {
                 Ok(None)
@@ -211,6 +212,7 @@ fn stop_to_problem(
         Stop::Corrupt(reason) => Ok(Some(CaptureProblem {
             offset,
             kind: ProblemKind::Corrupt { reason },
+            decompressed: false,
         })),
         Stop::BadHeader(reason) if frames == 0 && offset < 64 => Err(CaptureError::BadHeader {
             path: path.into(),
@@ -221,6 +223,7 @@ fn stop_to_problem(
         Stop::BadHeader(reason) => Ok(Some(CaptureProblem {
             offset,
             kind: ProblemKind::Corrupt { reason },
+            decompressed: false,
         })),
     }
 }
@@ -238,6 +241,24 @@ pub fn read_capture(
     input: &InputSpec,
     on_batch: &mut dyn FnMut(&[Frame<'_>]),
 ) -> Result<CaptureInfo, CaptureError> {
+    read_capture_at(input, on_batch).map(offsets_named)
+}
+
+/// A problem's offset in a gzip or zstd input is an offset in the decompressed
+/// stream (the only one the reader knows): the problem says so.
+fn offsets_named(mut info: CaptureInfo) -> CaptureInfo {
+    if info.compression != Compression::None {
+        if let Some(p) = info.problem.as_mut() {
+            p.decompressed = true;
+        }
+    }
+    info
+}
+
+fn read_capture_at(
+    input: &InputSpec,
+    on_batch: &mut dyn FnMut(&[Frame<'_>]),
+) -> Result<CaptureInfo, CaptureError> {
     let path = input.display();
     let io_err = |source| CaptureError::Io {
         path: path.clone(),
@@ -248,51 +269,65 @@ pub fn read_capture(
         InputSpec::Bytes { name, data } => return read_capture_bytes(name, data, on_batch),
         InputSpec::Path(p) | InputSpec::Walked(p) => {
             let file = File::open(p).map_err(io_err)?;
-            let len = file.metadata().map_err(io_err)?.len();
-            if len == 0 {
-                return Err(CaptureError::Empty { path });
+            let meta = file.metadata().map_err(io_err)?;
+            if meta.is_dir() {
+                // Only a walk gets here: through a symbolic link back up the tree.
+                return Err(io_err(std::io::Error::other(
+                    "a directory reached again through a symbolic link (a loop)",
+                )));
             }
-            let mut head = [0u8; 4];
-            let n = read_up_to(&mut &file, &mut head).map_err(io_err)?;
-            if n == 4 && head[..2] != GZIP && head != ZSTD {
-                // A plain capture: walk it in place over a memory map.
-                // SAFETY: the map is read-only. A file truncated while mapped raises
-                // SIGBUS on the next page past its new end: `shrunk` names the file and
-                // the offset and exits 1 instead of dying without a word.
-                let map = unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(io_err)?;
-                let _watch = super::shrunk::watch(&path, &map);
-                #[cfg(unix)]
-                let _ = map.advise(memmap2::Advice::Sequential);
-                // Pages already walked are handed back as we go, so the resident set stays
-                // small however big the file (they stay in the page cache).
-                let mut released = 0usize;
-                let mut release = |upto: usize| {
-                    let page = 1 << 16;
-                    let end = upto / page * page;
-                    if end > released {
-                        #[cfg(unix)]
-                        // SAFETY: DontNeed on a read-only file mapping only drops our view of pages
-                        // we have finished with; touching them again would re-read the file.
-                        let _ = unsafe {
-                            map.unchecked_advise_range(
-                                memmap2::UncheckedAdvice::DontNeed,
-                                released,
-                                end - released,
-                            )
-                        };
-                        released = end;
-                    }
-                };
-                return read_slice_releasing(
-                    &path,
-                    &map,
-                    Compression::None,
-                    on_batch,
-                    &mut release,
-                );
+            if !meta.is_file() {
+                // A FIFO, `<(cat x.pcap)`, a device: it can be read once only, so it is
+                // opened once and streamed, the format sniffed from the buffered start.
+                // Its size says nothing: `/dev/zero` is "not a capture", not "empty".
+                Box::new(file)
+            } else {
+                if meta.len() == 0 {
+                    return Err(CaptureError::Empty { path });
+                }
+                let mut head = [0u8; 4];
+                let n = read_up_to(&mut &file, &mut head).map_err(io_err)?;
+                if n == 4 && head[..2] != GZIP && head != ZSTD {
+                    // A plain capture: walk it in place over a memory map.
+                    // SAFETY: the map is read-only. A file truncated while mapped raises
+                    // SIGBUS on the next page past its new end: `shrunk` names the file and
+                    // the offset and exits 1 instead of dying without a word.
+                    let map = unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(io_err)?;
+                    let _watch = super::shrunk::watch(&path, &map);
+                    #[cfg(unix)]
+                    let _ = map.advise(memmap2::Advice::Sequential);
+                    // Pages already walked are handed back as we go, so the resident set stays
+                    // small however big the file (they stay in the page cache).
+                    let mut released = 0usize;
+                    let mut release = |upto: usize| {
+                        let page = 1 << 16;
+                        let end = upto / page * page;
+                        if end > released {
+                            #[cfg(unix)]
+                            // SAFETY: DontNeed on a read-only file mapping only drops our view of pages
+                            // we have finished with; touching them again would re-read the file.
+                            let _ = unsafe {
+                                map.unchecked_advise_range(
+                                    memmap2::UncheckedAdvice::DontNeed,
+                                    released,
+                                    end - released,
+                                )
+                            };
+                            released = end;
+                        }
+                    };
+                    return read_slice_releasing(
+                        &path,
+                        &map,
+                        Compression::None,
+                        on_batch,
+                        &mut release,
+                    );
+                }
+                // A regular file can be opened again, from its start.
+                drop(file);
+                Box::new(File::open(p).map_err(io_err)?)
             }
-            drop(file);
-            Box::new(File::open(p).map_err(io_err)?)
         }
     };
     // The streaming path: sniff compression, then the capture format, from the bytes.
@@ -328,6 +363,10 @@ pub fn probe_first_ts(input: &InputSpec) -> Option<i64> {
     let (InputSpec::Path(p) | InputSpec::Walked(p)) = input else {
         return None;
     };
+    // A FIFO or a device is read once, by the reader: probing would eat its start.
+    if !std::fs::metadata(p).ok()?.is_file() {
+        return None;
+    }
     let mut file = File::open(p).ok()?;
     let mut head = vec![0u8; PROBE_BYTES];
     let n = read_up_to(&mut file, &mut head).ok()?;
@@ -370,6 +409,14 @@ pub fn probe_first_ts(input: &InputSpec) -> Option<i64> {
 /// reads a file with the same bytes: the one entry point for tests and fuzzing
 /// that covers both the in-place walk and the refilled-buffer walk.
 pub fn read_capture_bytes(
+    name: &str,
+    data: &[u8],
+    on_batch: &mut dyn FnMut(&[Frame<'_>]),
+) -> Result<CaptureInfo, CaptureError> {
+    read_bytes_at(name, data, on_batch).map(offsets_named)
+}
+
+fn read_bytes_at(
     name: &str,
     data: &[u8],
     on_batch: &mut dyn FnMut(&[Frame<'_>]),
@@ -513,18 +560,39 @@ fn read_stream<'r>(
     }
     let (format, big_endian) = sniff_format(path, buf.get(..end).unwrap_or_default())?;
     if format == CaptureFormat::Netmon {
-        // The frame table is at the end: hold the whole stream, within a limit.
+        // The frame table is at the end: hold the whole stream, within a limit. The
+        // header is checked first (a zstd bomb that starts "GMBU" was read to 1 GiB
+        // before it was found not to be NetMon 2.x), and a header whose frame table
+        // ends past the limit is refused before anything more is read.
+        let too_large = || CaptureError::TooLarge {
+            path: path.into(),
+            limit_mib: (NETMON_MAX_STREAM >> 20) as u64,
+        };
+        match NetmonParser::check_header(buf.get(..end).unwrap_or_default()) {
+            Err((offset, Stop::BadHeader(reason))) => {
+                return Err(CaptureError::BadHeader {
+                    path: path.into(),
+                    what: "Network Monitor",
+                    offset,
+                    reason,
+                })
+            }
+            Ok(table_end) if table_end > NETMON_MAX_STREAM as u64 => return Err(too_large()),
+            // A header cut short: the walk below reports it.
+            _ => {}
+        }
         while !eof {
             if end == buf.len() {
                 if buf.len() > NETMON_MAX_STREAM {
-                    let limit_mib = (NETMON_MAX_STREAM >> 20) as u64;
-                    return Err(CaptureError::TooLarge {
-                        path: path.into(),
-                        limit_mib,
-                    });
+                    return Err(too_large());
                 }
                 // One byte over the limit tells a stream of exactly the limit from a longer one.
-                buf.resize((buf.len() * 2).min(NETMON_MAX_STREAM + 1), 0);
+                let new_len = (buf.len() * 2).min(NETMON_MAX_STREAM + 1);
+                // Refused, not aborted, when the memory is not there.
+                if buf.try_reserve_exact(new_len - buf.len()).is_err() {
+                    return Err(too_large());
+                }
+                buf.resize(new_len, 0);
             }
             fill(&mut buf, &mut end, &mut eof, &mut read_problem);
         }
@@ -539,6 +607,7 @@ fn read_stream<'r>(
             info.problem = Some(CaptureProblem {
                 offset: end as u64,
                 kind: ProblemKind::Io { reason },
+                decompressed: false,
             });
         }
         return Ok(info);
@@ -568,11 +637,13 @@ fn read_stream<'r>(
                     Some(CaptureProblem {
                         offset,
                         kind: ProblemKind::Io { reason },
+                        decompressed: false,
                     })
                 } else {
                     Some(CaptureProblem {
                         offset,
                         kind: ProblemKind::Truncated { missing },
+                        decompressed: false,
                     })
                 };
                 break;
@@ -590,6 +661,7 @@ fn read_stream<'r>(
                             kind: ProblemKind::Corrupt {
                                 reason: "record larger than any packet".into(),
                             },
+                            decompressed: false,
                         });
                         break;
                     }
@@ -608,6 +680,7 @@ fn read_stream<'r>(
             info.problem = Some(CaptureProblem {
                 offset,
                 kind: ProblemKind::Io { reason },
+                decompressed: false,
             });
         }
     }
@@ -667,6 +740,83 @@ mod tests {
     use super::*;
     use crate::capture::netmon::tests::TWO_FRAMES;
     use std::io::Write;
+
+    /// Regression (#17): the offset of damage in a gzip input is an offset in the
+    /// decompressed stream; the message said "byte N" as if it were the file's.
+    #[test]
+    fn damage_in_a_compressed_input_names_a_decompressed_offset() {
+        let mut pcap = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+        pcap.extend_from_slice(&[0; 8]);
+        pcap.extend_from_slice(&65535u32.to_le_bytes());
+        pcap.extend_from_slice(&1u32.to_le_bytes());
+        // One record header announcing 100 bytes, and only 10 of them.
+        pcap.extend_from_slice(&[0; 8]);
+        pcap.extend_from_slice(&100u32.to_le_bytes());
+        pcap.extend_from_slice(&100u32.to_le_bytes());
+        pcap.extend_from_slice(&[0; 10]);
+        let plain = read_capture_bytes("p", &pcap, &mut |_| {}).unwrap();
+        let p = plain.problem.unwrap();
+        assert!(!p.decompressed);
+        assert_eq!(
+            p.to_string(),
+            "truncated at byte 24: the last record needs 90 more byte(s)"
+        );
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&pcap).unwrap();
+        let zipped = gz.finish().unwrap();
+        let info = read_capture_bytes("z", &zipped, &mut |_| {}).unwrap();
+        let p = info.problem.unwrap();
+        assert!(p.decompressed);
+        assert_eq!(
+            p.to_string(),
+            "truncated at byte 24 of the decompressed stream: the last record needs 90 more byte(s)"
+        );
+    }
+
+    /// An endless stream that starts with `head`, then zeros; counts what was read.
+    struct Endless {
+        head: Vec<u8>,
+        read: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            use std::sync::atomic::Ordering::Relaxed;
+            let at = self.read.load(Relaxed);
+            for (i, b) in buf.iter_mut().enumerate() {
+                *b = self.head.get(at + i).copied().unwrap_or(0);
+            }
+            self.read.fetch_add(buf.len(), Relaxed);
+            Ok(buf.len())
+        }
+    }
+
+    /// Regression (#17): a (decompressed) stream starting "GMBU" was read whole, up
+    /// to 1 GiB, before its header was checked. A bad header, or a frame table
+    /// past the limit, is now refused after the first buffer.
+    #[test]
+    fn a_netmon_stream_header_is_checked_before_the_stream_is_held() {
+        let mut bad_version = b"GMBU\x00\x03".to_vec();
+        bad_version.resize(128, 0);
+        let mut table_far = b"GMBU\x02\x02".to_vec();
+        table_far.resize(128, 0);
+        table_far[24..28].copy_from_slice(&0xF000_0000u32.to_le_bytes());
+        table_far[28..32].copy_from_slice(&64u32.to_le_bytes());
+        for (head, want) in [
+            (bad_version, "bad Network Monitor header"),
+            (table_far, "1024"),
+        ] {
+            let read = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let r = Endless {
+                head,
+                read: read.clone(),
+            };
+            let e = read_stream("x", Box::new(r), Compression::Zstd, &mut |_| {}).unwrap_err();
+            assert!(e.to_string().contains(want), "{e}");
+            let n = read.load(std::sync::atomic::Ordering::Relaxed);
+            assert!(n <= STREAM_BUF, "read {n} bytes before refusing");
+        }
+    }
 
     fn collect(on: &mut Vec<(u64, Vec<u8>)>) -> impl FnMut(&[Frame<'_>]) + '_ {
         |b: &[Frame<'_>]| on.extend(b.iter().map(|f| (f.number, f.data.to_vec())))

@@ -14,7 +14,7 @@ Exit codes:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Worker threads (default: one per core).
+    /// Worker threads (default: one per core; at most four per core).
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
     /// No warnings on stderr (errors still go there).

@@ -19,7 +19,7 @@ impl Run {
     pub fn of(cli: &Cli) -> Result<Run> {
         if let Some(n) = cli.threads {
             rayon::ThreadPoolBuilder::new()
-                .num_threads(n.max(1))
+                .num_threads(sipsleuth::pipeline::worker_threads(n))
                 .build_global()
                 .context("starting worker threads")?;
         }

@@ -67,15 +67,12 @@ pub(super) fn ethernet(d: &[u8], ctx: Ctx) -> Decoded<'_> {
 
 pub(super) fn ethertype(mut t: u16, mut d: &[u8], ctx: Ctx) -> Decoded<'_> {
     // VLAN tags may stack (QinQ and deeper); each is TCI(2) + next EtherType(2).
-    let mut tags = 0;
+    // Any depth: each tag consumes 4 bytes, so the frame bounds the loop (the
+    // README says "any depth"; a cap of 16 made deeper stacks `bad_header`).
     while matches!(t, 0x8100 | 0x88a8 | 0x9100 | 0x9200) {
         let (Some(next), Some(rest)) = (be16(d, 2), d.get(4..)) else {
             return Decoded::Done(Bucket::Truncated);
         };
-        tags += 1;
-        if tags > 16 {
-            return Decoded::Done(Bucket::BadHeader);
-        }
         t = next;
         d = rest;
     }

@@ -285,6 +285,23 @@ mod tests {
         assert_sip(decode_frame(lt::ETHERNET, &eth(0x8100, &inner), 0), false);
     }
 
+    /// Regression (#17): past 16 tags a stack was `bad_header`, though the README
+    /// says any depth. 1,000 tags decode; a stack cut by the frame's end is truncated.
+    #[test]
+    fn a_vlan_stack_of_any_depth_decodes() {
+        let ip = ipv4_udp(SIP);
+        let mut inner = vlan(0x8100, 7, 0x0800, &ip)[2..].to_vec();
+        for _ in 1..1_000 {
+            inner = vlan(0x8100, 7, 0x8100, &inner)[2..].to_vec();
+        }
+        assert_sip(decode_frame(lt::ETHERNET, &eth(0x8100, &inner), 0), false);
+        let cut = eth(0x8100, &inner[..2_001]);
+        assert!(matches!(
+            decode_frame(lt::ETHERNET, &cut, 0),
+            Decoded::Done(Bucket::Truncated)
+        ));
+    }
+
     #[test]
     fn pppoe_and_mpls() {
         let ip = ipv4_udp(SIP);

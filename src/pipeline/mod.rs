@@ -6,11 +6,13 @@
 //! - [`timeline`]: the inputs merged in time order (rotated files one after the
 //!   other, overlapping captures interleaved);
 //! - [`ordered`]: the stateful stage on one thread (IP fragments, TCP streams, SCTP),
-//!   with [`dedup`] dropping a second capture point's copy of a datagram.
+//!   with [`dedup`] dropping a second capture point's copy of a datagram;
+//! - [`batch`]: items batched for the next thread, bounded in bytes and items.
 //!
 //! Because the parallel part is stateless and the merge and the ordered part
 //! depend only on the data, the output is the same whatever the number of threads.
 
+pub mod batch;
 pub mod dedup;
 mod frames;
 mod ordered;
@@ -65,6 +67,10 @@ pub const LIMIT_NAMES: &[(&str, &str)] = &[
         "sctp.idle_s",
         "seconds before an idle SCTP stream's fragments are given up",
     ),
+    (
+        "sip.message_bytes",
+        "bytes kept of a SIP message on a stream (headers whole; the body is cut, counted)",
+    ),
     ("model.transactions", "SIP transactions open at once"),
     ("model.calls", "calls open at once"),
 ];
@@ -96,6 +102,7 @@ impl Limits {
             "sctp.total_bytes" => n(self.sctp.max_bytes_total),
             "sctp.streams" => n(self.sctp.max_streams),
             "sctp.idle_s" => s(self.sctp.idle_timeout_ns),
+            "sip.message_bytes" => n(self.tcp.max_message_bytes),
             "model.transactions" => n(self.model.transactions.max_open),
             "model.calls" => n(self.model.calls.max_open),
             _ => None,
@@ -130,6 +137,7 @@ impl Limits {
             "sctp.total_bytes" => self.sctp.max_bytes_total = n,
             "sctp.streams" => self.sctp.max_streams = n,
             "sctp.idle_s" => self.sctp.idle_timeout_ns = secs,
+            "sip.message_bytes" => self.tcp.max_message_bytes = n,
             "model.transactions" => self.model.transactions.max_open = n,
             "model.calls" => self.model.calls.max_open = n,
             other => {
@@ -139,6 +147,14 @@ impl Limits {
         }
         Ok(())
     }
+}
+
+/// The worker threads to start for `--threads N`: at least 1, at most four per
+/// core. More buys nothing (decoding is CPU-bound) and `--threads 100000` would
+/// spend memory and time on stacks, or fail to start.
+pub fn worker_threads(asked: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    asked.clamp(1, 4 * cores)
 }
 
 /// What one input gave, besides its items.
@@ -197,7 +213,15 @@ impl Progress {
 
 #[cfg(test)]
 mod tests {
-    use super::Progress;
+    use super::{worker_threads, Progress};
+
+    #[test]
+    fn threads_asked_for_are_capped_at_four_per_core() {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(worker_threads(0), 1);
+        assert_eq!(worker_threads(1), 1);
+        assert_eq!(worker_threads(1_000_000), 4 * cores);
+    }
     use std::sync::atomic::Ordering::Relaxed;
 
     #[test]

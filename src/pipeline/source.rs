@@ -7,7 +7,8 @@
 //! capture buffer. Frames that are finished here (RTP, DNS, anything that is not
 //! SIP) are counted here and never leave the thread, so a capture that is mostly
 //! media costs the merge nothing. Sending blocks when the merge is behind: a
-//! source runs at most a few batches ahead, whatever the size of its file.
+//! source runs at most a few batches ahead, whatever the size of its file, and a
+//! batch sent holds at most [`EVENT_BATCH_BYTES`] (past one event).
 
 use super::frames::{stage_a, Work};
 use super::Progress;
@@ -139,6 +140,22 @@ impl OwnedSegment {
     }
 }
 
+/// Bytes of events sent to the merge at once at most (past one event): the queue
+/// between a source and the merge holds a few of these, so it is bounded in
+/// bytes, not only in batches.
+const EVENT_BATCH_BYTES: usize = 4 << 20;
+
+/// The bytes an event carries.
+fn event_bytes(kind: &EventKind) -> usize {
+    std::mem::size_of::<Event>()
+        + match kind {
+            EventKind::Item(_, item) => super::batch::item_bytes(item),
+            EventKind::Frag(f) => f.payload.len(),
+            EventKind::Tcp(s) => s.payload.len(),
+            EventKind::Sctp(p) => p.chunks.len(),
+        }
+}
+
 /// How one input ended, as the source saw it.
 pub(crate) struct SourceEnd {
     pub result: Result<CaptureInfo, CaptureError>,
@@ -172,6 +189,7 @@ pub(crate) fn produce(
             batch.iter().map(|f| stage_a(f, index)).collect()
         };
         let mut events = Vec::new();
+        let mut held = 0usize;
         for (f, w) in batch.iter().zip(work) {
             let kind = match w {
                 Work::Final(b, None) => {
@@ -183,6 +201,7 @@ pub(crate) fn produce(
                 Work::Tcp(seg) => EventKind::Tcp(OwnedSegment::of(&seg)),
                 Work::Sctp(p) => EventKind::Sctp(OwnedSctp::of(&p)),
             };
+            held += event_bytes(&kind);
             events.push(Event {
                 ts_ns: f.ts_ns,
                 origin: Origin {
@@ -191,6 +210,14 @@ pub(crate) fn produce(
                 },
                 kind,
             });
+            // A batch of 8,192 frames of 64 KiB would queue half a gigabyte: sent in parts.
+            if held >= EVENT_BATCH_BYTES {
+                if open && tx.send(std::mem::take(&mut events)).is_err() {
+                    open = false;
+                }
+                events.clear();
+                held = 0;
+            }
         }
         if open && !events.is_empty() && tx.send(events).is_err() {
             open = false;

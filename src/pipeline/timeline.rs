@@ -11,8 +11,11 @@
 //! event, every event up to the next input's — for rotated files, which do not
 //! overlap, that is each file whole, one after the other; for captures that
 //! overlap (two capture points, two interfaces), their events interleave.
+//! The inputs being merged sit in a heap keyed by their next event's time, so
+//! each step costs O(log n) in the number of overlapping inputs.
 //! Memory is bounded by the inputs open at once (the overlapping ones plus the
-//! look-ahead), each a few batches ahead, never by the size of the archive.
+//! look-ahead, at most [`MAX_OPEN_INPUTS`]), each a few batches ahead, never by
+//! the size of the archive.
 //!
 //! The same file named twice (a directory and a file inside it, a glob and a
 //! list) is read once; the second is reported as skipped.
@@ -23,12 +26,20 @@ use super::{InputReport, Limits, Progress};
 use crate::capture::{probe_first_ts, InputSpec};
 use crate::reassembly::Item;
 use rayon::prelude::*;
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::thread::ScopedJoinHandle;
 
 /// Batches a source may have decoded ahead of the merge.
 const SOURCE_QUEUE: usize = 2;
+
+/// Inputs open at once (each is a thread and a few batches in memory), look-ahead
+/// included. Past this many overlapping inputs, the next waits until one ends and is
+/// then merged late: its events before the merge front reach the stateful stage out of
+/// time order, and the input is counted in [`TimelineStats::inputs_merged_late`]. One
+/// thread per input made 35,000 overlapping one-frame files abort on `failed to spawn thread`.
+pub const MAX_OPEN_INPUTS: usize = 64;
 
 /// How the inputs were read.
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -42,6 +53,9 @@ pub struct TimelineStats {
     pub duplicate_messages: u64,
     /// Inputs given twice (the same file by two names): read once.
     pub repeated_inputs: u64,
+    /// Inputs that joined the merge after it had passed their first frame, because
+    /// [`MAX_OPEN_INPUTS`] inputs were already open: their earlier events came late.
+    pub inputs_merged_late: u64,
 }
 
 /// Reads every input as one timeline, pushing items to `sink` in time order.
@@ -71,13 +85,23 @@ pub fn run_timeline(
     let mut ends: Vec<Option<SourceEnd>> = (0..inputs.len()).map(|_| None).collect();
     let mut ordered = Ordered::new(inputs.len(), limits);
     let lookahead = rayon::current_num_threads().clamp(2, 8);
+    let max_open = MAX_OPEN_INPUTS;
     std::thread::scope(|scope| {
         let mut queue: VecDeque<usize> = order.iter().copied().collect();
         let mut started: VecDeque<Source<'_>> = VecDeque::new();
-        let mut joined: Vec<Source<'_>> = Vec::new();
+        // The inputs being merged, by input index, and a heap of their pending heads:
+        // picking the earliest input and the bound it may run to costs O(log n), not a
+        // pass over every open input per event (quadratic with thousands of overlapping files).
+        let mut joined: Vec<Option<Source<'_>>> = (0..inputs.len()).map(|_| None).collect();
+        let mut heads: BinaryHeap<Reverse<(i64, usize)>> = BinaryHeap::new();
         let mut overlapped = vec![false; inputs.len()];
+        // The first input to join while others were merging marks them all; later
+        // joiners mark only themselves (marking every open input each time was quadratic).
+        let mut all_marked = false;
+        // The latest event time passed on, to tell an input that joins late.
+        let mut merged_to: Option<i64> = None;
         loop {
-            while started.len() < lookahead {
+            while started.len() < lookahead && heads.len() + started.len() < max_open {
                 let Some(i) = queue.pop_front() else { break };
                 let (tx, rx) = sync_channel(SOURCE_QUEUE);
                 let spec = &inputs[i];
@@ -91,7 +115,7 @@ pub fn run_timeline(
                 });
             }
             // The merge front: the earliest pending event among the inputs being merged.
-            let front = joined.iter().filter_map(Source::head).min();
+            let front = heads.peek().map(|Reverse((ts, _))| *ts);
             // Inputs join when the merge reaches their first frame, or when none is merging.
             let joins = started.front().is_some_and(|s| match (front, s.first_ts) {
                 (None, _) | (_, None) => true,
@@ -99,33 +123,48 @@ pub fn run_timeline(
             });
             if joins {
                 if let Some(mut s) = started.pop_front() {
-                    if !joined.is_empty() {
-                        overlapped[s.index] = true;
-                        joined.iter().for_each(|j| overlapped[j.index] = true);
+                    if let (Some(f), Some(t)) = (merged_to, s.first_ts) {
+                        stats.inputs_merged_late += u64::from(t < f);
                     }
-                    if s.refill() {
-                        joined.push(s);
+                    if !heads.is_empty() {
+                        overlapped[s.index] = true;
+                        if !all_marked {
+                            heads
+                                .iter()
+                                .for_each(|Reverse((_, j))| overlapped[*j] = true);
+                            all_marked = true;
+                        }
                     } else {
-                        let i = s.index;
-                        ends[i] = Some(s.end());
+                        all_marked = false;
+                    }
+                    let i = s.index;
+                    match s.refill().then(|| s.head()).flatten() {
+                        Some(ts) => {
+                            heads.push(Reverse((ts, i)));
+                            joined[i] = Some(s);
+                        }
+                        None => ends[i] = Some(s.end()),
                     }
                 }
                 continue;
             }
-            let Some(pick) = (0..joined.len()).min_by_key(|&k| (joined[k].head(), joined[k].index))
-            else {
-                break; // nothing merging, nothing left to start
+            let Some(Reverse((_, pick))) = heads.pop() else {
+                if started.is_empty() && queue.is_empty() {
+                    break; // nothing merging, nothing left to start
+                }
+                continue;
             };
             // Take from it up to the next input's pending event or first frame.
-            let bound = joined
-                .iter()
-                .enumerate()
-                .filter(|&(k, _)| k != pick)
-                .filter_map(|(_, s)| s.head())
+            let bound = heads
+                .peek()
+                .map(|Reverse((ts, _))| *ts)
+                .into_iter()
                 .chain(started.front().and_then(|s| s.first_ts))
                 .min()
                 .unwrap_or(i64::MAX);
-            let s = &mut joined[pick];
+            let Some(s) = joined[pick].as_mut() else {
+                continue; // not reached: every index in the heap has its source
+            };
             // At least one event per round, so the merge always moves on.
             let mut took = false;
             loop {
@@ -140,14 +179,18 @@ pub fn run_timeline(
                     }
                 }
                 if let Some(ev) = s.batch.next() {
+                    merged_to = Some(merged_to.map_or(ev.ts_ns, |m| m.max(ev.ts_ns)));
                     ordered.event(ev, sink);
                     took = true;
                 }
             }
-            if s.head().is_none() && !s.refill() {
-                let s = joined.swap_remove(pick);
-                let i = s.index;
-                ends[i] = Some(s.end());
+            match s.head().or_else(|| s.refill().then(|| s.head()).flatten()) {
+                Some(ts) => heads.push(Reverse((ts, pick))),
+                None => {
+                    if let Some(s) = joined[pick].take() {
+                        ends[pick] = Some(s.end());
+                    }
+                }
             }
         }
         stats.overlapping_inputs = overlapped.iter().filter(|o| **o).count() as u64;
@@ -171,7 +214,9 @@ pub fn run_timeline(
             (Some(SourceEnd { result, counts }), None) => match result {
                 Ok(info) => (Some(info), None, false, counts),
                 Err(e) => {
-                    let skipped = spec.walked() && e.is_not_a_capture();
+                    // Walked files that are not captures, and links a walk could not follow.
+                    let skipped = spec.walked()
+                        && (e.is_not_a_capture() || crate::capture::is_broken_link(spec));
                     (None, Some(e.to_string()), skipped, counts)
                 }
             },

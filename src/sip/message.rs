@@ -149,6 +149,30 @@ impl SipMessage {
         self.head.defects.set(defect)
     }
 
+    /// Cuts the message to `max` bytes by dropping the end of its body (never
+    /// a header: those are what the analysis reads), marks it
+    /// [`Defects::BODY_TRUNCATED`] and returns the bytes dropped (0 if it fits).
+    /// So that a stream of 15 MB bodies costs a bounded amount per message.
+    pub fn truncate_body(&mut self, max: usize) -> usize {
+        let (start, end) = (self.head.body.start as usize, self.head.body.end as usize);
+        if self.raw.len() <= max || end <= start {
+            return 0;
+        }
+        // Keep every header byte even if the headers alone pass `max`.
+        let keep_end = start.max(max).min(end);
+        let dropped = self.raw.len() - keep_end;
+        if dropped == 0 {
+            return 0;
+        }
+        let mut raw = std::mem::take(&mut self.raw).into_vec();
+        raw.truncate(keep_end);
+        self.raw = raw.into_boxed_slice();
+        self.head.body.end = keep_end as u32;
+        self.head.len = keep_end as u32;
+        self.head.defects.set(Defects::BODY_TRUNCATED);
+        dropped
+    }
+
     pub fn is_request(&self) -> bool {
         matches!(self.head.start, StartLine::Request { .. })
     }

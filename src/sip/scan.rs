@@ -114,8 +114,10 @@ impl Defects {
     pub const HEADER_LINE_WITHOUT_COLON: u16 = 1 << 10;
     pub const CSEQ_METHOD_MISMATCH: u16 = 1 << 11;
     pub const SNAPLEN_CUT: u16 = 1 << 12;
+    /// The body was cut to the message-size limit (`--limit sip.message_bytes`).
+    pub const BODY_TRUNCATED: u16 = 1 << 13;
 
-    const NAMES: [(u16, &'static str); 13] = [
+    const NAMES: [(u16, &'static str); 14] = [
         (Self::MISSING_CALL_ID, "missing_call_id"),
         (Self::MISSING_CSEQ, "missing_cseq"),
         (Self::MISSING_FROM, "missing_from"),
@@ -132,6 +134,7 @@ impl Defects {
         (Self::HEADER_LINE_WITHOUT_COLON, "header_line_without_colon"),
         (Self::CSEQ_METHOD_MISMATCH, "cseq_method_mismatch"),
         (Self::SNAPLEN_CUT, "cut_by_snaplen"),
+        (Self::BODY_TRUNCATED, "body_truncated"),
     ];
 
     pub fn has(self, bit: u16) -> bool {
