@@ -338,12 +338,17 @@ impl RegistrationTracker {
             }
         }
         o.final_reason = m.reason().map(|r| lossy(r, 200)).filter(|r| !r.is_empty());
-        o.final_warning = m
-            .header_values("Warning")
-            .into_iter()
-            .chain(m.header_values("Reason"))
-            .next()
-            .map(|v| lossy(&v, 300));
+        // Warning/Reason explain refusals; looking them up by name scans every header,
+        // so a 2xx (most responses of a load test) is not searched.
+        o.final_warning = if code >= 300 {
+            m.header_values("Warning")
+                .into_iter()
+                .chain(m.header_values("Reason"))
+                .next()
+                .map(|v| lossy(&v, 300))
+        } else {
+            None
+        };
         o.retry_after = m.header(Hdr::RetryAfter).and_then(|v| leading_u32(&v));
         if code == 423 {
             if let Some(v) = m.header(Hdr::MinExpires).and_then(|v| leading_u32(&v)) {
