@@ -6,6 +6,7 @@ use super::chosen::collect;
 use super::config::{inputs_of, ladder_width, Run};
 use super::outcome::{finish, ignore_broken_pipe};
 use anyhow::{Context, Result};
+use sipsleuth::report::export::out_dir::write_atomic;
 use sipsleuth::report::ladder::{self, Arrow};
 use sipsleuth::summary::Completeness;
 use std::io::Write;
@@ -33,7 +34,8 @@ pub fn run(run: &Run, f: FlowArgs) -> Result<ExitCode> {
     match &f.svg {
         Some(path) => {
             let svg = ladder::render_svg(&arrows, &format!("Call {}", f.call_id.join(", ")));
-            std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+            write_atomic(path, |f| f.write_all(svg.as_bytes()))
+                .with_context(|| format!("writing {}", path.display()))?;
         }
         None => ignore_broken_pipe(write!(
             std::io::stdout().lock(),
