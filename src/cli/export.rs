@@ -11,6 +11,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(run: &Run, x: ExportArgs) -> Result<ExitCode> {
+    super::destinations::out_file("--output", &x.output)?;
     let inputs = inputs_of(&x.inputs)?;
     let sel = with_progress(&inputs, run.quiet, |p| {
         sipsleuth::extract::select(&inputs, &run.limits, &x.call_id, p)

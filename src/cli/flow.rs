@@ -13,6 +13,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(run: &Run, f: FlowArgs) -> Result<ExitCode> {
+    if let Some(path) = &f.svg {
+        super::destinations::out_file("--svg", path)?;
+    }
     let inputs = inputs_of(&f.inputs)?;
     let (chosen, reports) = collect(&inputs, &run.limits, &f.call_id);
     let refs: Vec<_> = reports.iter().collect();
