@@ -5,6 +5,7 @@
 
 use anyhow::{Context, Result};
 use sipsleuth::pipeline::InputReport;
+use sipsleuth::report::printable::printable;
 use sipsleuth::summary::Completeness;
 use std::process::ExitCode;
 
@@ -30,8 +31,9 @@ pub fn exit_code(c: Completeness) -> ExitCode {
 /// message already holds (an I/O error quoted by its wrapper) is not repeated.
 pub fn plain(e: &anyhow::Error) -> String {
     let mut out = String::new();
+    // Causes quote file names and capture bytes: made printable for stderr.
     for cause in e.chain() {
-        let text = cause.to_string();
+        let text = printable(&cause.to_string()).into_owned();
         if out.contains(&text) {
             continue;
         }
@@ -60,19 +62,21 @@ fn warn(reports: &[&InputReport], quiet: bool) {
             if r.skipped {
                 skipped += 1;
                 if !quiet {
-                    eprintln!("sipsleuth: note: skipped {e}");
+                    eprintln!("sipsleuth: note: skipped {}", printable(&e.to_string()));
                 }
             } else {
                 unreadable += 1;
-                eprintln!("sipsleuth: error: {e}");
+                eprintln!("sipsleuth: error: {}", printable(&e.to_string()));
             }
         } else if let Some(c) = &r.capture {
             if let Some(p) = &c.problem {
                 damaged += 1;
                 if !quiet {
                     eprintln!(
-                        "sipsleuth: warning: {}: {p}; results cover the {} frame(s) before it",
-                        r.path, c.frames
+                        "sipsleuth: warning: {}: {}; results cover the {} frame(s) before it",
+                        printable(&r.path),
+                        printable(&p.to_string()),
+                        c.frames
                     );
                 }
             }
