@@ -14,7 +14,13 @@ pub fn finish(reports: &[&InputReport], quiet: bool) -> ExitCode {
     warn(reports, quiet);
     let c = Completeness::of(reports.iter().copied());
     if c == Completeness::Nothing {
-        eprintln!("sipsleuth: error: no capture found in the input(s) given");
+        if reports.is_empty() {
+            eprintln!(
+                "sipsleuth: error: no input file: the directories or patterns given hold no file"
+            );
+        } else {
+            eprintln!("sipsleuth: error: no capture found in the input(s) given");
+        }
     }
     exit_code(c)
 }
@@ -69,7 +75,15 @@ fn warn(reports: &[&InputReport], quiet: bool) {
                 eprintln!("sipsleuth: error: {}", printable(&e.to_string()));
             }
         } else if let Some(c) = &r.capture {
-            if let Some(p) = &c.problem {
+            if let (Some(p), 0) = (&c.problem, c.frames) {
+                // Cut inside its file header or first record: nothing read.
+                unreadable += 1;
+                eprintln!(
+                    "sipsleuth: error: {}: {}; nothing in it could be read",
+                    printable(&r.path),
+                    printable(&p.to_string())
+                );
+            } else if let Some(p) = &c.problem {
                 damaged += 1;
                 if !quiet {
                     eprintln!(
