@@ -11,12 +11,19 @@ use std::process::ExitCode;
 
 /// Says what went wrong with the inputs, then the exit code their reports give.
 pub fn finish(reports: &[&InputReport], quiet: bool) -> ExitCode {
-    warn(reports, quiet);
     let c = Completeness::of(reports.iter().copied());
+    // One input and nothing read: one line, with its reason.
+    if let (Completeness::Nothing, [r]) = (c, reports) {
+        if let Some(why) = unreadable(r) {
+            eprintln!("sipsleuth: error: no capture found: {why}");
+            return exit_code(c);
+        }
+    }
+    warn(reports, quiet);
     if c == Completeness::Nothing {
         if reports.is_empty() {
             eprintln!(
-                "sipsleuth: error: no input file: the directories or patterns given hold no file"
+                "sipsleuth: error: no capture found: the directories or patterns given hold no file"
             );
         } else {
             eprintln!("sipsleuth: error: no capture found in the input(s) given");
@@ -60,9 +67,24 @@ pub fn ignore_broken_pipe(r: std::io::Result<()>) -> Result<()> {
 }
 
 /// Every problem with an input, on stderr, naming the file and the byte offset;
+/// Why nothing of this input could be read, if so: its error, or a capture
+/// cut inside its file header (or first record).
+fn unreadable(r: &InputReport) -> Option<String> {
+    if let Some(e) = r.error.as_ref().filter(|_| !r.skipped) {
+        return Some(printable(e).into_owned());
+    }
+    let c = r.capture.as_ref()?;
+    let p = c.problem.as_ref().filter(|_| c.frames == 0)?;
+    Some(format!(
+        "{}: {}; nothing in it could be read",
+        printable(&r.path),
+        printable(&p.to_string())
+    ))
+}
+
 /// with several inputs, a last line counting them.
 fn warn(reports: &[&InputReport], quiet: bool) {
-    let (mut skipped, mut unreadable, mut damaged) = (0, 0, 0);
+    let (mut skipped, mut unread, mut damaged) = (0, 0, 0);
     for r in reports {
         if let Some(e) = &r.error {
             if r.skipped {
@@ -71,18 +93,14 @@ fn warn(reports: &[&InputReport], quiet: bool) {
                     eprintln!("sipsleuth: note: skipped {}", printable(&e.to_string()));
                 }
             } else {
-                unreadable += 1;
+                unread += 1;
                 eprintln!("sipsleuth: error: {}", printable(&e.to_string()));
             }
         } else if let Some(c) = &r.capture {
-            if let (Some(p), 0) = (&c.problem, c.frames) {
+            if let (Some(why), 0) = (unreadable(r), c.frames) {
                 // Cut inside its file header or first record: nothing read.
-                unreadable += 1;
-                eprintln!(
-                    "sipsleuth: error: {}: {}; nothing in it could be read",
-                    printable(&r.path),
-                    printable(&p.to_string())
-                );
+                unread += 1;
+                eprintln!("sipsleuth: error: {why}");
             } else if let Some(p) = &c.problem {
                 damaged += 1;
                 if !quiet {
@@ -96,12 +114,12 @@ fn warn(reports: &[&InputReport], quiet: bool) {
             }
         }
     }
-    if reports.len() > 1 && !quiet && skipped + unreadable + damaged > 0 {
+    if reports.len() > 1 && !quiet && skipped + unread + damaged > 0 {
         eprintln!(
             "sipsleuth: {} inputs: {} read completely, {damaged} damaged (read up to the damage), \
-             {unreadable} unreadable, {skipped} skipped (not captures, or named twice)",
+             {unread} unreadable, {skipped} skipped (not captures, or named twice)",
             reports.len(),
-            reports.len() - skipped - unreadable - damaged
+            reports.len() - skipped - unread - damaged
         );
     }
 }
