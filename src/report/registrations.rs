@@ -5,7 +5,6 @@
 use crate::analysis::registrations::RegistrationSummary;
 use crate::model::registration::{RegOutcome, RegistrationAttempt};
 use crate::report::cells::{group, new_listing, new_table, num, pct, text};
-use crate::report::printable::printable;
 use crate::report::time::utc;
 use comfy_table::Cell;
 use std::fmt::Write;
@@ -78,7 +77,7 @@ pub fn render_summary(s: &RegistrationSummary, out: &mut String) {
         let states: Vec<String> = s
             .aor_states
             .iter()
-            .map(|(k, v)| format!("{} {}", printable(&k.to_string()), group(*v)))
+            .map(|(k, v)| format!("{k} {}", group(*v)))
             .collect();
         let _ = writeln!(
             out,
