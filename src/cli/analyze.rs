@@ -16,13 +16,15 @@ use std::process::ExitCode;
 
 pub fn run(run: &Run, a: AnalyzeArgs) -> Result<ExitCode> {
     // Destinations first: a bad one is said before anything is read.
-    let lock = a.out.as_deref().map(destinations::out_dir).transpose()?;
+    // The --out directory last: it is created and locked, which a bad
+    // --html or --dataset should not leave behind.
     if let Some(path) = &a.html {
         destinations::out_file("--html", path)?;
     }
     if let Some(root) = &a.dataset {
         destinations::dataset_root(root, a.site.as_deref())?;
     }
+    let lock = a.out.as_deref().map(destinations::out_dir).transpose()?;
     let inputs = inputs_of(&a.inputs)?;
     let options = Options {
         filter: filter_of(&a.filter)?,
