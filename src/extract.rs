@@ -30,8 +30,10 @@ pub const MAX_EXPORT_BYTES: usize = 1 << 30;
 pub enum ExportError {
     #[error("export reads its inputs twice, so it cannot read stdin (-): save the capture to a file first")]
     Stdin,
+    /// With the inputs' reports, so that the caller can say why (an input
+    /// unreadable or damaged) rather than only that nothing matched.
     #[error("no SIP message with Call-ID {} in the input", .0.join(" or "))]
-    UnknownCallIds(Vec<String>),
+    UnknownCallIds(Vec<String>, Vec<InputReport>),
     /// A prefix that several Call-IDs start with.
     #[error("{0}")]
     Ambiguous(String),
@@ -108,7 +110,7 @@ pub fn select(
         .cloned()
         .collect();
     if !unknown.is_empty() {
-        return Err(ExportError::UnknownCallIds(unknown));
+        return Err(ExportError::UnknownCallIds(unknown, reports));
     }
     let mut sel = Selection {
         frames: vec![Vec::new(); inputs.len()],

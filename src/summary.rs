@@ -132,7 +132,12 @@ impl Completeness {
     pub fn of<'a>(reports: impl IntoIterator<Item = &'a InputReport>) -> Completeness {
         let (mut readable, mut complete) = (false, true);
         for r in reports {
-            readable |= r.capture.is_some();
+            // A capture cut inside its file header (or at its first record)
+            // gave nothing: it counts as unreadable, not as a damaged capture.
+            readable |= r
+                .capture
+                .as_ref()
+                .is_some_and(|c| c.problem.is_none() || c.frames > 0);
             complete &= r.complete();
         }
         match (readable, complete) {

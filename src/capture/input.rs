@@ -52,10 +52,13 @@ pub fn expand_inputs<S: AsRef<str>>(args: &[S]) -> Result<Vec<InputSpec>, Captur
             glob_into(a, &mut out)?;
             continue;
         }
-        let meta = std::fs::metadata(p).map_err(|source| CaptureError::Io {
-            path: a.to_string(),
-            source,
-        })?;
+        // A named file that cannot be looked at (missing, no permission) is
+        // left for the reader, which reports it as unreadable beside the
+        // readable inputs (exit 1 with their results), not an abort here.
+        let Ok(meta) = std::fs::metadata(p) else {
+            out.push(InputSpec::Path(p.to_path_buf()));
+            continue;
+        };
         if meta.is_dir() {
             walk_dir(p, &mut out).map_err(|source| CaptureError::Io {
                 path: a.to_string(),
@@ -238,8 +241,12 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_path_names_itself() {
-        let e = expand_inputs(&["/no/such/capture.pcap"]).unwrap_err();
-        assert!(e.to_string().starts_with("/no/such/capture.pcap"));
+    fn a_missing_path_is_kept_for_the_reader_to_report() {
+        // Not an abort of the whole run: the reader reports it as unreadable
+        // beside the other inputs (tests/exit_codes.rs checks the message).
+        assert_eq!(
+            expand_inputs(&["/no/such/capture.pcap"]).unwrap(),
+            [InputSpec::Path("/no/such/capture.pcap".into())]
+        );
     }
 }

@@ -3,17 +3,28 @@
 
 use super::args::AnalyzeArgs;
 use super::config::{filter_of, inputs_of, Run};
+use super::destinations;
 use super::outcome::{finish, ignore_broken_pipe};
 use super::report_files;
 use super::summarize::read_and_summarize;
 use anyhow::Result;
-use sipsleuth::report::export::{dataset, out_dir};
+use sipsleuth::report::export::{dataset, manifest, out_dir};
 use sipsleuth::report::{json, table};
 use sipsleuth::summary::Options;
 use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(run: &Run, a: AnalyzeArgs) -> Result<ExitCode> {
+    // Destinations first: a bad one is said before anything is read.
+    // The --out directory last: it is created and locked, which a bad
+    // --html or --dataset should not leave behind.
+    if let Some(path) = &a.html {
+        destinations::out_file("--html", path)?;
+    }
+    if let Some(root) = &a.dataset {
+        destinations::dataset_root(root, a.site.as_deref())?;
+    }
+    let lock = a.out.as_deref().map(destinations::out_dir).transpose()?;
     let inputs = inputs_of(&a.inputs)?;
     let options = Options {
         filter: filter_of(&a.filter)?,
@@ -29,11 +40,17 @@ pub fn run(run: &Run, a: AnalyzeArgs) -> Result<ExitCode> {
             a.html.as_deref(),
             &summary,
         )?);
+        let removed = manifest::replace(dir, &written)?;
+        drop(lock);
         if !run.quiet {
             eprintln!(
-                "sipsleuth: wrote {} file(s) to {}",
+                "sipsleuth: wrote {} file(s) to {}{}",
                 written.len(),
-                dir.display()
+                dir.display(),
+                match removed.len() {
+                    0 => String::new(),
+                    n => format!(" (removed {n} left by the previous run)"),
+                }
             );
         }
     } else if let Some(path) = &a.html {

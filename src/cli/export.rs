@@ -6,15 +6,29 @@ use super::config::{inputs_of, Run};
 use super::outcome::finish;
 use super::progress::with_progress;
 use anyhow::{Context, Result};
+use sipsleuth::extract::ExportError;
 use sipsleuth::report::export::out_dir::write_atomic;
+use sipsleuth::summary::Completeness;
 use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(run: &Run, x: ExportArgs) -> Result<ExitCode> {
+    super::destinations::out_file("--output", &x.output)?;
     let inputs = inputs_of(&x.inputs)?;
-    let sel = with_progress(&inputs, run.quiet, |p| {
+    let sel = match with_progress(&inputs, run.quiet, |p| {
         sipsleuth::extract::select(&inputs, &run.limits, &x.call_id, p)
-    })?;
+    }) {
+        // Why nothing matched comes first: an unreadable or damaged input.
+        Err(ExportError::UnknownCallIds(ids, reports)) => {
+            let refs: Vec<_> = reports.iter().collect();
+            let code = finish(&refs, run.quiet);
+            if Completeness::of(refs.iter().copied()) == Completeness::Nothing {
+                return Ok(code);
+            }
+            return Err(ExportError::UnknownCallIds(ids, Vec::new()).into());
+        }
+        r => r?,
+    };
     let records = sipsleuth::extract::collect(&inputs, &sel)?;
     let mut format = None;
     write_atomic(&x.output, |f| {

@@ -6,12 +6,16 @@ use super::chosen::collect;
 use super::config::{inputs_of, ladder_width, Run};
 use super::outcome::{finish, ignore_broken_pipe};
 use anyhow::{Context, Result};
+use sipsleuth::report::export::out_dir::write_atomic;
 use sipsleuth::report::ladder::{self, Arrow};
 use sipsleuth::summary::Completeness;
 use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(run: &Run, f: FlowArgs) -> Result<ExitCode> {
+    if let Some(path) = &f.svg {
+        super::destinations::out_file("--svg", path)?;
+    }
     let inputs = inputs_of(&f.inputs)?;
     let (chosen, reports) = collect(&inputs, &run.limits, &f.call_id);
     let refs: Vec<_> = reports.iter().collect();
@@ -33,7 +37,8 @@ pub fn run(run: &Run, f: FlowArgs) -> Result<ExitCode> {
     match &f.svg {
         Some(path) => {
             let svg = ladder::render_svg(&arrows, &format!("Call {}", f.call_id.join(", ")));
-            std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+            write_atomic(path, |f| f.write_all(svg.as_bytes()))
+                .with_context(|| format!("writing {}", path.display()))?;
         }
         None => ignore_broken_pipe(write!(
             std::io::stdout().lock(),

@@ -6,6 +6,7 @@ pub mod analyze;
 pub mod args;
 pub mod chosen;
 pub mod config;
+pub mod destinations;
 pub mod explain;
 pub mod export;
 pub mod flow;

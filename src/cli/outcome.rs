@@ -5,15 +5,29 @@
 
 use anyhow::{Context, Result};
 use sipsleuth::pipeline::InputReport;
+use sipsleuth::report::printable::printable;
 use sipsleuth::summary::Completeness;
 use std::process::ExitCode;
 
 /// Says what went wrong with the inputs, then the exit code their reports give.
 pub fn finish(reports: &[&InputReport], quiet: bool) -> ExitCode {
-    warn(reports, quiet);
     let c = Completeness::of(reports.iter().copied());
+    // One input and nothing read: one line, with its reason.
+    if let (Completeness::Nothing, [r]) = (c, reports) {
+        if let Some(why) = unreadable(r) {
+            eprintln!("sipsleuth: error: no capture found: {why}");
+            return exit_code(c);
+        }
+    }
+    warn(reports, quiet);
     if c == Completeness::Nothing {
-        eprintln!("sipsleuth: error: no capture found in the input(s) given");
+        if reports.is_empty() {
+            eprintln!(
+                "sipsleuth: error: no capture found: the directories or patterns given hold no file"
+            );
+        } else {
+            eprintln!("sipsleuth: error: no capture found in the input(s) given");
+        }
     }
     exit_code(c)
 }
@@ -30,8 +44,9 @@ pub fn exit_code(c: Completeness) -> ExitCode {
 /// message already holds (an I/O error quoted by its wrapper) is not repeated.
 pub fn plain(e: &anyhow::Error) -> String {
     let mut out = String::new();
+    // Causes quote file names and capture bytes: made printable for stderr.
     for cause in e.chain() {
-        let text = cause.to_string();
+        let text = printable(&cause.to_string()).into_owned();
         if out.contains(&text) {
             continue;
         }
@@ -52,38 +67,59 @@ pub fn ignore_broken_pipe(r: std::io::Result<()>) -> Result<()> {
 }
 
 /// Every problem with an input, on stderr, naming the file and the byte offset;
+/// Why nothing of this input could be read, if so: its error, or a capture
+/// cut inside its file header (or first record).
+fn unreadable(r: &InputReport) -> Option<String> {
+    if let Some(e) = r.error.as_ref().filter(|_| !r.skipped) {
+        return Some(printable(e).into_owned());
+    }
+    let c = r.capture.as_ref()?;
+    let p = c.problem.as_ref().filter(|_| c.frames == 0)?;
+    Some(format!(
+        "{}: {}; nothing in it could be read",
+        printable(&r.path),
+        printable(&p.to_string())
+    ))
+}
+
 /// with several inputs, a last line counting them.
 fn warn(reports: &[&InputReport], quiet: bool) {
-    let (mut skipped, mut unreadable, mut damaged) = (0, 0, 0);
+    let (mut skipped, mut unread, mut damaged) = (0, 0, 0);
     for r in reports {
         if let Some(e) = &r.error {
             if r.skipped {
                 skipped += 1;
                 if !quiet {
-                    eprintln!("sipsleuth: note: skipped {e}");
+                    eprintln!("sipsleuth: note: skipped {}", printable(&e.to_string()));
                 }
             } else {
-                unreadable += 1;
-                eprintln!("sipsleuth: error: {e}");
+                unread += 1;
+                eprintln!("sipsleuth: error: {}", printable(&e.to_string()));
             }
         } else if let Some(c) = &r.capture {
-            if let Some(p) = &c.problem {
+            if let (Some(why), 0) = (unreadable(r), c.frames) {
+                // Cut inside its file header or first record: nothing read.
+                unread += 1;
+                eprintln!("sipsleuth: error: {why}");
+            } else if let Some(p) = &c.problem {
                 damaged += 1;
                 if !quiet {
                     eprintln!(
-                        "sipsleuth: warning: {}: {p}; results cover the {} frame(s) before it",
-                        r.path, c.frames
+                        "sipsleuth: warning: {}: {}; results cover the {} frame(s) before it",
+                        printable(&r.path),
+                        printable(&p.to_string()),
+                        c.frames
                     );
                 }
             }
         }
     }
-    if reports.len() > 1 && !quiet && skipped + unreadable + damaged > 0 {
+    if reports.len() > 1 && !quiet && skipped + unread + damaged > 0 {
         eprintln!(
             "sipsleuth: {} inputs: {} read completely, {damaged} damaged (read up to the damage), \
-             {unreadable} unreadable, {skipped} skipped (not captures, or named twice)",
+             {unread} unreadable, {skipped} skipped (not captures, or named twice)",
             reports.len(),
-            reports.len() - skipped - unreadable - damaged
+            reports.len() - skipped - unread - damaged
         );
     }
 }

@@ -5,7 +5,7 @@
 use crate::analysis::calls::CallSummary;
 use crate::analysis::stats::Percentiles;
 use crate::model::call::{CallRecord, Category};
-use crate::report::cells::{group, new_listing, new_table, num, pct};
+use crate::report::cells::{group, new_listing, new_table, num, pct, text};
 use crate::report::time::utc;
 use crate::sip::codes::reason_phrase;
 use comfy_table::Cell;
@@ -126,7 +126,7 @@ pub fn render_summary(s: &CallSummary, out: &mut String) {
         let mut t = new_table(&["destination (last leg)", "attempts", "ASR", "PDD p50 ms"]);
         for (d, v) in dests.iter().take(10) {
             t.add_row(vec![
-                Cell::new(d),
+                text(&d.to_string()),
                 num(v.attempts),
                 Cell::new(ratio_pct(v.asr)),
                 Cell::new(opt_ms(v.pdd_p50_ms)),
@@ -178,8 +178,12 @@ pub fn render_table(calls: &[CallRecord]) -> String {
         t.add_row(vec![
             Cell::new(&utc(c.start_ns)[11..23]),
             // Whole, never cut: it is pasted into `flow --call-id` and `show --call-id`.
-            Cell::new(&c.call_id),
-            Cell::new(format!("{} → {}", user_of(&c.from_uri), user_of(&c.to_uri))),
+            text(&c.call_id),
+            text(&format!(
+                "{} → {}",
+                user_of(&c.from_uri),
+                user_of(&c.to_uri)
+            )),
             Cell::new(c.category.name()),
             Cell::new(c.final_code.map_or("-".into(), |f| f.to_string())),
             Cell::new(opt_ms(c.pdd_ms)),

@@ -59,3 +59,8 @@ pub fn pct(n: u64, of: u64) -> Cell {
     };
     Cell::new(s).set_alignment(CellAlignment::Right)
 }
+
+/// A cell of text from a capture or a file name, made printable.
+pub fn text(s: &str) -> Cell {
+    Cell::new(crate::report::printable::printable(s))
+}

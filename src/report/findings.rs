@@ -7,6 +7,8 @@ use std::fmt::Write;
 
 /// Wraps `text` at `width` columns: the first line starts with `first`, the others with `indent`.
 fn wrap(first: &str, text: &str, width: usize, indent: &str, out: &mut String) {
+    // Summaries, accounts and Call-IDs come from the capture.
+    let text = &*crate::report::printable::printable(text);
     out.push_str(first);
     let mut col = first.chars().count();
     for (i, word) in text.split_whitespace().enumerate() {

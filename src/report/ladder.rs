@@ -176,18 +176,13 @@ fn safe(b: &[u8], max: usize) -> String {
             out.push('…');
             break;
         }
-        out.push(if c.is_control() || is_format(c) {
+        out.push(if crate::report::printable::is_unsafe(c) {
             '\u{fffd}'
         } else {
             c
         });
     }
     out
-}
-
-/// Unicode format characters that can reorder or hide text on a terminal.
-fn is_format(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}')
 }
 
 /// Terminal cells a character takes: 0 for combining marks, 2 for East Asian

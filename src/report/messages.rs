@@ -11,6 +11,7 @@ pub const CSV_HEADER: &str =
 /// A CSV cell: quoted when needed, and neutralised when it starts like a
 /// spreadsheet formula (capture contents are untrusted).
 pub fn csv_cell(s: &str) -> String {
+    let s = &*crate::report::printable::printable(s);
     let neutral = match s.as_bytes().first() {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{s}"),
         _ => s.to_string(),

@@ -15,6 +15,7 @@ pub mod json;
 pub mod ladder;
 pub mod messages;
 pub mod pcap_out;
+pub mod printable;
 pub mod registrations;
 pub mod schema;
 pub mod table;

@@ -4,7 +4,7 @@
 
 use crate::analysis::registrations::RegistrationSummary;
 use crate::model::registration::{RegOutcome, RegistrationAttempt};
-use crate::report::cells::{group, new_listing, new_table, num, pct};
+use crate::report::cells::{group, new_listing, new_table, num, pct, text};
 use crate::report::time::utc;
 use comfy_table::Cell;
 use std::fmt::Write;
@@ -65,7 +65,7 @@ pub fn render_summary(s: &RegistrationSummary, out: &mut String) {
         let mut t = new_table(&["registrar", "attempts", "registered", "failed"]);
         for (r, c) in regs.iter().take(10) {
             t.add_row(vec![
-                Cell::new(r),
+                text(&r.to_string()),
                 num(c.attempts),
                 num(c.registered),
                 num(c.failed),
@@ -108,8 +108,8 @@ pub fn render_table(attempts: &[RegistrationAttempt]) -> String {
         };
         t.add_row(vec![
             Cell::new(&utc(a.first_ts_ns)[11..23]),
-            Cell::new(&a.aor),
-            Cell::new(a.registrar),
+            text(&a.aor),
+            text(&a.registrar.to_string()),
             Cell::new(outcome),
             Cell::new(a.cause.map_or("", |c| c.as_str())),
             Cell::new(opt(a.final_code)),

@@ -3,7 +3,8 @@
 //! Reads top-down and fits the terminal (report::terminal).
 
 use crate::accounting::Bucket;
-use crate::report::cells::{group, new_table, num, pct};
+use crate::report::cells::{group, new_table, num, pct, text};
+use crate::report::printable::printable;
 use crate::report::time::{span, utc};
 use crate::sip::codes::reason_phrase;
 use crate::summary::Summary;
@@ -65,7 +66,7 @@ fn per_file_table(s: &Summary) -> (Option<String>, comfy_table::Table) {
             .and_then(|d| r.file.strip_prefix(d))
             .unwrap_or(&r.file);
         t.add_row(vec![
-            Cell::new(name),
+            text(name),
             Cell::new(r.first_ns.map_or("-".into(), |t| utc(t)[..19].to_string())),
             num(r.frames),
             num(r.sip_messages),
@@ -73,7 +74,7 @@ fn per_file_table(s: &Summary) -> (Option<String>, comfy_table::Table) {
             num(r.calls_failed),
             num(r.registrations),
             num(r.registrations_failed),
-            Cell::new(&r.status),
+            text(&r.status),
         ]);
     }
     (dir, t)
@@ -110,7 +111,7 @@ pub fn render(s: &Summary) -> String {
         let (dir, t) = per_file_table(s);
         match dir {
             Some(d) => {
-                let _ = writeln!(out, "Files (in {d})\n{t}\n");
+                let _ = writeln!(out, "Files (in {})\n{t}\n", printable(&d));
             }
             None => {
                 let _ = writeln!(out, "Files\n{t}\n");
@@ -133,7 +134,7 @@ pub fn render(s: &Summary) -> String {
             }
             shown += 1;
             let mut cells = vec![
-                Cell::new(&i.report.path),
+                text(&i.report.path),
                 Cell::new(if row.format.is_empty() {
                     "-"
                 } else {
@@ -141,7 +142,7 @@ pub fn render(s: &Summary) -> String {
                 }),
                 num(i.report.frames.total()),
                 num(i.traffic.messages()),
-                Cell::new(&row.status),
+                text(&row.status),
             ];
             if apart {
                 let (first, len) = match (row.first_ns, row.last_ns) {
@@ -294,19 +295,22 @@ pub fn render(s: &Summary) -> String {
             ("TCP streams ending mid-message", tc.incomplete_at_end),
         ] {
             if n > 0 {
-                anomalies.push((format!("{what} in {}", r.path), n));
+                anomalies.push((format!("{what} in {}", printable(&r.path)), n));
             }
         }
         if let Some(c) = &r.capture {
             if c.caplen_over_snaplen > 0 {
                 anomalies.push((
-                    format!("records longer than the snaplen in {}", r.path),
+                    format!("records longer than the snaplen in {}", printable(&r.path)),
                     c.caplen_over_snaplen,
                 ));
             }
             if c.unknown_interface > 0 {
                 anomalies.push((
-                    format!("pcapng packets on an undescribed interface in {}", r.path),
+                    format!(
+                        "pcapng packets on an undescribed interface in {}",
+                        printable(&r.path)
+                    ),
                     c.unknown_interface,
                 ));
             }

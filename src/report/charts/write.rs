@@ -28,11 +28,16 @@ pub(super) fn write_all(dir: &Path, data: &ChartData<'_>) -> Result<Vec<PathBuf>
     Ok(written)
 }
 
+/// Through `write_atomic`, like every other output file: a planted symlink is
+/// replaced, never followed, and a failed write leaves no truncated chart.
 pub(super) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ChartError> {
-    std::fs::write(path, bytes).map_err(|source| ChartError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    crate::report::export::out_dir::write_atomic(path, |f| std::io::Write::write_all(f, bytes))
+        .map_err(|e| match e {
+            crate::report::export::out_dir::FilesError::Io { source, .. } => ChartError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+        })
 }
 
 pub(super) static FONT: &[u8] = include_bytes!("../../../assets/DejaVuSans.ttf");

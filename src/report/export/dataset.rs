@@ -47,7 +47,7 @@ pub fn run_id(s: &Summary) -> String {
 }
 
 /// A site name safe as a folder name: letters, digits, '-', '_', '.'; not empty, not dots only.
-fn check_site(site: &str) -> Result<(), FilesError> {
+pub fn check_site(site: &str) -> Result<(), FilesError> {
     let ok = !site.is_empty()
         && site.len() <= 64
         && site

@@ -9,7 +9,11 @@ pub mod dataset;
 pub mod html;
 pub mod json;
 #[cfg(feature = "reports")]
+pub mod manifest;
+#[cfg(feature = "reports")]
 pub mod out_dir;
+#[cfg(feature = "reports")]
+pub mod out_lock;
 #[cfg(feature = "reports")]
 pub mod parquet;
 

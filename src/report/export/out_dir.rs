@@ -21,6 +21,12 @@ pub enum FilesError {
 }
 
 /// Writes to `path` through a temporary file in the same directory, then renames it.
+///
+/// The temporary is created with O_EXCL|O_NOFOLLOW under a fresh name, so a
+/// symlink planted at a name we might pick is refused (and another name tried),
+/// never followed; `rename` replaces a symlink at the final name instead of
+/// writing through it. A failed write or fsync removes the temporary, so no
+/// truncated file is ever left under the final name.
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
@@ -29,18 +35,51 @@ pub fn write_atomic(
         path: path.display().to_string(),
         source: e,
     };
-    let tmp = path.with_extension(format!(
-        "{}.tmp-{}",
-        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
-        std::process::id()
-    ));
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    let (tmp, mut f) = create_temporary(path).map_err(io)?;
     let r = write(&mut f).and_then(|_| f.sync_all());
+    drop(f);
     if let Err(e) = r {
         let _ = std::fs::remove_file(&tmp);
         return Err(io(e));
     }
-    std::fs::rename(&tmp, path).map_err(io)
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(e));
+    }
+    Ok(())
+}
+
+/// A new file beside `path`, named `.NAME.tmp-PID-N`: hidden, so that a
+/// leftover from a killed run is not taken for output, and numbered, so that
+/// an existing entry (a planted symlink, another thread's temporary) makes us
+/// try the next name rather than open it.
+fn create_temporary(path: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let pid = std::process::id();
+    let mut last = None;
+    for n in 0..1000u32 {
+        let tmp = dir.join(format!(".{name}.tmp-{pid}-{n}"));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .mode(0o644)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::from(std::io::ErrorKind::AlreadyExists)))
 }
 
 /// Every table of a summary, bound to its declaration, in docs/schema.md's order.
