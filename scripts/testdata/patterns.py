@@ -518,23 +518,32 @@ def build(path):
     return doc, c.errors
 
 
-def strip_measured(x):
+# Keys of a truth file that are measured from the capture or describe how it was
+# made: `check` ignores them (and every key ending in `_approx`).
+MEASURED = ("capture", "made_by", "tshark_sip_stat")
+
+
+def strip_measured(x, measured=MEASURED):
     if isinstance(x, dict):
-        return {k: strip_measured(v) for k, v in x.items()
-                if not k.endswith("_approx") and k not in ("capture", "made_by", "tshark_sip_stat")}
+        return {k: strip_measured(v, measured) for k, v in x.items()
+                if not k.endswith("_approx") and k not in measured}
     if isinstance(x, list):
-        return [strip_measured(v) for v in x]
+        return [strip_measured(v, measured) for v in x]
     return x
 
 
-def main():
+def truth_cli(build, usage, label, measured=MEASURED):
+    """`SCRIPT write|check FILE` for a truth checker: `build(path)` returns the
+    truth document and the mismatches between the scenario and the capture;
+    `write` writes FILE.truth.json when there are none, `check` compares it with
+    the stored one. Shared by patterns.py, diag-calls.py and diagreg.py."""
     if len(sys.argv) != 3 or sys.argv[1] not in ("write", "check"):
-        print(__doc__)
+        print(usage)
         return 2
     path = sys.argv[2]
     doc, errors = build(path)
     for e in errors:
-        print("PATTERN MISMATCH %s: %s" % (os.path.basename(path), e), file=sys.stderr)
+        print("%s MISMATCH %s: %s" % (label, os.path.basename(path), e), file=sys.stderr)
     if errors:
         return 1
     jpath = path + ".truth.json"
@@ -546,11 +555,15 @@ def main():
     else:
         with open(jpath) as f:
             old = json.load(f)
-        if strip_measured(old) != strip_measured(json.loads(json.dumps(doc))):
+        if strip_measured(old, measured) != strip_measured(json.loads(json.dumps(doc)), measured):
             print("%s differs from the capture" % jpath, file=sys.stderr)
             return 1
         print("ok %s" % path, file=sys.stderr)
     return 0
+
+
+def main():
+    return truth_cli(build, __doc__, "PATTERN")
 
 
 if __name__ == "__main__":
