@@ -31,6 +31,35 @@ const CALL_COLUMNS: HtmlTable = HtmlTable {
     ],
 };
 
+/// Calls listed in the report's call table at most: the report must open in a
+/// browser whatever the capture (a million calls made a 290 MB page).
+pub const MAX_TABLE_CALLS: usize = 2000;
+
+/// The calls the table lists: all when they fit; else the worst `max` — failed
+/// calls first (not SUCCESS), then the longest PDD — shown in time order.
+fn table_calls(
+    calls: &[crate::model::call::CallRecord],
+    max: usize,
+) -> Vec<&crate::model::call::CallRecord> {
+    if calls.len() <= max {
+        return calls.iter().collect();
+    }
+    let mut worst: Vec<&crate::model::call::CallRecord> = calls.iter().collect();
+    worst.sort_by(|a, b| {
+        let failed = |c: &crate::model::call::CallRecord| c.category != Category::Success;
+        failed(b)
+            .cmp(&failed(a))
+            .then(b.pdd_ms.unwrap_or(0.0).total_cmp(&a.pdd_ms.unwrap_or(0.0)))
+    });
+    worst.truncate(max);
+    worst.sort_by(|a, b| {
+        a.start_ns
+            .cmp(&b.start_ns)
+            .then_with(|| a.call_id.cmp(&b.call_id))
+    });
+    worst
+}
+
 /// Ladders drawn for failed calls, at most (the report stays openable).
 pub const MAX_LADDERS: usize = 50;
 
@@ -303,17 +332,28 @@ pub fn render(s: &Summary, charts: &[(String, String)]) -> String {
         }
     }
 
-    // Every call, sortable and filterable; columns from the calls table's declaration.
+    // The calls, sortable and filterable; columns from the calls table's declaration.
+    // A load test has hundreds of thousands: the worst are listed, all are in the files.
+    let shown = table_calls(&s.calls, MAX_TABLE_CALLS);
     let _ = writeln!(
         h,
-        "<h2 id=\"calls-table\">Call attempts ({})</h2><input id=\"callfilter\" placeholder=\"filter calls (any text)\">\
+        "<h2 id=\"calls-table\">Call attempts ({})</h2>{}<input id=\"callfilter\" placeholder=\"filter calls (any text)\">\
 <div class=\"scroll\">",
-        s.calls.len()
+        s.calls.len(),
+        if shown.len() < s.calls.len() {
+            format!(
+                "<p class=\"note\">The {} worst are listed — every failed call first, then the longest post-dial delays; all {} are in calls.csv and <code>sipsleuth calls</code>.</p>",
+                num(shown.len() as u64),
+                num(s.calls.len() as u64)
+            )
+        } else {
+            String::new()
+        }
     );
     let mut table = Vec::new();
     // Into memory: it fails only on an undeclared column, which the tests below rule out.
     let _ = CALL_COLUMNS.write(
-        &schema::calls::TABLE.all(&s.calls, Default::default()),
+        &schema::calls::TABLE.rows(shown, Default::default()),
         &mut table,
     );
     h.push_str(&String::from_utf8_lossy(&table));
@@ -381,6 +421,33 @@ mod tests {
             "&lt;script&gt;alert(&#39;x&#39;)&amp;&quot;&lt;/script&gt;"
         );
         assert_eq!(super::esc("a\u{1b}[31mb"), "a\u{fffd}[31mb");
+    }
+
+    #[test]
+    fn a_big_capture_lists_its_worst_calls_not_all() {
+        use super::table_calls;
+        use crate::report::charts::tests::call;
+        const S: i64 = 1_000_000_000;
+        // 10 calls: 3 failed (503), the others answered with PDD 10..70 ms.
+        let calls: Vec<_> = (0..10)
+            .map(|i| {
+                let code = if i % 3 == 0 && i > 0 {
+                    Some(503)
+                } else {
+                    Some(200)
+                };
+                call(i, i as i64 * S, code, Some(10.0 * i as f64))
+            })
+            .collect();
+        let shown = table_calls(&calls, 5);
+        let ids: Vec<&str> = shown.iter().map(|c| c.call_id.as_str()).collect();
+        // The three failed (3, 6, 9), then the two slowest answered (8, 7), in time order.
+        let want: Vec<String> = [3, 6, 7, 8, 9]
+            .iter()
+            .map(|i| calls[*i].call_id.clone())
+            .collect();
+        assert_eq!(ids, want.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(table_calls(&calls, 10).len(), 10);
     }
 
     #[test]

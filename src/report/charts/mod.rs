@@ -194,4 +194,4 @@ use timeline::*;
 use write::*;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -7,7 +7,8 @@ use crate::sip::Transport;
 const S: i64 = 1_000_000_000;
 const T0: i64 = 1_700_000_000 * S;
 
-fn call(i: usize, start: i64, code: Option<u16>, pdd_ms: Option<f64>) -> CallRecord {
+/// A call record for tests (also the HTML report's).
+pub(crate) fn call(i: usize, start: i64, code: Option<u16>, pdd_ms: Option<f64>) -> CallRecord {
     let addr = |s: &str| s.parse().unwrap();
     CallRecord {
         call_id: format!("call-{i}"),
