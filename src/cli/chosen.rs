@@ -4,6 +4,7 @@
 //! prefix that only one Call-ID of the input has (a cut value pasted from a
 //! narrow table still works).
 
+use super::outcome::finish;
 use anyhow::Result;
 use sipsleuth::capture::InputSpec;
 use sipsleuth::filter::resolve_call_ids;
@@ -11,7 +12,9 @@ use sipsleuth::model::transaction::{Transactions, TxEvent};
 use sipsleuth::pipeline::{run_timeline, InputReport, Limits, Progress};
 use sipsleuth::reassembly::Item;
 use sipsleuth::sip::SipMessage;
+use sipsleuth::summary::Completeness;
 use std::collections::BTreeSet;
+use std::process::ExitCode;
 
 /// A message of a chosen call, and whether it repeats one sent before.
 pub struct Chosen {
@@ -35,6 +38,34 @@ pub fn collect(
         }
     });
     (choose(candidates, call_ids), reports)
+}
+
+/// The chosen messages, or the exit status when nothing could be read.
+pub type Found = std::result::Result<Vec<Chosen>, ExitCode>;
+
+/// [`collect`] for `flow` and `show`: the messages, or — when there are none —
+/// the exit status `finish` decided (nothing could be read: its reason is said),
+/// or an error naming the Call-IDs not found in what was read.
+pub fn collect_or_explain(
+    inputs: &[InputSpec],
+    limits: &Limits,
+    call_ids: &[String],
+    quiet: bool,
+) -> Result<(Found, Vec<InputReport>)> {
+    let (chosen, reports) = collect(inputs, limits, call_ids);
+    let chosen = chosen?;
+    if chosen.is_empty() {
+        let refs: Vec<_> = reports.iter().collect();
+        let code = finish(&refs, quiet);
+        if Completeness::of(refs.iter().copied()) == Completeness::Nothing {
+            return Ok((Err(code), reports));
+        }
+        anyhow::bail!(
+            "no SIP message with Call-ID {} in the input",
+            call_ids.join(" or ")
+        );
+    }
+    Ok((Ok(chosen), reports))
 }
 
 /// Keeps the messages of the Call-IDs meant: each given ID exactly, else the one Call-ID it starts.

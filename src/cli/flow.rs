@@ -2,13 +2,12 @@
 //! or as SVG.
 
 use super::args::FlowArgs;
-use super::chosen::collect;
+use super::chosen::collect_or_explain;
 use super::config::{inputs_of, ladder_width, Run};
 use super::outcome::{finish, ignore_broken_pipe};
 use anyhow::{Context, Result};
 use sipsleuth::report::export::out_dir::write_atomic;
 use sipsleuth::report::ladder::{self, Arrow};
-use sipsleuth::summary::Completeness;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -17,19 +16,12 @@ pub fn run(run: &Run, f: FlowArgs) -> Result<ExitCode> {
         super::destinations::out_file("--svg", path)?;
     }
     let inputs = inputs_of(&f.inputs)?;
-    let (chosen, reports) = collect(&inputs, &run.limits, &f.call_id);
+    let (chosen, reports) = collect_or_explain(&inputs, &run.limits, &f.call_id, run.quiet)?;
+    let chosen = match chosen {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
     let refs: Vec<_> = reports.iter().collect();
-    let chosen = chosen?;
-    if chosen.is_empty() {
-        let code = finish(&refs, run.quiet);
-        if Completeness::of(refs.iter().copied()) == Completeness::Nothing {
-            return Ok(code);
-        }
-        anyhow::bail!(
-            "no SIP message with Call-ID {} in the input",
-            f.call_id.join(" or ")
-        );
-    }
     let arrows: Vec<Arrow> = chosen
         .iter()
         .map(|c| Arrow::from_message(&c.message, c.retransmission))

@@ -5,31 +5,23 @@
 //! drive the terminal.
 
 use super::args::ShowArgs;
-use super::chosen::{collect, Chosen};
+use super::chosen::{collect_or_explain, Chosen};
 use super::config::{inputs_of, Run};
 use super::outcome::{finish, ignore_broken_pipe};
 use anyhow::Result;
 use sipsleuth::capture::InputSpec;
 use sipsleuth::report::time::utc_ns;
-use sipsleuth::summary::Completeness;
 use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(run: &Run, a: ShowArgs) -> Result<ExitCode> {
     let inputs = inputs_of(&a.inputs)?;
-    let (chosen, reports) = collect(&inputs, &run.limits, &a.call_id);
+    let (chosen, reports) = collect_or_explain(&inputs, &run.limits, &a.call_id, run.quiet)?;
+    let chosen = match chosen {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
     let refs: Vec<_> = reports.iter().collect();
-    let chosen = chosen?;
-    if chosen.is_empty() {
-        let code = finish(&refs, run.quiet);
-        if Completeness::of(refs.iter().copied()) == Completeness::Nothing {
-            return Ok(code);
-        }
-        anyhow::bail!(
-            "no SIP message with Call-ID {} in the input",
-            a.call_id.join(" or ")
-        );
-    }
     let paths: Vec<String> = inputs.iter().map(InputSpec::display).collect();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let r = chosen
