@@ -165,6 +165,8 @@ pub fn summarize(
     progress: &Progress,
 ) -> Summary {
     let filter = &options.filter;
+    let mut stages = StageTimes::start();
+    let stage_times = stages.last.is_some();
     let (reports, timeline, modelled) = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(16);
         let n_inputs = inputs.len();
@@ -206,6 +208,9 @@ pub fn summarize(
                     }
                 }
             }
+            if stage_times {
+                eprintln!("model thread cpu: {:.3} s", thread_cpu_s());
+            }
             Modelled {
                 per_input,
                 model,
@@ -243,7 +248,9 @@ pub fn summarize(
         .iter()
         .filter_map(|r| r.capture.as_ref()?.last_ts_ns)
         .max();
+    stages.mark("read+model");
     let out = model.finish(last_ns);
+    stages.mark("model.finish");
     let start = first_ns.unwrap_or(0);
     let end = last_ns.unwrap_or(start);
     let mut frames = FrameCounts::default();
@@ -298,6 +305,7 @@ pub fn summarize(
     });
     let inputs: Vec<_> = per.iter().map(|i| (&i.report, &i.traffic)).collect();
     let per_file = per_file::rows(&inputs, &all_calls, &registrations.attempts);
+    stages.mark("analysis+diagnosis");
     Summary {
         per_file,
         show_per_file: options.per_file,
@@ -317,4 +325,38 @@ pub fn summarize(
         first_ns,
         last_ns,
     }
+}
+
+/// Wall time per stage, printed to stderr when `SIPSLEUTH_STAGE_TIMES` is set
+/// (the benchmark's breakdown; see bench/README.md).
+struct StageTimes {
+    last: Option<std::time::Instant>,
+}
+
+impl StageTimes {
+    fn start() -> StageTimes {
+        StageTimes {
+            last: std::env::var_os("SIPSLEUTH_STAGE_TIMES").map(|_| std::time::Instant::now()),
+        }
+    }
+
+    fn mark(&mut self, stage: &str) {
+        if let Some(last) = self.last {
+            let now = std::time::Instant::now();
+            eprintln!("stage {stage}: {:.3} s", (now - last).as_secs_f64());
+            self.last = Some(now);
+        }
+    }
+}
+
+/// CPU time of the calling thread (user + system), for the stage report: wall
+/// times on a busy machine say little, a thread's CPU time says what it costs.
+fn thread_cpu_s() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) } != 0 {
+        return f64::NAN;
+    }
+    let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    s(u.ru_utime) + s(u.ru_stime)
 }

@@ -12,7 +12,7 @@
 //! and turns it into [`CallRecord`]s at the end; figures over all calls are
 //! computed in `analysis::calls`.
 
-use super::keys::{key128, KeyMap};
+use super::keys::KeyMap;
 use super::transaction::{Transaction, Transactions, TxEvent, TxId, RETIRE_AFTER_NS};
 use crate::sip::{Method, SipMessage, Transport};
 use serde::Serialize;
@@ -355,14 +355,13 @@ impl CallTracker {
     }
 
     pub fn on_message(&mut self, m: &SipMessage, ev: TxEvent, txs: &mut Transactions) {
-        let Some(call_id) = m.call_id() else { return };
+        let Some(key) = m.ids().call else { return };
         // Only INVITE dialogs make calls; skip everything else cheaply.
         let relevant = match m.method_kind() {
             Some(Method::Invite | Method::Cancel | Method::Bye | Method::Ack) => true,
             Some(_) => false,
             None => matches!(m.cseq().map(|c| c.1), Some(b"INVITE")),
         };
-        let key = key128(&[call_id]);
         // An INVITE without a To tag starts a call whatever came before on its
         // Call-ID (SIPp and some phones REGISTER and call on one Call-ID).
         let initial_invite = matches!(ev, TxEvent::NewRequest(_))
@@ -401,7 +400,7 @@ impl CallTracker {
                 self.calls.insert(
                     idx,
                     CallState {
-                        call_id: lossy(call_id),
+                        call_id: lossy(m.call_id().unwrap_or_default()),
                         key,
                         last_ts: m.ts_ns,
                         ..Default::default()
@@ -437,11 +436,16 @@ impl CallTracker {
                         .header(crate::sip::Hdr::UserAgent)
                         .map(|v| lossy(&v))
                         .unwrap_or_default();
-                    st.correlation_id = super::b2bua::CORRELATION_HEADERS
-                        .iter()
-                        .find_map(|h| m.header_values(h).into_iter().next())
+                    // One pass for the five unindexed headers a B2BUA leg is tied by.
+                    let [h1, h2, h3, h4] = super::b2bua::CORRELATION_HEADERS;
+                    let [v1, v2, v3, v4, session_id] =
+                        m.first_values([h1, h2, h3, h4, "Session-ID"]);
+                    st.correlation_id = [v1, v2, v3, v4]
+                        .into_iter()
+                        .flatten()
+                        .next()
                         .map(|v| lossy(crate::sip::message::trim_bytes(&v)));
-                    st.session_id = m.header_values("Session-ID").into_iter().next().map(|v| {
+                    st.session_id = session_id.map(|v| {
                         let v = crate::sip::message::trim_bytes(&v);
                         let uuid = v.split(|b| *b == b';').next().unwrap_or(v);
                         lossy(crate::sip::message::trim_bytes(uuid)).to_ascii_lowercase()

@@ -16,12 +16,11 @@
 //! registration is decided in `call` and `registration`.
 
 use super::keys::{key128, KeyMap};
+use crate::sip::ids::method_key;
 use crate::sip::{Method, SipMessage, Transport};
 use std::net::SocketAddr;
 
 pub type TxId = u32;
-
-const MAGIC_COOKIE: &[u8] = b"z9hG4bK";
 
 /// One transaction, summarised.
 #[derive(Clone, Debug)]
@@ -252,57 +251,6 @@ fn sock_bytes(a: &std::net::SocketAddr) -> ([u8; 18], usize) {
     (b, n + 2)
 }
 
-fn method_key(m: &[u8]) -> &[u8] {
-    // An ACK to a non-2xx response matches its INVITE's transaction (§17.2.3).
-    if m == b"ACK" {
-        b"INVITE"
-    } else {
-        m
-    }
-}
-
-/// The transaction key of a message, from its top Via and CSeq (or the RFC 2543 fallback).
-///
-/// RFC 3261 §17.2.3 matches on branch, sent-by and method alone, trusting the
-/// branch to be unique. Real clients break that promise: SIPp re-sends a
-/// looped request with a new CSeq on the same branch, and a response can
-/// carry a branch shared with another Call-ID. So the Call-ID and the CSeq
-/// number are part of the key too: a retransmission repeats them exactly, a
-/// new request changes the CSeq, and a response is never matched across
-/// Call-IDs (tshark counts these as new requests as well).
-fn key_of(m: &SipMessage, method: &[u8], cseq: u32) -> Option<(u128, bool)> {
-    let (sent_by, _) = m.via_sent_by()?;
-    match m.via_branch() {
-        Some(b) if b.starts_with(MAGIC_COOKIE) => Some((
-            key128(&[
-                b"3261",
-                b,
-                sent_by,
-                method_key(method),
-                m.call_id().unwrap_or_default(),
-                &cseq.to_be_bytes(),
-            ]),
-            false,
-        )),
-        _ => {
-            let (n, _) = m.cseq()?;
-            let call_id = m.call_id()?;
-            let from_tag = m.from_tag().unwrap_or_default();
-            Some((
-                key128(&[
-                    b"2543",
-                    call_id,
-                    &n.to_be_bytes(),
-                    method_key(method),
-                    from_tag,
-                    sent_by,
-                ]),
-                true,
-            ))
-        }
-    }
-}
-
 impl Transactions {
     /// A table that also keeps each transaction's Call-ID, for the transactions file.
     pub fn keeping_call_ids() -> Self {
@@ -412,7 +360,8 @@ impl Transactions {
         };
         match m.method() {
             Some(method) => {
-                let Some((key, fallback)) = key_of(m, method, cseq) else {
+                // The key from the request's own method, hashed when it was decoded (`sip::ids`).
+                let Some((key, fallback)) = m.ids().tx else {
                     self.stats.unmatchable += 1;
                     return TxEvent::Unmatchable;
                 };
@@ -496,7 +445,7 @@ impl Transactions {
             }
             None => {
                 let code = m.status().unwrap_or(0);
-                let Some((key, _)) = key_of(m, cseq_method, cseq) else {
+                let Some((key, _)) = m.ids().tx else {
                     self.stats.unmatchable += 1;
                     return TxEvent::Unmatchable;
                 };

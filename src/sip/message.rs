@@ -6,7 +6,8 @@
 //! extracted here, so later stages never re-scan a message.
 
 use super::header::Hdr;
-use super::scan::{Defects, Method, SipHead, StartLine};
+use super::ids::Ids;
+use super::scan::{Defects, Method, SipHead, Span, StartLine};
 use super::values::{param, split_addr};
 use std::borrow::Cow;
 use std::net::SocketAddr;
@@ -90,6 +91,11 @@ pub struct SipMessage {
     pub frames: Frames,
     raw: Box<[u8]>,
     head: SipHead,
+    /// CSeq number and the span of its method, read once in [`SipMessage::new`].
+    cseq: Option<(u32, Span)>,
+    /// The keys the model looks up, hashed once where the message is made (a
+    /// decode thread for UDP), not on the model's one thread.
+    ids: Ids,
 }
 
 impl SipMessage {
@@ -110,7 +116,19 @@ impl SipMessage {
             frames: Frames::default(),
             raw,
             head,
+            cseq: None,
+            ids: Ids::default(),
         };
+        let cseq = m.parse_cseq().map(|(n, method)| {
+            // The method is a slice of `raw`: its offset is where it starts.
+            let start = (method.as_ptr() as usize).saturating_sub(m.raw.as_ptr() as usize);
+            let span = Span {
+                start: start as u32,
+                end: (start + method.len()) as u32,
+            };
+            (n, span)
+        });
+        m.cseq = cseq;
         // A CSeq that is there but does not read "number method" (RFC 3261 §20.16),
         // or whose method is not the request's (§8.1.1.5): matching falls back or fails.
         if m.head.span(Hdr::CSeq).is_some_and(|s| !s.is_empty()) {
@@ -123,7 +141,13 @@ impl SipMessage {
                 }
             }
         }
+        m.ids = Ids::of(&m);
         m
+    }
+
+    /// The message's hashed Call-ID and transaction key.
+    pub fn ids(&self) -> Ids {
+        self.ids
     }
 
     /// Every frame that carried part of this message, `origin` included, without repeats.
@@ -228,44 +252,61 @@ impl SipMessage {
     /// Every value of a header by name (any case, compact forms too); the cold path.
     pub fn header_values(&self, name: &str) -> Vec<Cow<'_, [u8]>> {
         let want = Hdr::lookup(name.as_bytes());
-        let mut out: Vec<Cow<'_, [u8]>> = Vec::new();
+        let mut out = Vec::new();
+        self.for_each_header(|n, v| {
+            if name_matches(n, name, want) {
+                out.push(v);
+            }
+        });
+        out
+    }
+
+    /// The first value of each of `names` (any case, compact forms too), in one
+    /// pass over the headers — for the few unindexed headers read per call.
+    pub fn first_values<const N: usize>(&self, names: [&str; N]) -> [Option<Cow<'_, [u8]>>; N] {
+        let wants = names.map(|n| Hdr::lookup(n.as_bytes()));
+        let mut out: [Option<Cow<'_, [u8]>>; N] = std::array::from_fn(|_| None);
+        self.for_each_header(|n, v| {
+            for ((slot, name), want) in out.iter_mut().zip(names).zip(wants) {
+                if slot.is_none() && name_matches(n, name, want) {
+                    *slot = Some(v.clone());
+                }
+            }
+        });
+        out
+    }
+
+    /// Calls `f` with every header's name and value (trimmed; unfolded when it
+    /// spanned several lines), in order, up to the blank line.
+    fn for_each_header<'a>(&'a self, mut f: impl FnMut(&'a [u8], Cow<'a, [u8]>)) {
         let hdrs = self
             .raw
             .get(..self.head.body.start as usize)
             .unwrap_or(&self.raw);
-        let mut lines = hdrs.split(|&b| b == b'\n').skip(1);
-        let mut current: Option<Vec<u8>> = None;
-        let flush = |cur: &mut Option<Vec<u8>>, out: &mut Vec<Cow<'_, [u8]>>| {
-            if let Some(v) = cur.take() {
-                out.push(Cow::Owned(v))
-            }
-        };
-        for line in lines.by_ref() {
+        let mut current: Option<(&[u8], Cow<'a, [u8]>)> = None;
+        for line in hdrs.split(|&b| b == b'\n').skip(1) {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if line.is_empty() {
                 break;
             }
             if matches!(line.first(), Some(b' ' | b'\t')) {
-                if let Some(v) = current.as_mut() {
+                if let Some((_, v)) = current.as_mut() {
+                    let v = v.to_mut();
                     v.push(b' ');
                     v.extend_from_slice(trim_bytes(line));
                 }
                 continue;
             }
-            flush(&mut current, &mut out);
+            if let Some((n, v)) = current.take() {
+                f(n, v);
+            }
             if let Some((n, v)) = split_once(line, b':') {
-                let n = trim_bytes(n);
-                let hit = match want {
-                    Some(h) => h.matches(n),
-                    None => n.eq_ignore_ascii_case(name.as_bytes()),
-                };
-                if hit {
-                    current = Some(trim_bytes(v).to_vec());
-                }
+                current = Some((trim_bytes(n), Cow::Borrowed(trim_bytes(v))));
             }
         }
-        flush(&mut current, &mut out);
-        out
+        if let Some((n, v)) = current.take() {
+            f(n, v);
+        }
     }
 
     pub fn call_id(&self) -> Option<&[u8]> {
@@ -278,6 +319,10 @@ impl SipMessage {
 
     /// CSeq sequence number and method.
     pub fn cseq(&self) -> Option<(u32, &[u8])> {
+        self.cseq.map(|(n, method)| (n, method.get(&self.raw)))
+    }
+
+    fn parse_cseq(&self) -> Option<(u32, &[u8])> {
         let v = self.head.span(Hdr::CSeq)?.get(&self.raw);
         // "1234 INVITE": digits, whitespace, method (RFC 3261 §20.16).
         let digits = v.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -419,6 +464,14 @@ pub fn trim_bytes(v: &[u8]) -> &[u8] {
     v.get(s..e).unwrap_or_default()
 }
 
+/// Whether a header line's name is `name` (by its known form and compact form when it has one).
+fn name_matches(n: &[u8], name: &str, known: Option<Hdr>) -> bool {
+    match known {
+        Some(h) => h.matches(n),
+        None => n.eq_ignore_ascii_case(name.as_bytes()),
+    }
+}
+
 /// Splits at the first `sep`, which belongs to neither side.
 fn split_once(v: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
     let i = memchr::memchr(sep, v)?;
@@ -456,11 +509,11 @@ fn addr_param<'a>(v: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::sip::scan::{scan, Mode};
 
-    fn msg(b: &[u8]) -> SipMessage {
+    pub(crate) fn msg(b: &[u8]) -> SipMessage {
         let head = scan(b, Mode::Datagram).unwrap();
         let a: SocketAddr = "10.0.0.1:5060".parse().unwrap();
         SipMessage::new(

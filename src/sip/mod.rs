@@ -24,6 +24,7 @@
 
 pub mod codes;
 pub mod header;
+pub mod ids;
 pub mod message;
 pub mod scan;
 pub mod values;

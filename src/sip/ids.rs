@@ -1,0 +1,170 @@
+//! A message's identities, hashed once where the message is made — on the
+//! parallel decode threads for UDP — so that the one model thread only looks
+//! them up (issue #16: hashing and CSeq parsing were a fifth of its time).
+//!
+//! Two keys: the Call-ID's, and the transaction key of RFC 3261 §17 (branch,
+//! sent-by, method, plus the Call-ID and CSeq number — see [`tx_key`] for why).
+//! What the keys mean to a transaction or a call is the model's business
+//! (`model::transaction`, `model::call`); this module only computes them.
+
+use super::message::SipMessage;
+
+/// The branch prefix of RFC 3261 (§8.1.1.7): a branch without it is from an
+/// RFC 2543 client and cannot be trusted to be unique.
+pub const MAGIC_COOKIE: &[u8] = b"z9hG4bK";
+
+/// The hashed identities of one message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ids {
+    /// `key128` of the Call-ID (None without a non-empty Call-ID).
+    pub call: Option<u128>,
+    /// The transaction key, and whether it is the RFC 2543 fallback (None when
+    /// the message has no CSeq, no Via sent-by, or — for the fallback — no Call-ID).
+    pub tx: Option<(u128, bool)>,
+}
+
+impl Ids {
+    pub fn of(m: &SipMessage) -> Ids {
+        let tx = m.cseq().and_then(|(n, cseq_method)| {
+            // A request is matched by its own method, a response by its CSeq's.
+            tx_key(m, m.method().unwrap_or(cseq_method), n)
+        });
+        Ids {
+            call: m.call_id().map(|c| key128(&[c])),
+            tx,
+        }
+    }
+}
+
+/// An ACK to a non-2xx response matches its INVITE's transaction (§17.2.3).
+pub fn method_key(m: &[u8]) -> &[u8] {
+    if m == b"ACK" {
+        b"INVITE"
+    } else {
+        m
+    }
+}
+
+/// The transaction key of a message, from its top Via and CSeq (or the RFC 2543 fallback).
+///
+/// RFC 3261 §17.2.3 matches on branch, sent-by and method alone, trusting the
+/// branch to be unique. Real clients break that promise: SIPp re-sends a
+/// looped request with a new CSeq on the same branch, and a response can
+/// carry a branch shared with another Call-ID. So the Call-ID and the CSeq
+/// number are part of the key too: a retransmission repeats them exactly, a
+/// new request changes the CSeq, and a response is never matched across
+/// Call-IDs (tshark counts these as new requests as well).
+pub fn tx_key(m: &SipMessage, method: &[u8], cseq: u32) -> Option<(u128, bool)> {
+    let (sent_by, _) = m.via_sent_by()?;
+    match m.via_branch() {
+        Some(b) if b.starts_with(MAGIC_COOKIE) => Some((
+            key128(&[
+                b"3261",
+                b,
+                sent_by,
+                method_key(method),
+                m.call_id().unwrap_or_default(),
+                &cseq.to_be_bytes(),
+            ]),
+            false,
+        )),
+        _ => {
+            let call_id = m.call_id()?;
+            let from_tag = m.from_tag().unwrap_or_default();
+            Some((
+                key128(&[
+                    b"2543",
+                    call_id,
+                    &cseq.to_be_bytes(),
+                    method_key(method),
+                    from_tag,
+                    sent_by,
+                ]),
+                true,
+            ))
+        }
+    }
+}
+
+/// A 128-bit key over several byte strings (each length-prefixed, so ("ab","c") ≠ ("a","bc")).
+///
+/// Not for adversarial collision resistance: a collision needs two 64-bit
+/// halves from independent seeds to collide together.
+pub fn key128(parts: &[&[u8]]) -> u128 {
+    let (mut a, mut b) = (0x243f_6a88_85a3_08d3u64, 0x1319_8a2e_0370_7344u64);
+    for p in parts {
+        a = mix(a, p.len() as u64);
+        b = mix(b ^ 0x9e37_79b9_7f4a_7c15, p.len() as u64);
+        let mut chunks = p.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            let w = u64::from_le_bytes(w);
+            a = mix(a, w);
+            b = mix(b, w.rotate_left(29));
+        }
+        let mut tail = [0u8; 8];
+        let r = chunks.remainder();
+        if let Some(t) = tail.get_mut(..r.len()) {
+            t.copy_from_slice(r);
+        }
+        let w = u64::from_le_bytes(tail);
+        a = mix(a, w);
+        b = mix(b, w.rotate_left(29));
+    }
+    (u128::from(fmix(a)) << 64) | u128::from(fmix(b ^ a.rotate_left(17)))
+}
+
+#[inline]
+fn mix(h: u64, w: u64) -> u64 {
+    let m = u128::from(h ^ w) * 0x9fb2_1c65_1e98_df25u128;
+    (m as u64) ^ ((m >> 64) as u64)
+}
+
+#[inline]
+fn fmix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::message::tests::msg;
+
+    #[test]
+    fn boundaries_matter_and_keys_spread() {
+        assert_ne!(key128(&[b"ab", b"c"]), key128(&[b"a", b"bc"]));
+        assert_ne!(key128(&[b"z9hG4bK1"]), key128(&[b"z9hG4bK2"]));
+        assert_eq!(key128(&[b"same", b"parts"]), key128(&[b"same", b"parts"]));
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..100_000u32 {
+            assert!(seen.insert(key128(&[format!("call-{i}@host").as_bytes()])));
+        }
+    }
+
+    #[test]
+    fn an_ack_to_a_failure_shares_its_invites_key_and_a_response_its_requests() {
+        let invite = msg(b"INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKx\r\nCall-ID: c1\r\nCSeq: 7 INVITE\r\nFrom: <sip:a@h>;tag=f\r\nTo: <sip:b@h>\r\n\r\n");
+        let ack = msg(b"ACK sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKx\r\nCall-ID: c1\r\nCSeq: 7 ACK\r\nFrom: <sip:a@h>;tag=f\r\nTo: <sip:b@h>;tag=t\r\n\r\n");
+        let busy = msg(b"SIP/2.0 486 Busy Here\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKx\r\nCall-ID: c1\r\nCSeq: 7 INVITE\r\nFrom: <sip:a@h>;tag=f\r\nTo: <sip:b@h>;tag=t\r\n\r\n");
+        let other_call = msg(b"SIP/2.0 486 Busy Here\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKx\r\nCall-ID: c2\r\nCSeq: 7 INVITE\r\nFrom: <sip:a@h>;tag=f\r\nTo: <sip:b@h>;tag=t\r\n\r\n");
+        let (i, a, b, o) = (invite.ids(), ack.ids(), busy.ids(), other_call.ids());
+        assert!(i.tx.is_some());
+        assert_eq!(i.tx, a.tx);
+        assert_eq!(i.tx, b.tx);
+        assert_ne!(i.tx, o.tx);
+        assert_eq!(i.call, Some(key128(&[b"c1"])));
+        assert_ne!(i.call, o.call);
+    }
+
+    #[test]
+    fn no_cseq_no_transaction_key() {
+        let m = msg(b"OPTIONS sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKx\r\nCall-ID: c1\r\n\r\n");
+        assert_eq!(m.ids().tx, None);
+        assert!(m.ids().call.is_some());
+    }
+}
