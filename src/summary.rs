@@ -148,6 +148,9 @@ impl Completeness {
     }
 }
 
+/// Batches queued between the decoding side and the model thread.
+const MODEL_QUEUE: usize = 4;
+
 /// What the model thread hands back.
 struct Modelled {
     per_input: Vec<TrafficCounts>,
@@ -168,7 +171,10 @@ pub fn summarize(
     let mut stages = StageTimes::start();
     let stage_times = stages.last.is_some();
     let (reports, timeline, modelled) = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(16);
+        // Four batches queued ahead of the model: enough to ride out a slow
+        // moment of either side; sixteen held 64 MB of messages waiting on a
+        // model that is the slower stage anyway (issue #16).
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(MODEL_QUEUE);
         let n_inputs = inputs.len();
         let model_thread = scope.spawn(move || {
             let mut per_input = vec![TrafficCounts::default(); n_inputs.max(1)];

@@ -216,10 +216,10 @@ pub struct CallTracker {
     by_call_id: KeyMap<u32>,
     calls: std::collections::HashMap<u32, CallState>,
     next: u32,
-    /// (time to look again, call): closing candidates, in about that order.
-    expiry: std::collections::VecDeque<(i64, u32)>,
+    /// Closing candidates by the time to look at each again.
+    expiry: super::deadlines::Deadlines<u32>,
     /// NOT_A_CALL verdicts to forget, by time.
-    verdicts: std::collections::VecDeque<(i64, u128)>,
+    verdicts: super::deadlines::Deadlines<u128>,
     /// Records of the calls closed so far.
     done: Vec<CallRecord>,
     limits: CallLimits,
@@ -254,12 +254,12 @@ impl CallTracker {
         // is not looked at again now, even when "later" saturates to `now` (a frame
         // stamped at the end of time once made this loop spin forever).
         let mut budget = self.verdicts.len();
-        while let Some(&(due, k)) = self.verdicts.front() {
+        while let Some((due, k)) = self.verdicts.first() {
             if due > now || budget == 0 {
                 break;
             }
             budget -= 1;
-            self.verdicts.pop_front();
+            self.verdicts.pop_first();
             match self.by_call_id.get(&k) {
                 Some(&NOT_A_CALL) => {
                     self.by_call_id.remove(&k);
@@ -270,7 +270,7 @@ impl CallTracker {
                     let last = self.in_progress_seen.get(&k).copied().unwrap_or(due);
                     let until = last.saturating_add(RETIRE_AFTER_NS);
                     if until > now {
-                        self.verdicts.push_back((until, k));
+                        self.verdicts.push(until, k);
                     } else {
                         self.by_call_id.remove(&k);
                         self.in_progress_seen.remove(&k);
@@ -280,13 +280,13 @@ impl CallTracker {
             }
         }
         let mut budget = self.expiry.len();
-        while let Some(&(due, idx)) = self.expiry.front() {
+        while let Some((due, idx)) = self.expiry.first() {
             let over = self.calls.len() > self.limits.max_open;
             if (due > now && !over) || budget == 0 {
                 break;
             }
             budget -= 1;
-            self.expiry.pop_front();
+            self.expiry.pop_first();
             let Some(st) = self.calls.get(&idx) else {
                 continue;
             };
@@ -309,12 +309,11 @@ impl CallTracker {
                     .is_some_and(|c| ending_bye(&st.byes, txs, c).is_some());
                 if answered && !hung_up {
                     // In flight: look again later.
-                    self.expiry
-                        .push_back((now.saturating_add(RETIRE_AFTER_NS), idx));
+                    self.expiry.push(now.saturating_add(RETIRE_AFTER_NS), idx);
                     continue;
                 }
                 if quiet_until > now {
-                    self.expiry.push_back((quiet_until, idx));
+                    self.expiry.push(quiet_until, idx);
                     continue;
                 }
             } else {
@@ -350,8 +349,7 @@ impl CallTracker {
 
     fn not_a_call(&mut self, key: u128, ts: i64) {
         self.by_call_id.insert(key, NOT_A_CALL);
-        self.verdicts
-            .push_back((ts.saturating_add(RETIRE_AFTER_NS), key));
+        self.verdicts.push(ts.saturating_add(RETIRE_AFTER_NS), key);
     }
 
     pub fn on_message(&mut self, m: &SipMessage, ev: TxEvent, txs: &mut Transactions) {
@@ -389,7 +387,7 @@ impl CallTracker {
                 self.by_call_id.insert(key, IN_PROGRESS);
                 self.in_progress_seen.insert(key, m.ts_ns);
                 self.verdicts
-                    .push_back((m.ts_ns.saturating_add(RETIRE_AFTER_NS), key));
+                    .push(m.ts_ns.saturating_add(RETIRE_AFTER_NS), key);
                 return;
             }
             _ => {
@@ -407,7 +405,7 @@ impl CallTracker {
                     },
                 );
                 self.expiry
-                    .push_back((m.ts_ns.saturating_add(RETIRE_AFTER_NS), idx));
+                    .push(m.ts_ns.saturating_add(RETIRE_AFTER_NS), idx);
                 self.peak_open = self.peak_open.max(self.calls.len() as u64);
                 idx
             }

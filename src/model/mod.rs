@@ -5,6 +5,7 @@
 
 pub mod b2bua;
 pub mod call;
+pub mod deadlines;
 pub mod keys;
 pub mod registration;
 #[cfg(test)]

@@ -145,49 +145,71 @@ impl TxStats {
 /// Open transactions by slot: a freed slot is reused, so memory follows the
 /// most transactions open at once. A slot is a [`TxId`]; the transaction's own
 /// `id` is its sequence number in the capture.
+///
+/// Slots live in fixed chunks, never in one growing vector: doubling a vector
+/// of 130,000 transactions held the old and the new copy at once (+38 MB at
+/// the peak of the SIP-heavy bench) and copied them (issue #16).
 #[derive(Default)]
 struct Slab {
-    slots: Vec<Option<Transaction>>,
+    chunks: Vec<Box<[Option<Transaction>]>>,
+    /// Slots handed out so far (the next new slot's id).
+    used: usize,
     free: Vec<TxId>,
     len: usize,
 }
 
+/// Slots per chunk (a chunk is about 300 KB).
+const SLAB_CHUNK: usize = 1024;
+
 impl Slab {
+    fn slot(&self, id: TxId) -> Option<&Option<Transaction>> {
+        let i = id as usize;
+        self.chunks.get(i / SLAB_CHUNK)?.get(i % SLAB_CHUNK)
+    }
+    fn slot_mut(&mut self, id: TxId) -> Option<&mut Option<Transaction>> {
+        let i = id as usize;
+        self.chunks.get_mut(i / SLAB_CHUNK)?.get_mut(i % SLAB_CHUNK)
+    }
     fn get(&self, id: &TxId) -> Option<&Transaction> {
-        self.slots.get(*id as usize)?.as_ref()
+        self.slot(*id)?.as_ref()
     }
     fn get_mut(&mut self, id: &TxId) -> Option<&mut Transaction> {
-        self.slots.get_mut(*id as usize)?.as_mut()
+        self.slot_mut(*id)?.as_mut()
     }
     fn len(&self) -> usize {
         self.len
     }
     fn insert(&mut self, t: Transaction) -> TxId {
         self.len += 1;
-        match self.free.pop() {
-            Some(id) => {
-                if let Some(slot) = self.slots.get_mut(id as usize) {
-                    *slot = Some(t);
-                }
-                id
-            }
+        let id = match self.free.pop() {
+            Some(id) => id,
             None => {
-                self.slots.push(Some(t));
-                (self.slots.len() - 1) as TxId
+                if self.used == self.chunks.len() * SLAB_CHUNK {
+                    self.chunks
+                        .push((0..SLAB_CHUNK).map(|_| None).collect::<Box<[_]>>());
+                }
+                self.used += 1;
+                (self.used - 1) as TxId
             }
+        };
+        if let Some(slot) = self.slot_mut(id) {
+            *slot = Some(t);
         }
+        id
     }
     fn remove(&mut self, id: &TxId) -> Option<Transaction> {
-        let t = self.slots.get_mut(*id as usize)?.take()?;
+        let t = self.slot_mut(*id)?.take()?;
         self.free.push(*id);
         self.len -= 1;
         Some(t)
     }
     fn drain(&mut self) -> impl Iterator<Item = (TxId, Transaction)> + '_ {
         self.len = 0;
+        self.used = 0;
         self.free.clear();
-        self.slots
+        self.chunks
             .drain(..)
+            .flat_map(|c| c.into_vec())
             .enumerate()
             .filter_map(|(k, t)| Some((k as TxId, t?)))
     }
@@ -204,8 +226,8 @@ pub struct Transactions {
     by_addresses: KeyMap<TxId>,
     open: Slab,
     next_id: TxId,
-    /// (time to look again, transaction), in about that order: retirement candidates.
-    expiry: std::collections::VecDeque<(i64, TxId)>,
+    /// Retirement candidates by the time to look at each again.
+    expiry: super::deadlines::Deadlines<TxId>,
     /// The Call-ID of every open transaction, kept only when rows are wanted (`keep_call_ids`).
     call_ids: std::collections::HashMap<TxId, Box<str>>,
     keep_call_ids: bool,
@@ -298,7 +320,7 @@ impl Transactions {
     pub fn release(&mut self, id: TxId, now: i64) {
         if let Some(t) = self.open.get_mut(&id) {
             t.pinned = false;
-            self.expiry.push_back((now, id));
+            self.expiry.push(now, id);
         }
     }
 
@@ -307,13 +329,13 @@ impl Transactions {
     pub fn sweep(&mut self, now: i64) {
         // Each entry at most once per sweep (see `CallTracker::sweep`).
         let mut budget = self.expiry.len();
-        while let Some(&(due, id)) = self.expiry.front() {
+        while let Some((due, id)) = self.expiry.first() {
             let over = self.open.len() > self.limits.max_open;
             if (due > now && !over) || budget == 0 {
                 break;
             }
             budget -= 1;
-            self.expiry.pop_front();
+            self.expiry.pop_first();
             let Some(t) = self.open.get(&id) else {
                 continue;
             };
@@ -322,7 +344,7 @@ impl Transactions {
             }
             let quiet_until = t.last_ts.saturating_add(RETIRE_AFTER_NS);
             if quiet_until > now && !over {
-                self.expiry.push_back((quiet_until, id));
+                self.expiry.push(quiet_until, id);
                 continue;
             }
             if over {
@@ -434,7 +456,7 @@ impl Transactions {
                     );
                 }
                 self.expiry
-                    .push_back((m.ts_ns.saturating_add(RETIRE_AFTER_NS), id));
+                    .push(m.ts_ns.saturating_add(RETIRE_AFTER_NS), id);
                 self.stats.transactions += 1;
                 self.stats.rfc2543_fallback += u64::from(fallback);
                 self.stats.peak_open = self.stats.peak_open.max(self.open.len() as u64);

@@ -1,7 +1,7 @@
 //! Batches of items between threads, bounded in bytes as well as in items.
 //!
 //! Items travel from the decoding thread to the model thread in batches, a few
-//! batches queued. Counted in items alone (4,096 a batch, 16 queued), a stream
+//! batches queued (`summary::MODEL_QUEUE`). Counted in items alone (4,096 a batch, 16 queued), a stream
 //! of 15 MB messages queued 5 GB; with a byte bound too, a queue holds at most
 //! its batches times [`BATCH_BYTES`] (plus one item, which
 //! `--limit sip.message_bytes` bounds).
