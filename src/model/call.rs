@@ -776,6 +776,40 @@ mod tests {
         ]
     }
 
+    /// Issue #16: a call put back to wait out its quiet period went behind every
+    /// call begun after it (a FIFO kept "in about that order"), so it closed about
+    /// 128 s after its last message instead of 64 s, and a 1 GB load test held
+    /// nearly all its calls open to the end.
+    #[test]
+    fn a_hung_up_call_closes_64_s_after_its_last_message_not_behind_later_calls() {
+        let mut steps = answered_call();
+        steps.push((6 * S, true, req("BYE", 2, "4", ";tag=b", "")));
+        steps.push((6 * S + MS, false, resp("200 OK", "BYE", 2, "4", ";tag=b")));
+        let mut m = Model::default();
+        for (t, up, text) in &steps {
+            let (src, dst) = if *up {
+                (CALLER, PROXY)
+            } else {
+                (PROXY, CALLER)
+            };
+            m.on_message(&msg(*t, src, dst, text));
+        }
+        // A new call every second after it, on other Call-IDs, ringing on.
+        for k in 7..=80i64 {
+            let text = req("INVITE", 1, &format!("n{k}"), "", "")
+                .replace("Call-ID: c1", &format!("Call-ID: n{k}"));
+            m.on_message(&msg(k * S, CALLER, PROXY, &text));
+        }
+        assert_eq!(
+            m.calls.done.len(),
+            1,
+            "quiet since 6 s: closed at 70 s, before the last message at 80 s"
+        );
+        let out = m.finish(Some(80 * S));
+        assert_eq!(out.calls.len(), 75);
+        assert_eq!(out.calls[0].duration_ms, Some(3000.0)); // 200 at 3 s, BYE at 6 s
+    }
+
     /// Issue #15 §3: SRD ended at the 200 when a 100 came before the 180.
     #[test]
     fn srd_ends_at_the_first_response_that_is_not_100() {
