@@ -104,9 +104,8 @@ impl CallCounts {
             n.redirected += u64::from(c.final_code.is_some_and(|f| (300..400).contains(&f)));
             n.seer_effective += u64::from(success || code_in(c, &[480, 486, 600, 603]));
             n.ineffective += u64::from(code_in(c, &[408, 500, 503, 504]));
-            n.completed += u64::from(
-                success && c.bye_final_code.is_some_and(|f| (200..300).contains(&f)),
-            );
+            n.completed +=
+                u64::from(success && c.bye_final_code.is_some_and(|f| (200..300).contains(&f)));
             n.delivered_e411 += u64::from(
                 matches!(
                     c.category,

@@ -6,11 +6,13 @@ use super::config::{filter_of, inputs_of, Run};
 use super::destinations;
 use super::outcome::{finish, ignore_broken_pipe};
 use super::report_files;
+use super::runs;
 use super::summarize::read_and_summarize;
 use anyhow::Result;
 use sipsleuth::report::export::{dataset, manifest, out_dir};
 use sipsleuth::report::{json, table};
 use sipsleuth::summary::Options;
+use sipsleuth::verdict::{self, snapshot, snapshot::Snapshot};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -24,6 +26,18 @@ pub fn run(run: &Run, a: AnalyzeArgs) -> Result<ExitCode> {
     if let Some(root) = &a.dataset {
         destinations::dataset_root(root, a.site.as_deref())?;
     }
+    // The baseline is read first too: a bad one is said before the inputs are read.
+    let baseline = match &a.baseline {
+        None => None,
+        Some(_) if a.out.is_none() && a.html.is_none() => {
+            anyhow::bail!("--baseline is shown in the HTML report: give --html FILE or --out DIR")
+        }
+        Some(p) => {
+            let name = p.to_string_lossy();
+            let path = runs::saved_summary(&name).unwrap_or_else(|| p.clone());
+            Some(snapshot::read_saved(&path)?)
+        }
+    };
     let lock = a.out.as_deref().map(destinations::out_dir).transpose()?;
     let inputs = inputs_of(&a.inputs)?;
     let options = Options {
@@ -33,12 +47,19 @@ pub fn run(run: &Run, a: AnalyzeArgs) -> Result<ExitCode> {
     };
     let summary = read_and_summarize(run, &inputs, &options);
     let summary_json = json::summary_json(&summary);
+    let comparison = baseline
+        .as_ref()
+        .map(|b| verdict::diff::diff(b, &Snapshot::of(&summary)));
     if let Some(dir) = &a.out {
-        let mut written = out_dir::write_all(dir, &summary, &summary_json)?;
+        // summary.json also keeps what `check` and `diff` need (docs/summary-format.md).
+        let mut saved = summary_json.clone();
+        saved["verdict"] = serde_json::to_value(Snapshot::of(&summary))?;
+        let mut written = out_dir::write_all(dir, &summary, &saved)?;
         written.extend(report_files::charts_and_html(
             dir,
             a.html.as_deref(),
             &summary,
+            comparison.as_ref(),
         )?);
         let removed = manifest::replace(dir, &written)?;
         drop(lock);
@@ -54,7 +75,7 @@ pub fn run(run: &Run, a: AnalyzeArgs) -> Result<ExitCode> {
             );
         }
     } else if let Some(path) = &a.html {
-        report_files::html_only(path, &summary)?;
+        report_files::html_only(path, &summary, comparison.as_ref())?;
     }
     if let Some(root) = &a.dataset {
         let written = dataset::write_dataset(root, a.site.as_deref(), &summary)?;

@@ -191,7 +191,10 @@ fn call_rows(
         rates.push(rate_row(group, &format!("code_rate.{code}"), r(a), r(b)));
     }
     for (series, _) in CALL_SERIES {
-        let v = |g: Option<&CallGroup>| g.map(|g| call_series(series, g).to_vec()).unwrap_or_default();
+        let v = |g: Option<&CallGroup>| {
+            g.map(|g| call_series(series, g).to_vec())
+                .unwrap_or_default()
+        };
         dists.push(distribution_row(group, series, &v(a), &v(b)));
     }
 }
@@ -225,8 +228,18 @@ fn kind_counts(s: &Snapshot) -> BTreeMap<&str, u64> {
 /// Compares two runs.
 pub fn diff(a: &Snapshot, b: &Snapshot) -> Diff {
     let (mut rates, mut dists) = (Vec::new(), Vec::new());
-    call_rows("all", Some(&a.calls), Some(&b.calls), &mut rates, &mut dists);
-    let dests: BTreeSet<&String> = a.per_destination.keys().chain(b.per_destination.keys()).collect();
+    call_rows(
+        "all",
+        Some(&a.calls),
+        Some(&b.calls),
+        &mut rates,
+        &mut dists,
+    );
+    let dests: BTreeSet<&String> = a
+        .per_destination
+        .keys()
+        .chain(b.per_destination.keys())
+        .collect();
     for d in dests {
         call_rows(
             &format!("destination {d}"),
@@ -244,7 +257,11 @@ pub fn diff(a: &Snapshot, b: &Snapshot) -> Diff {
             &mut rates,
             &mut dists,
         );
-        let regs: BTreeSet<&String> = a.per_registrar.keys().chain(b.per_registrar.keys()).collect();
+        let regs: BTreeSet<&String> = a
+            .per_registrar
+            .keys()
+            .chain(b.per_registrar.keys())
+            .collect();
         for r in regs {
             registration_rows(
                 &format!("registrar {r}"),
@@ -342,14 +359,33 @@ mod tests {
     #[test]
     fn a_ten_point_asr_drop_and_a_pdd_tail_are_flagged() {
         let a = run(300, 300, (0..300).map(|i| 36.0 + (i % 7) as f64 * 0.1));
-        let b = run(270, 300, (0..270).map(|i| if i % 2 == 0 { 36.0 } else { 308.0 }));
+        let b = run(
+            270,
+            300,
+            (0..270).map(|i| if i % 2 == 0 { 36.0 } else { 308.0 }),
+        );
         let d = diff(&a, &b);
-        assert!(d.flagged.contains(&"asr (all)".to_string()), "{:?}", d.flagged);
-        assert!(d.flagged.contains(&"pdd_ms (all)".to_string()), "{:?}", d.flagged);
-        assert!(d.flagged.contains(&"code_rate.503 (all)".to_string()), "{:?}", d.flagged);
+        assert!(
+            d.flagged.contains(&"asr (all)".to_string()),
+            "{:?}",
+            d.flagged
+        );
+        assert!(
+            d.flagged.contains(&"pdd_ms (all)".to_string()),
+            "{:?}",
+            d.flagged
+        );
+        assert!(
+            d.flagged.contains(&"code_rate.503 (all)".to_string()),
+            "{:?}",
+            d.flagged
+        );
         assert_eq!(d.new_final_codes[0].what, "503");
         let asr = d.rates.iter().find(|r| r.metric == "asr").unwrap();
-        assert_eq!((asr.baseline_n, asr.current_count, asr.change), (300, 270, Some(-0.1)));
+        assert_eq!(
+            (asr.baseline_n, asr.current_count, asr.change),
+            (300, 270, Some(-0.1))
+        );
     }
 
     #[test]
@@ -357,7 +393,11 @@ mod tests {
         let a = run(300, 300, (0..300).map(|i| 36.0 + (i % 10) as f64 * 0.01));
         let b = run(300, 300, (0..300).map(|i| 36.5 + (i % 10) as f64 * 0.01));
         let d = diff(&a, &b);
-        let pdd = d.distributions.iter().find(|r| r.group == "all" && r.metric == "pdd_ms").unwrap();
+        let pdd = d
+            .distributions
+            .iter()
+            .find(|r| r.group == "all" && r.metric == "pdd_ms")
+            .unwrap();
         assert!(pdd.test.unwrap().p_value < ALPHA);
         assert!(!pdd.significant && d.flagged.is_empty(), "{:?}", d.flagged);
     }

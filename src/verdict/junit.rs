@@ -136,10 +136,22 @@ mod tests {
             ],
             "2026-01-01T00:00:00",
         );
-        assert!(x.contains("tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""), "{x}");
-        assert!(x.contains("message=\"asr = 0.9 (needs &gt;= 0.95); all\""), "{x}");
-        assert!(x.contains("name=\"asr &gt;= 0.95 &lt;&amp;&quot;&apos;&gt;\""), "{x}");
-        assert!(x.contains("<skipped message=\"no data for asr (all)\"/>"), "{x}");
+        assert!(
+            x.contains("tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""),
+            "{x}"
+        );
+        assert!(
+            x.contains("message=\"asr = 0.9 (needs &gt;= 0.95); all\""),
+            "{x}"
+        );
+        assert!(
+            x.contains("name=\"asr &gt;= 0.95 &lt;&amp;&quot;&apos;&gt;\""),
+            "{x}"
+        );
+        assert!(
+            x.contains("<skipped message=\"no data for asr (all)\"/>"),
+            "{x}"
+        );
         assert!(!x.contains('\u{1}') && x.contains("calls ab"), "{x}");
     }
 

@@ -28,10 +28,16 @@ impl Rate {
 /// The named ratios of calls, with what makes them.
 pub const CALL_RATES: [(&str, &str); 7] = [
     ("asr", "answer-seizure ratio: answered / attempts"),
-    ("ner", "network effectiveness ratio (200, 408/480) / attempts"),
+    (
+        "ner",
+        "network effectiveness ratio (200, 408/480) / attempts",
+    ),
     ("ner_e411", "NER as ITU-T E.411 counts it"),
     ("ser", "RFC 6076 SER: 2xx / (attempts − 3xx)"),
-    ("seer", "RFC 6076 SEER: (2xx, 480, 486, 600, 603) / (attempts − 3xx)"),
+    (
+        "seer",
+        "RFC 6076 SEER: (2xx, 480, 486, 600, 603) / (attempts − 3xx)",
+    ),
     ("isa", "RFC 6076 ISA: (408, 500, 503, 504) / attempts"),
     ("scr", "RFC 6076 SCR: completed sessions / attempts"),
 ];
@@ -133,7 +139,9 @@ pub fn known_names() -> String {
     v.push("registration_attempts".into());
     v.push(format!("rrd_ms.{{{}}}", STATS.join(",")));
     v.push("findings.KIND (how many)".into());
-    v.push("findings.KIND.FIELD (e.g. findings.CAPACITY_503_ONSET.calls_per_second_at_onset)".into());
+    v.push(
+        "findings.KIND.FIELD (e.g. findings.CAPACITY_503_ONSET.calls_per_second_at_onset)".into(),
+    );
     v.join(", ")
 }
 
@@ -170,8 +178,8 @@ impl Metric {
         match head {
             "rrd_ms" => Ok(Metric::RrdStat(static_stat(name, rest)?)),
             "code_rate" => {
-                let ok = rest == "none"
-                    || rest.parse::<u16>().is_ok_and(|c| (100..700).contains(&c));
+                let ok =
+                    rest == "none" || rest.parse::<u16>().is_ok_and(|c| (100..700).contains(&c));
                 if ok {
                     Ok(Metric::CodeRate(rest.to_string()))
                 } else {
@@ -206,9 +214,9 @@ impl Metric {
             | Metric::CodeRate(_)
             | Metric::CallAttempts
             | Metric::CallStat(..) => Family::Calls,
-            Metric::RegistrationFailureRate
-            | Metric::RegistrationAttempts
-            | Metric::RrdStat(_) => Family::Registrations,
+            Metric::RegistrationFailureRate | Metric::RegistrationAttempts | Metric::RrdStat(_) => {
+                Family::Registrations
+            }
             Metric::FindingCount(_) | Metric::FindingField(..) => Family::Findings,
         }
     }
@@ -342,7 +350,10 @@ pub fn measure(s: &Snapshot, m: &Metric, scope: &Scope) -> Measure {
             Ok(g) => series_measure(
                 call_series(series, g),
                 st,
-                &format!("calls with {}", series.trim_end_matches("_ms").to_uppercase()),
+                &format!(
+                    "calls with {}",
+                    series.trim_end_matches("_ms").to_uppercase()
+                ),
             ),
             Err(e) => Measure::none(e),
         },
@@ -385,11 +396,16 @@ pub fn measure(s: &Snapshot, m: &Metric, scope: &Scope) -> Measure {
             if fs.is_empty() {
                 return Measure::none(format!("no {} finding", k.name()));
             }
-            let with: Vec<&FindingFacts> =
-                fs.iter().copied().filter(|f| f.numbers.contains_key(field)).collect();
+            let with: Vec<&FindingFacts> = fs
+                .iter()
+                .copied()
+                .filter(|f| f.numbers.contains_key(field))
+                .collect();
             if with.is_empty() {
-                let fields: std::collections::BTreeSet<&str> =
-                    fs.iter().flat_map(|f| f.numbers.keys().map(String::as_str)).collect();
+                let fields: std::collections::BTreeSet<&str> = fs
+                    .iter()
+                    .flat_map(|f| f.numbers.keys().map(String::as_str))
+                    .collect();
                 return Measure::none(format!(
                     "{} findings have no field `{field}` (their fields: {})",
                     k.name(),
@@ -412,7 +428,10 @@ mod tests {
     #[test]
     fn names_parse_to_metrics() {
         assert_eq!(Metric::parse("asr"), Ok(Metric::CallRate("asr")));
-        assert_eq!(Metric::parse("pdd_ms.p95"), Ok(Metric::CallStat("pdd_ms", "p95")));
+        assert_eq!(
+            Metric::parse("pdd_ms.p95"),
+            Ok(Metric::CallStat("pdd_ms", "p95"))
+        );
         assert_eq!(Metric::parse("rrd_ms.p95"), Ok(Metric::RrdStat("p95")));
         assert_eq!(
             Metric::parse("code_rate.503"),
@@ -434,11 +453,19 @@ mod tests {
     #[test]
     fn an_unknown_name_lists_the_known_ones() {
         let e = Metric::parse("asrr").unwrap_err().to_string();
-        assert!(e.contains("unknown metric `asrr`") && e.contains("seer") && e.contains("pdd_ms.{p50"), "{e}");
+        assert!(
+            e.contains("unknown metric `asrr`") && e.contains("seer") && e.contains("pdd_ms.{p50"),
+            "{e}"
+        );
         let e = Metric::parse("pdd_ms.p42").unwrap_err().to_string();
         assert!(e.contains("`p42`") && e.contains("p95"), "{e}");
-        let e = Metric::parse("findings.AUTH_LOOPS").unwrap_err().to_string();
-        assert!(e.contains("AUTH_LOOPS") && e.contains("ROUTING_LOOP"), "{e}");
+        let e = Metric::parse("findings.AUTH_LOOPS")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("AUTH_LOOPS") && e.contains("ROUTING_LOOP"),
+            "{e}"
+        );
         assert!(Metric::parse("code_rate.99").is_err());
     }
 
@@ -450,7 +477,11 @@ mod tests {
         let m = measure(&s, &Metric::CallRate("asr"), &Scope::All);
         assert_eq!((m.values.clone(), m.n), (vec![0.9], 10));
         assert_eq!(m.evidence, "9 of 10 calls");
-        let m = measure(&s, &Metric::CallRate("asr"), &Scope::Destination("10.0.0.9:5060".into()));
+        let m = measure(
+            &s,
+            &Metric::CallRate("asr"),
+            &Scope::Destination("10.0.0.9:5060".into()),
+        );
         assert!(m.values.is_empty() && m.evidence.contains("no call to 10.0.0.9:5060"));
         let m = measure(&s, &Metric::CallStat("pdd_ms", "p95"), &Scope::All);
         assert!(m.values.is_empty() && m.n == 0);

@@ -10,6 +10,6 @@
 pub mod diff;
 pub mod junit;
 pub mod metrics;
+pub mod significance;
 pub mod slo;
 pub mod snapshot;
-pub mod significance;

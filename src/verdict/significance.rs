@@ -11,16 +11,17 @@ use serde::Serialize;
 pub fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t * (-z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87
-                                    + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
     if x >= 0.0 {
         r
     } else {
@@ -47,7 +48,10 @@ pub fn two_proportions(x1: u64, n1: u64, x2: u64, n2: u64) -> Option<ProportionT
     let pooled = (x1 + x2) / (n1 + n2);
     let se = (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)).sqrt();
     if se == 0.0 {
-        return Some(ProportionTest { z: 0.0, p_value: 1.0 });
+        return Some(ProportionTest {
+            z: 0.0,
+            p_value: 1.0,
+        });
     }
     let z = (x2 / n2 - x1 / n1) / se;
     Some(ProportionTest {

@@ -208,7 +208,7 @@ pub fn parse(path: &str, text: &str) -> Result<Vec<Rule>, SloError> {
             | (Family::Registrations, Scope::Registrar(_)) => {}
             (Family::Calls, _) => {
                 return Err(err(
-                    "a call metric takes `destination`, not `registrar`".into(),
+                    "a call metric takes `destination`, not `registrar`".into()
                 ))
             }
             (Family::Registrations, _) => {
@@ -292,21 +292,16 @@ pub fn evaluate(rules: &[Rule], s: &Snapshot) -> Vec<Outcome> {
             let m = measure(s, &r.metric, &r.scope);
             // The worst value decides: the first that breaks the rule, else the
             // one closest to breaking it.
-            let value = m
-                .values
-                .iter()
-                .copied()
-                .find(|v| !r.op.holds(*v, r.threshold))
-                .or_else(|| {
-                    m.values
-                        .iter()
-                        .copied()
-                        .min_by(|a, b| {
-                            (a - r.threshold)
-                                .abs()
-                                .total_cmp(&(b - r.threshold).abs())
+            let value =
+                m.values
+                    .iter()
+                    .copied()
+                    .find(|v| !r.op.holds(*v, r.threshold))
+                    .or_else(|| {
+                        m.values.iter().copied().min_by(|a, b| {
+                            (a - r.threshold).abs().total_cmp(&(b - r.threshold).abs())
                         })
-                });
+                    });
             let status = match value {
                 None => Status::NoData,
                 Some(v) if r.op.holds(v, r.threshold) => Status::Pass,
@@ -374,13 +369,21 @@ no_data = "pass"
     #[test]
     fn errors_say_where_and_what_is_known() {
         let e = error("[[rule]]\nmetric = \"asrr\"\nop = \">=\"\nvalue = 1\n");
-        assert!(e.starts_with("slo.toml: rule 1 (asrr): unknown metric `asrr`; known metrics: asr, ner"), "{e}");
+        assert!(
+            e.starts_with(
+                "slo.toml: rule 1 (asrr): unknown metric `asrr`; known metrics: asr, ner"
+            ),
+            "{e}"
+        );
         let e = error("[[rule]]\nmetric = \"asr\"\nop = \"=>\"\nvalue = 1\n");
         assert!(e.contains("unknown op `=>`; ops: < <= > >= == !="), "{e}");
         let e = error("[[rule]]\nmetric = \"asr\"\nop = \">=\"\nvalue = \"high\"\n");
         assert!(e.contains("value must be a number, not string"), "{e}");
         let e = error("[[rule]]\nmetric = \"asr\"\nop = \">=\"\nvalue = 1\nthreshold = 2\n");
-        assert!(e.contains("unknown field `threshold`") && e.contains("line"), "{e}");
+        assert!(
+            e.contains("unknown field `threshold`") && e.contains("line"),
+            "{e}"
+        );
         let e = error("[[rule]]\nmetric = \"rrd_ms.p95\"\nop = \"<\"\nvalue = 1\ndestination = \"10.0.0.1:5060\"\n");
         assert!(e.contains("takes `registrar`"), "{e}");
         let e = error("[[rule]]\nmetric = \"asr\"\nop = \">\"\nvalue = 1\ndestination = \"bob\"\n");
@@ -398,7 +401,10 @@ no_data = "pass"
         let out = evaluate(&rules, &s);
         assert_eq!(out[0].status, Status::Fail);
         assert_eq!(out[0].value, Some(0.9));
-        assert_eq!((out[0].sample_size, out[0].evidence.as_str()), (100, "90 of 100 calls"));
+        assert_eq!(
+            (out[0].sample_size, out[0].evidence.as_str()),
+            (100, "90 of 100 calls")
+        );
         // never reached bob: no data, and the file says that fails
         assert_eq!((out[1].status, out[1].fails_check), (Status::NoData, true));
         // no capacity finding: no data, which this rule lets pass
@@ -418,6 +424,9 @@ no_data = "pass"
             s.findings.push(f);
         }
         let out = evaluate(&rules[2..], &s);
-        assert_eq!((out[0].status, out[0].value, out[0].sample_size), (Status::Fail, Some(12.0), 2));
+        assert_eq!(
+            (out[0].status, out[0].value, out[0].sample_size),
+            (Status::Fail, Some(12.0), 2)
+        );
     }
 }

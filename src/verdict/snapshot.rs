@@ -119,7 +119,10 @@ impl Snapshot {
         let all: Vec<&CallRecord> = s.calls.iter().collect();
         let mut by_dest: BTreeMap<String, Vec<&CallRecord>> = BTreeMap::new();
         for c in &s.calls {
-            by_dest.entry(c.destination.to_string()).or_default().push(c);
+            by_dest
+                .entry(c.destination.to_string())
+                .or_default()
+                .push(c);
         }
         let attempts: Vec<&RegistrationAttempt> = s.registrations.attempts.iter().collect();
         let mut by_registrar: BTreeMap<String, Vec<&RegistrationAttempt>> = BTreeMap::new();
