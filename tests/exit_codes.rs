@@ -167,5 +167,8 @@ fn row_2_check_with_nothing_readable_is_2_not_3() {
         cut_in_header(&d).as_os_str(),
     ]);
     assert_eq!(code, Some(2));
-    assert!(out.is_empty() && err.contains("no capture found"), "{out}{err}");
+    assert!(
+        out.is_empty() && err.contains("no capture found"),
+        "{out}{err}"
+    );
 }

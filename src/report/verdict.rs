@@ -260,9 +260,9 @@ pub fn diff_html(d: &Diff) -> String {
             .iter()
             .map(|c| format!("{} ×{}", esc(&c.what), c.current))
             .collect();
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<p>New final codes: {} · new finding kinds: {}</p>\n",
+            "<p>New final codes: {} · new finding kinds: {}</p>",
             if codes.is_empty() {
                 "none".into()
             } else {
