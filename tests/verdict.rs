@@ -368,3 +368,102 @@ fn a_bad_rules_file_is_a_usage_error_before_any_capture_is_read() {
         "{err}"
     );
 }
+
+/// `check --json` with rules written here.
+fn check_with(rules: &str, input: &Path) -> (i32, Value) {
+    let d = scratch_dir(&format!("verdict-rules-{}", rules.len()));
+    let f = d.join("rules.toml");
+    std::fs::write(&f, rules).unwrap();
+    let o = bin()
+        .args(["check", "--quiet", "--json", "--slo"])
+        .arg(&f)
+        .arg(input)
+        .output()
+        .unwrap();
+    let j = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    (o.status.code().unwrap(), j)
+}
+
+#[test]
+fn a_finding_field_rule_fails_on_the_rising_load_that_hit_capacity_at_9_calls_per_second() {
+    // capacity-503-spread: kamailio's ratelimit admits 10 INVITEs/s (tests/diagnosis_calls.rs).
+    let (code, j) = check_with(
+        "[[rule]]\nmetric = \"findings.CAPACITY_503_ONSET.calls_per_second_at_onset\"\nop = \">=\"\nvalue = 50\n\
+         [[rule]]\nmetric = \"findings.CAPACITY_503_ONSET\"\nop = \"==\"\nvalue = 0\n",
+        &testdata("diagnosis/calls/capacity-503-spread.pcap"),
+    );
+    assert_eq!(code, 3, "{j:#}");
+    let (_, analyzed, _) = analyze_json(&[&testdata("diagnosis/calls/capacity-503-spread.pcap")]);
+    let finding = analyzed["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "CAPACITY_503_ONSET")
+        .unwrap();
+    let onset = &j["rules"][0];
+    assert_eq!(onset["status"], "fail");
+    assert_eq!(
+        onset["value"].as_f64(),
+        finding["evidence"]["counts"]["calls_per_second_at_onset"].as_f64()
+    );
+    // the evidence is the finding's own: its summary and its first Call-ID
+    let ev = onset["evidence"].as_str().unwrap();
+    assert!(ev.contains(finding["summary"].as_str().unwrap()), "{ev}");
+    assert!(
+        ev.contains(finding["evidence"]["call_ids"][0].as_str().unwrap()),
+        "{ev}"
+    );
+    assert_eq!(
+        (
+            j["rules"][1]["status"].as_str(),
+            j["rules"][1]["value"].as_f64()
+        ),
+        (Some("fail"), Some(1.0))
+    );
+}
+
+#[test]
+fn registration_rules_read_the_numbers_analyze_prints() {
+    let cap = testdata("registrations/registrations.pcap");
+    let (_, a, _) = analyze_json(&[&cap]);
+    let r = &a["registrations"];
+    let (registrar, counts) = r["per_registrar"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .max_by_key(|(_, c)| c["attempts"].as_u64())
+        .unwrap();
+    let rules = format!(
+        "no_data = \"pass\"\n\
+         [[rule]]\nmetric = \"registration_failure_rate\"\nop = \"<=\"\nvalue = 0.05\n\
+         [[rule]]\nmetric = \"rrd_ms.p95\"\nop = \"<=\"\nvalue = 1000\n\
+         [[rule]]\nmetric = \"registration_failure_rate\"\nop = \"<=\"\nvalue = 0.05\nregistrar = \"{registrar}\"\n\
+         [[rule]]\nmetric = \"pdd_ms.p95\"\nop = \"<=\"\nvalue = 1000\n"
+    );
+    let (code, j) = check_with(&rules, &cap);
+    let ratio =
+        |f: &Value, n: &Value| (f.as_f64().unwrap() / n.as_f64().unwrap() * 1e4).round() / 1e4;
+    assert_eq!(
+        j["rules"][0]["value"].as_f64(),
+        Some(ratio(&r["failed"], &r["attempts"]))
+    );
+    assert_eq!(j["rules"][0]["sample_size"], r["attempts"]);
+    assert_eq!(j["rules"][1]["value"], r["rrd_ms"]["p95"]);
+    assert_eq!(j["rules"][1]["sample_size"], r["rrd_ms"]["count"]);
+    assert_eq!(
+        j["rules"][2]["value"].as_f64(),
+        Some(ratio(&counts["failed"], &counts["attempts"]))
+    );
+    // no call in this capture: PDD has no data, which this file lets pass
+    assert_eq!(
+        (
+            j["rules"][3]["status"].as_str(),
+            j["rules"][3]["fails_check"].as_bool()
+        ),
+        (Some("no_data"), Some(false))
+    );
+    // failures above 5 % fail the check
+    assert!(r["failed"].as_u64().unwrap() * 20 > r["attempts"].as_u64().unwrap());
+    assert_eq!(code, 3);
+}
