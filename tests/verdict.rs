@@ -156,6 +156,7 @@ fn row<'a>(d: &'a Value, table: &str, group: &str, metric: &str) -> &'a Value {
 fn diff_of_two_healthy_runs_flags_nothing() {
     let d = diff(&run("healthy-a"), &run("healthy-b"));
     assert_eq!(d["flagged"], serde_json::json!([]), "{:#}", d["flagged"]);
+    assert_eq!(d["worse"], serde_json::json!([]));
     // Not for want of testing: the PDD distributions were compared, 300 calls a side.
     let pdd = row(&d, "distributions", "all", "pdd_ms");
     assert_eq!(
@@ -257,7 +258,11 @@ fn analyze_baseline_puts_the_comparison_in_the_html_report() {
     );
     let html = std::fs::read_to_string(b.join("report.html")).unwrap();
     let section = &html[html.find("id=\"baseline\"").expect("a baseline section")..];
-    assert!(section.contains("<li>asr (all)</li>") && section.contains("<li>pdd_ms (all)</li>"));
+    assert!(
+        section.contains("<li>asr (all) (worse)</li>")
+            && section.contains("<li>pdd_ms (all) (worse)</li>"),
+        "{section}"
+    );
     // --baseline with nowhere to show it is a usage error, before reading
     let o = bin()
         .args(["analyze", "--baseline"])

@@ -4,7 +4,7 @@
 //! render `verdict`'s results; nothing is computed here.
 
 use crate::report::cells::{new_table, num, text};
-use crate::verdict::diff::{Diff, Quantiles};
+use crate::verdict::diff::{Diff, Direction, Quantiles};
 use crate::verdict::junit::number;
 use crate::verdict::slo::{Outcome, Status};
 use comfy_table::{Cell, CellAlignment};
@@ -64,8 +64,13 @@ fn q(x: &Quantiles) -> String {
     )
 }
 
-fn mark(significant: bool) -> Cell {
-    Cell::new(if significant { "YES" } else { "" })
+fn mark(significant: bool, d: Option<Direction>) -> Cell {
+    Cell::new(match (significant, d) {
+        (false, _) => "",
+        (true, Some(Direction::Worse)) => "YES, worse",
+        (true, Some(Direction::Better)) => "YES, better",
+        (true, _) => "YES",
+    })
 }
 
 /// `diff`: the ratios, the distributions, then what appeared or went.
@@ -108,7 +113,7 @@ pub fn diff_table(d: &Diff) -> String {
             )),
             right(r.change.map_or("-".into(), |c| format!("{c:+.4}"))),
             right(p(r.test.map(|t| t.p_value))),
-            mark(r.significant),
+            mark(r.significant, r.direction),
         ]);
     }
     let _ = writeln!(out, "\nRatios (two-proportion z-test)\n{t}");
@@ -137,7 +142,7 @@ pub fn diff_table(d: &Diff) -> String {
             right(ch(r.change_p95)),
             right(r.test.map_or("-".into(), |t| format!("{:.3}", t.d))),
             right(p(r.test.map(|t| t.p_value))),
-            mark(r.significant),
+            mark(r.significant, r.direction),
         ]);
     }
     let _ = writeln!(
@@ -168,6 +173,14 @@ pub fn diff_table(d: &Diff) -> String {
             .collect();
         let _ = writeln!(out, "findings: {}", f.join(", "));
     }
+    for (label, list) in [
+        ("reached only now", &d.new_destinations),
+        ("reached only in the baseline", &d.gone_destinations),
+    ] {
+        if !list.is_empty() {
+            let _ = writeln!(out, "{label}: {}", list.join(", "));
+        }
+    }
     if d.flagged.is_empty() {
         let _ = writeln!(
             out,
@@ -181,8 +194,27 @@ pub fn diff_table(d: &Diff) -> String {
             d.flagged.len(),
             d.flagged.join(", ")
         );
+        let _ = writeln!(
+            out,
+            "worse ({}): {}",
+            d.worse.len(),
+            if d.worse.is_empty() {
+                "none".to_string()
+            } else {
+                d.worse.join(", ")
+            }
+        );
     }
     out
+}
+
+fn word(significant: bool, d: Option<Direction>) -> &'static str {
+    match (significant, d) {
+        (false, _) => "",
+        (true, Some(Direction::Worse)) => "yes, worse",
+        (true, Some(Direction::Better)) => "yes, better",
+        (true, _) => "yes",
+    }
 }
 
 /// The report's section comparing this run with a baseline (`analyze
@@ -204,7 +236,8 @@ pub fn diff_html(d: &Diff) -> String {
     } else {
         h.push_str("<p><b>Significant changes:</b></p><ul>");
         for f in &d.flagged {
-            let _ = write!(h, "<li>{}</li>", esc(f));
+            let worse = if d.worse.contains(f) { " (worse)" } else { "" };
+            let _ = write!(h, "<li>{}{worse}</li>", esc(f));
         }
         h.push_str("</ul>");
     }
@@ -217,7 +250,7 @@ pub fn diff_html(d: &Diff) -> String {
         let _ = write!(
             h,
             "<tr{}><td>{}</td><td>{}</td><td class=\"n\">{} ({}/{})</td><td class=\"n\">{} ({}/{})</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-            if r.significant { " class=\"ERROR\"" } else { "" },
+            if r.direction == Some(Direction::Worse) { " class=\"ERROR\"" } else { "" },
             esc(&r.group),
             esc(&r.metric),
             opt(r.baseline),
@@ -228,7 +261,7 @@ pub fn diff_html(d: &Diff) -> String {
             r.current_n,
             r.change.map_or("-".into(), |c| format!("{c:+.4}")),
             p(r.test.map(|t| t.p_value)),
-            if r.significant { "yes" } else { "" }
+            word(r.significant, r.direction)
         );
     }
     h.push_str("</tbody></table>\n<table id=\"baseline-distributions\"><thead><tr><th>group</th><th>ms</th><th>baseline</th><th>current</th><th>Δp50</th><th>Δp95</th><th>KS D</th><th>KS p</th><th>significant</th></tr></thead><tbody>");
@@ -241,7 +274,7 @@ pub fn diff_html(d: &Diff) -> String {
         let _ = write!(
             h,
             "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-            if r.significant { " class=\"ERROR\"" } else { "" },
+            if r.direction == Some(Direction::Worse) { " class=\"ERROR\"" } else { "" },
             esc(&r.group),
             esc(&r.metric),
             q(&r.baseline),
@@ -250,7 +283,7 @@ pub fn diff_html(d: &Diff) -> String {
             ch(r.change_p95),
             r.test.map_or("-".into(), |t| format!("{:.3}", t.d)),
             p(r.test.map(|t| t.p_value)),
-            if r.significant { "yes" } else { "" }
+            word(r.significant, r.direction)
         );
     }
     h.push_str("</tbody></table>\n");

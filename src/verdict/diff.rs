@@ -32,6 +32,49 @@ pub const MIN_LATENCY_CHANGE_MS: f64 = 5.0;
 /// … and as a share of the baseline's value.
 pub const MIN_LATENCY_CHANGE_SHARE: f64 = 0.10;
 
+/// Which way a significant change goes for the service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Better,
+    Worse,
+    /// The share of a final code that is neither success nor failure by itself (3xx, `none`…).
+    Changed,
+}
+
+/// Whether a higher value of a ratio is better (ASR), worse (ISA, a 503
+/// share) or neither (the share of redirections).
+fn higher_is_better(metric: &str) -> Option<bool> {
+    match metric {
+        "asr" | "ner" | "ner_e411" | "ser" | "seer" | "scr" => Some(true),
+        "isa" | "registration_failure_rate" => Some(false),
+        m => match m
+            .strip_prefix("code_rate.")
+            .and_then(|c| c.parse::<u16>().ok())
+        {
+            Some(c) if (200..300).contains(&c) => Some(true),
+            Some(c) if c >= 400 => Some(false),
+            _ => m
+                .strip_prefix("code_rate.")
+                .filter(|c| *c == "none")
+                .map(|_| false),
+        },
+    }
+}
+
+fn direction(
+    significant: bool,
+    change: Option<f64>,
+    higher_better: Option<bool>,
+) -> Option<Direction> {
+    let c = change.filter(|_| significant)?;
+    Some(match higher_better {
+        None => Direction::Changed,
+        Some(h) if (c > 0.0) == h => Direction::Better,
+        Some(_) => Direction::Worse,
+    })
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct RateRow {
     /// `all`, `destination ADDR`, `registrations`, `registrar ADDR`.
@@ -46,6 +89,8 @@ pub struct RateRow {
     pub current_n: u64,
     pub test: Option<ProportionTest>,
     pub significant: bool,
+    /// For a significant change: better or worse for the service.
+    pub direction: Option<Direction>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -67,6 +112,8 @@ pub struct DistributionRow {
     pub change_p99: Option<f64>,
     pub test: Option<KsTest>,
     pub significant: bool,
+    /// For a significant change: better (faster) or worse (slower), by the p95.
+    pub direction: Option<Direction>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -91,8 +138,13 @@ pub struct Diff {
     pub findings: Vec<CountRow>,
     pub new_finding_kinds: Vec<String>,
     pub gone_finding_kinds: Vec<String>,
+    /// Destinations (and registrars) only the current run reached, and only the baseline.
+    pub new_destinations: Vec<String>,
+    pub gone_destinations: Vec<String>,
     /// What changed significantly, as `METRIC (GROUP)`, plus new finding kinds.
     pub flagged: Vec<String>,
+    /// The flagged changes that are worse for the service, and new finding kinds.
+    pub worse: Vec<String>,
 }
 
 fn quantiles(sorted: &[f64]) -> Quantiles {
@@ -114,6 +166,8 @@ fn rate_row(group: &str, metric: &str, a: Option<Rate>, b: Option<Rate>) -> Rate
     let b = b.unwrap_or(Rate { num: 0, den: 0 });
     let test = two_proportions(a.num, a.den, b.num, b.den);
     let ch = change(a.value(), b.value());
+    let significant = test.is_some_and(|t| t.p_value < ALPHA)
+        && ch.is_some_and(|c| c.abs() >= MIN_RATE_CHANGE - 1e-12);
     RateRow {
         group: group.to_string(),
         metric: metric.to_string(),
@@ -124,8 +178,8 @@ fn rate_row(group: &str, metric: &str, a: Option<Rate>, b: Option<Rate>) -> Rate
         baseline_n: a.den,
         current_count: b.num,
         current_n: b.den,
-        significant: test.is_some_and(|t| t.p_value < ALPHA)
-            && ch.is_some_and(|c| c.abs() >= MIN_RATE_CHANGE - 1e-12),
+        significant,
+        direction: direction(significant, ch, higher_is_better(metric)),
         test,
     }
 }
@@ -147,11 +201,13 @@ fn distribution_row(group: &str, metric: &str, a: &[f64], b: &[f64]) -> Distribu
         change(qa.p95, qb.p95),
         change(qa.p99, qb.p99),
     );
+    let significant =
+        test.is_some_and(|t| t.p_value < ALPHA) && (material(qa.p50, c50) || material(qa.p95, c95));
     DistributionRow {
         group: group.to_string(),
         metric: metric.to_string(),
-        significant: test.is_some_and(|t| t.p_value < ALPHA)
-            && (material(qa.p50, c50) || material(qa.p95, c95)),
+        significant,
+        direction: direction(significant, c95.or(c50), Some(false)),
         baseline: qa,
         current: qb,
         change_p50: c50,
@@ -324,6 +380,31 @@ pub fn diff(a: &Snapshot, b: &Snapshot) -> Diff {
         )
         .collect();
     flagged.extend(new_finding_kinds.iter().map(|k| format!("new finding {k}")));
+    let mut worse: Vec<String> = rates
+        .iter()
+        .filter(|r| r.direction == Some(Direction::Worse))
+        .map(|r| format!("{} ({})", r.metric, r.group))
+        .chain(
+            dists
+                .iter()
+                .filter(|d| d.direction == Some(Direction::Worse))
+                .map(|d| format!("{} ({})", d.metric, d.group)),
+        )
+        .collect();
+    worse.extend(new_finding_kinds.iter().map(|k| format!("new finding {k}")));
+    let only = |x: &Snapshot, y: &Snapshot| -> Vec<String> {
+        let dests = x
+            .per_destination
+            .keys()
+            .filter(|k| !y.per_destination.contains_key(*k))
+            .map(|k| format!("destination {k}"));
+        let regs = x
+            .per_registrar
+            .keys()
+            .filter(|k| !y.per_registrar.contains_key(*k))
+            .map(|k| format!("registrar {k}"));
+        dests.chain(regs).collect()
+    };
     Diff {
         baseline_inputs: a.inputs.clone(),
         current_inputs: b.inputs.clone(),
@@ -335,7 +416,10 @@ pub fn diff(a: &Snapshot, b: &Snapshot) -> Diff {
         findings,
         new_finding_kinds,
         gone_finding_kinds,
+        new_destinations: only(b, a),
+        gone_destinations: only(a, b),
         flagged,
+        worse,
     }
 }
 
@@ -381,6 +465,14 @@ mod tests {
             d.flagged
         );
         assert_eq!(d.new_final_codes[0].what, "503");
+        // all of them worse, the 200 share included
+        assert_eq!(d.worse, d.flagged);
+        let ok = d
+            .rates
+            .iter()
+            .find(|r| r.metric == "code_rate.200")
+            .unwrap();
+        assert_eq!(ok.direction, Some(Direction::Worse));
         let asr = d.rates.iter().find(|r| r.metric == "asr").unwrap();
         assert_eq!(
             (asr.baseline_n, asr.current_count, asr.change),
@@ -400,5 +492,35 @@ mod tests {
             .unwrap();
         assert!(pdd.test.unwrap().p_value < ALPHA);
         assert!(!pdd.significant && d.flagged.is_empty(), "{:?}", d.flagged);
+        assert_eq!(pdd.direction, None);
+    }
+
+    #[test]
+    fn faster_and_fewer_503s_are_better() {
+        let a = run(
+            270,
+            300,
+            (0..270).map(|i| if i % 2 == 0 { 36.0 } else { 308.0 }),
+        );
+        let b = run(300, 300, (0..300).map(|i| 36.0 + (i % 7) as f64 * 0.1));
+        let d = diff(&a, &b);
+        assert!(d.worse.is_empty(), "{:?}", d.worse);
+        let dir = |m: &str| {
+            d.rates
+                .iter()
+                .chain(std::iter::empty())
+                .find(|r| r.metric == m)
+                .and_then(|r| r.direction)
+        };
+        assert_eq!(
+            (dir("asr"), dir("code_rate.503")),
+            (Some(Direction::Better), Some(Direction::Better))
+        );
+        let pdd = d
+            .distributions
+            .iter()
+            .find(|r| r.metric == "pdd_ms")
+            .unwrap();
+        assert_eq!(pdd.direction, Some(Direction::Better));
     }
 }
