@@ -272,6 +272,22 @@ fn analyze_baseline_puts_the_comparison_in_the_html_report() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("give --html FILE or --out DIR"));
+    // a capture is not a baseline for the report: said at once
+    let o = bin()
+        .args(["analyze", "--out"])
+        .arg(base.join("c"))
+        .arg("--baseline")
+        .arg(run("healthy-a"))
+        .arg(run("degraded"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not a saved summary"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!base.join("c").exists());
 }
 
 #[test]

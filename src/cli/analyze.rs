@@ -32,11 +32,13 @@ pub fn run(run: &Run, a: AnalyzeArgs) -> Result<ExitCode> {
         Some(_) if a.out.is_none() && a.html.is_none() => {
             anyhow::bail!("--baseline is shown in the HTML report: give --html FILE or --out DIR")
         }
-        Some(p) => {
-            let name = p.to_string_lossy();
-            let path = runs::saved_summary(&name).unwrap_or_else(|| p.clone());
-            Some(snapshot::read_saved(&path)?)
-        }
+        Some(p) => match runs::saved_summary(&p.to_string_lossy()) {
+            Some(path) => Some(snapshot::read_saved(&path)?),
+            None => anyhow::bail!(
+                "--baseline {}: not a saved summary (give the summary.json written by analyze --out DIR, or DIR)",
+                p.display()
+            ),
+        },
     };
     let lock = a.out.as_deref().map(destinations::out_dir).transpose()?;
     let inputs = inputs_of(&a.inputs)?;
