@@ -392,7 +392,10 @@ fn a_bad_rules_file_is_a_usage_error_before_any_capture_is_read() {
 
 /// `check --json` with rules written here.
 fn check_with(rules: &str, input: &Path) -> (i32, Value) {
-    let d = scratch_dir(&format!("verdict-rules-{}", rules.len()));
+    // one directory per call: tests run in parallel
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = scratch_dir(&format!("verdict-rules-{n}"));
     let f = d.join("rules.toml");
     std::fs::write(&f, rules).unwrap();
     let o = bin()
@@ -487,4 +490,45 @@ fn registration_rules_read_the_numbers_analyze_prints() {
     // failures above 5 % fail the check
     assert!(r["failed"].as_u64().unwrap() * 20 > r["attempts"].as_u64().unwrap());
     assert_eq!(code, 3);
+}
+
+#[test]
+fn a_saved_summary_of_a_partial_read_is_judged_partial() {
+    // healthy-a cut in the middle of its gzip stream: read up to the damage (exit 1).
+    let d = scratch_dir("verdict-partial");
+    let cut = d.join("cut.pcap.gz");
+    let bytes = std::fs::read(run("healthy-a")).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let out = d.join("out");
+    let o = bin()
+        .args(["analyze", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&cut)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let rules = "[[rule]]\nmetric = \"attempts\"\nop = \">=\"\nvalue = 1\n";
+    // from the capture and from its saved summary: the rule passes, the read was partial
+    for input in [cut.as_path(), out.as_path()] {
+        let (code, j) = check_with(rules, input);
+        assert_eq!(
+            (code, &j["passed"]),
+            (1, &Value::Bool(true)),
+            "{}",
+            input.display()
+        );
+    }
+    let f = d.join("rules.toml");
+    std::fs::write(&f, rules).unwrap();
+    let o = bin()
+        .args(["check", "--slo"])
+        .arg(&f)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("covers a partial read"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

@@ -8,7 +8,7 @@
 use super::args::CheckArgs;
 use super::config::{filter_of, Run};
 use super::destinations;
-use super::outcome::{code, ignore_broken_pipe, said, CHECK_FAILED};
+use super::outcome::{code, ignore_broken_pipe, CHECK_FAILED};
 use super::runs;
 use anyhow::Result;
 use sipsleuth::report::export::out_dir::write_atomic;
@@ -25,12 +25,7 @@ pub fn run(run: &Run, a: CheckArgs) -> Result<ExitCode> {
     }
     let filter = filter_of(&a.filter)?;
     let judged = runs::load(run, &a.inputs, filter)?;
-    let reports: Vec<_> = judged.reports.iter().collect();
-    let completeness = if reports.is_empty() {
-        Completeness::Complete
-    } else {
-        said(&reports, run.quiet)
-    };
+    let completeness = judged.completeness(run.quiet);
     if completeness == Completeness::Nothing {
         return Ok(ExitCode::from(code(completeness)));
     }

@@ -5,7 +5,7 @@
 
 use super::args::{DiffArgs, Inputs};
 use super::config::Run;
-use super::outcome::{code, ignore_broken_pipe, said};
+use super::outcome::{code, ignore_broken_pipe};
 use super::runs;
 use anyhow::Result;
 use sipsleuth::filter::Filter;
@@ -24,14 +24,11 @@ pub fn run(run: &Run, a: DiffArgs) -> Result<ExitCode> {
             files_from: None,
         };
         let judged = runs::load(run, &given, Filter::default())?;
-        let reports: Vec<_> = judged.reports.iter().collect();
-        if !reports.is_empty() {
-            let c = said(&reports, run.quiet);
-            if c == Completeness::Nothing {
-                return Ok(ExitCode::from(code(c)));
-            }
-            worst = worst.max(code(c));
+        let c = judged.completeness(run.quiet);
+        if c == Completeness::Nothing {
+            return Ok(ExitCode::from(code(c)));
         }
+        worst = worst.max(code(c));
         sides.push(judged.snapshot);
     }
     let d = diff(&sides[0], &sides[1]);

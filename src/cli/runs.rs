@@ -6,18 +6,41 @@
 
 use super::args::Inputs;
 use super::config::{inputs_of, Run};
+use super::outcome::said;
 use super::summarize::read_and_summarize;
 use anyhow::Result;
 use sipsleuth::filter::Filter;
 use sipsleuth::pipeline::InputReport;
-use sipsleuth::summary::Options;
+use sipsleuth::report::printable::printable;
+use sipsleuth::summary::{Completeness, Options};
 use sipsleuth::verdict::snapshot::{read_saved, Snapshot};
 use std::path::{Path, PathBuf};
 
 pub struct Judged {
     pub snapshot: Snapshot,
-    /// The captures' reports (empty for a saved summary).
-    pub reports: Vec<InputReport>,
+    /// The captures' reports (None for a saved summary).
+    pub reports: Option<Vec<InputReport>>,
+}
+
+impl Judged {
+    /// How completely the run was read, said on stderr as for any command: a
+    /// saved summary of a partial read is partial too.
+    pub fn completeness(&self, quiet: bool) -> Completeness {
+        if let Some(r) = &self.reports {
+            let reports: Vec<&InputReport> = r.iter().collect();
+            return said(&reports, quiet);
+        }
+        if self.snapshot.complete {
+            return Completeness::Complete;
+        }
+        if !quiet {
+            eprintln!(
+                "sipsleuth: warning: the saved summary of {} covers a partial read (an input was damaged or unreadable when it was written)",
+                printable(&self.snapshot.inputs.join(", "))
+            );
+        }
+        Completeness::Partial
+    }
 }
 
 /// The summary.json a name stands for, if it names a saved summary: a file
@@ -43,7 +66,7 @@ pub fn load(run: &Run, given: &Inputs, filter: Filter) -> Result<Judged> {
             }
             return Ok(Judged {
                 snapshot: read_saved(&path)?,
-                reports: Vec::new(),
+                reports: None,
             });
         }
     }
@@ -56,6 +79,6 @@ pub fn load(run: &Run, given: &Inputs, filter: Filter) -> Result<Judged> {
     let summary = read_and_summarize(run, &inputs, &options);
     Ok(Judged {
         snapshot: Snapshot::of(&summary),
-        reports: summary.inputs.into_iter().map(|i| i.report).collect(),
+        reports: Some(summary.inputs.into_iter().map(|i| i.report).collect()),
     })
 }

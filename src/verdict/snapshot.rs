@@ -59,6 +59,9 @@ pub struct Snapshot {
     pub version: u32,
     /// The inputs read (paths as given), for the reader of a saved summary.
     pub inputs: Vec<String>,
+    /// Every input was read to its end (false: the figures cover what could be read).
+    #[serde(default = "yes")]
+    pub complete: bool,
     pub first_ns: Option<i64>,
     pub last_ns: Option<i64>,
     pub calls: CallGroup,
@@ -68,6 +71,10 @@ pub struct Snapshot {
     /// Keyed by the registrar address.
     pub per_registrar: BTreeMap<String, RegistrationGroup>,
     pub findings: Vec<FindingFacts>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Values in ms to the microsecond (as the summaries print them), sorted.
@@ -135,6 +142,7 @@ impl Snapshot {
         Snapshot {
             version: VERSION,
             inputs: s.inputs.iter().map(|i| i.report.path.clone()).collect(),
+            complete: s.inputs.iter().all(|i| i.report.complete()),
             first_ns: s.first_ns,
             last_ns: s.last_ns,
             calls: CallGroup::of(&all),
