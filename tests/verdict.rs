@@ -445,6 +445,39 @@ fn a_finding_field_rule_fails_on_the_rising_load_that_hit_capacity_at_9_calls_pe
         ),
         (Some("fail"), Some(1.0))
     );
+    // and the frames of its calls, as `messages` numbers them
+    let first = finding["evidence"]["call_ids"][0].as_str().unwrap();
+    let o = bin()
+        .args(["messages", "--csv", "--call-id", first])
+        .arg(testdata("diagnosis/calls/capacity-503-spread.pcap"))
+        .output()
+        .unwrap();
+    let frames: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            format!("{}#{}", f[f.len() - 3], f[f.len() - 2])
+        })
+        .collect();
+    assert!(!frames.is_empty());
+    let listed: Vec<&str> = onset["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed[..frames.len()],
+        frames.iter().map(String::as_str).collect::<Vec<_>>()[..]
+    );
+    assert!(
+        ev.contains(&format!(
+            "frames of {}: ",
+            frames[0].split('#').next().unwrap()
+        )),
+        "{ev}"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use super::config::{inputs_of, Run};
 use super::outcome::said;
 use super::summarize::read_and_summarize;
 use anyhow::Result;
+use sipsleuth::capture::InputSpec;
 use sipsleuth::filter::Filter;
 use sipsleuth::pipeline::InputReport;
 use sipsleuth::report::printable::printable;
@@ -20,6 +21,8 @@ pub struct Judged {
     pub snapshot: Snapshot,
     /// The captures' reports (None for a saved summary).
     pub reports: Option<Vec<InputReport>>,
+    /// The captures read (empty for a saved summary).
+    pub inputs: Vec<InputSpec>,
 }
 
 impl Judged {
@@ -67,6 +70,7 @@ pub fn load(run: &Run, given: &Inputs, filter: Filter) -> Result<Judged> {
             return Ok(Judged {
                 snapshot: read_saved(&path)?,
                 reports: None,
+                inputs: Vec::new(),
             });
         }
     }
@@ -80,5 +84,6 @@ pub fn load(run: &Run, given: &Inputs, filter: Filter) -> Result<Judged> {
     Ok(Judged {
         snapshot: Snapshot::of(&summary),
         reports: Some(summary.inputs.into_iter().map(|i| i.report).collect()),
+        inputs,
     })
 }

@@ -122,6 +122,8 @@ mod tests {
             fails_check: fails,
             sample_size: 300,
             evidence: "calls a\u{1}b".into(),
+            call_ids: Vec::new(),
+            frames: Vec::new(),
         }
     }
 

@@ -250,7 +250,12 @@ pub struct Measure {
     /// Calls, registrations, values or findings the value rests on.
     pub n: u64,
     pub evidence: String,
+    /// For findings: the first Call-IDs they rest on (at most [`MAX_CALL_IDS`]).
+    pub call_ids: Vec<String>,
 }
+
+/// Call-IDs a finding rule names as its evidence.
+pub const MAX_CALL_IDS: usize = 10;
 
 impl Measure {
     fn none(evidence: String) -> Measure {
@@ -258,6 +263,7 @@ impl Measure {
             values: Vec::new(),
             n: 0,
             evidence,
+            call_ids: Vec::new(),
         }
     }
     fn rate(r: Rate, what: &str) -> Measure {
@@ -265,8 +271,22 @@ impl Measure {
             values: r.value().into_iter().collect(),
             n: r.den,
             evidence: format!("{} of {} {what}", r.num, r.den),
+            call_ids: Vec::new(),
         }
     }
+}
+
+/// The first Call-IDs of the findings, a few of each.
+fn finding_call_ids(fs: &[&FindingFacts]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for f in fs {
+        for c in f.call_ids.iter().take(3) {
+            if out.len() < MAX_CALL_IDS && !out.contains(c) {
+                out.push(c.clone());
+            }
+        }
+    }
+    out
 }
 
 fn call_group<'a>(s: &'a Snapshot, scope: &Scope) -> Result<&'a CallGroup, String> {
@@ -295,6 +315,7 @@ fn series_measure(values: &[f64], st: &str, what: &str) -> Measure {
         values: stat(&p, st).into_iter().collect(),
         n: p.count,
         evidence: format!("n={} {what}", p.count),
+        call_ids: Vec::new(),
     }
 }
 
@@ -343,6 +364,7 @@ pub fn measure(s: &Snapshot, m: &Metric, scope: &Scope) -> Measure {
                 values: vec![g.counts.attempts as f64],
                 n: g.counts.attempts,
                 evidence: format!("{} call attempts", g.counts.attempts),
+                call_ids: Vec::new(),
             },
             Err(e) => Measure::none(e),
         },
@@ -372,6 +394,7 @@ pub fn measure(s: &Snapshot, m: &Metric, scope: &Scope) -> Measure {
                 values: vec![g.attempts as f64],
                 n: g.attempts,
                 evidence: format!("{} registration attempts", g.attempts),
+                call_ids: Vec::new(),
             },
             Err(e) => Measure::none(e),
         },
@@ -389,6 +412,7 @@ pub fn measure(s: &Snapshot, m: &Metric, scope: &Scope) -> Measure {
                 } else {
                     finding_evidence(&fs)
                 },
+                call_ids: finding_call_ids(&fs),
             }
         }
         Metric::FindingField(k, field) => {
@@ -416,6 +440,7 @@ pub fn measure(s: &Snapshot, m: &Metric, scope: &Scope) -> Measure {
                 values: with.iter().map(|f| f.numbers[field]).collect(),
                 n: with.len() as u64,
                 evidence: finding_evidence(&with),
+                call_ids: finding_call_ids(&with),
             }
         }
     }

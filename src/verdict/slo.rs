@@ -282,6 +282,11 @@ pub struct Outcome {
     /// Calls, registrations, values or findings behind the value.
     pub sample_size: u64,
     pub evidence: String,
+    /// For a findings rule: the first Call-IDs of the findings.
+    pub call_ids: Vec<String>,
+    /// The capture frames of those calls (`FILE#FRAME`), when the run was read
+    /// from captures (the command line fills them in: they need a second pass).
+    pub frames: Vec<String>,
 }
 
 /// Evaluates every rule on a run.
@@ -319,6 +324,8 @@ pub fn evaluate(rules: &[Rule], s: &Snapshot) -> Vec<Outcome> {
                     || (status == Status::NoData && r.no_data == NoData::Fail),
                 sample_size: m.n,
                 evidence: m.evidence,
+                call_ids: m.call_ids,
+                frames: Vec::new(),
             }
         })
         .collect()
