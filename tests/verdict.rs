@@ -226,13 +226,15 @@ fn diff_and_check_on_saved_summaries_match_the_captures() {
     let saved: Value =
         serde_json::from_str(&std::fs::read_to_string(a.join("summary.json")).unwrap()).unwrap();
     assert_eq!(saved["verdict"]["version"], 1);
-    assert_eq!(
-        saved["verdict"]["calls"]["pdd_ms"]
-            .as_array()
-            .unwrap()
-            .len(),
-        300
-    );
+    // every call's PDD, once: in its destination's group (the overall series is their union)
+    let per_dest: usize = saved["verdict"]["per_destination"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|g| g["pdd_ms"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(per_dest, 300);
+    assert_eq!(saved["verdict"]["calls"]["pdd_ms"], serde_json::json!([]));
     let mut from_captures = diff(&run("healthy-a"), &run("degraded"));
     // a directory written by --out, and its summary.json, both name the saved summary
     let mut from_saved = diff(&a, &b.join("summary.json"));

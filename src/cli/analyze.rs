@@ -49,13 +49,17 @@ pub fn run(run: &Run, a: AnalyzeArgs) -> Result<ExitCode> {
     };
     let summary = read_and_summarize(run, &inputs, &options);
     let summary_json = json::summary_json(&summary);
+    let snapshot = (a.out.is_some() || baseline.is_some()).then(|| Snapshot::of(&summary));
     let comparison = baseline
         .as_ref()
-        .map(|b| verdict::diff::diff(b, &Snapshot::of(&summary)));
+        .zip(snapshot.as_ref())
+        .map(|(b, now)| verdict::diff::diff(b, now));
     if let Some(dir) = &a.out {
         // summary.json also keeps what `check` and `diff` need (docs/summary-format.md).
         let mut saved = summary_json.clone();
-        saved["verdict"] = serde_json::to_value(Snapshot::of(&summary))?;
+        if let Some(snap) = &snapshot {
+            saved["verdict"] = serde_json::to_value(snap.for_saving())?;
+        }
         let mut written = out_dir::write_all(dir, &summary, &saved)?;
         written.extend(report_files::charts_and_html(
             dir,

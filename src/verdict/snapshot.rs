@@ -178,6 +178,37 @@ impl Snapshot {
     }
 }
 
+impl Snapshot {
+    /// The form saved in summary.json: every call is in exactly one
+    /// destination's group, so the overall PDD and SRD series (the union of
+    /// the destinations') are left out, and [`from_summary_json`] merges them
+    /// back. That halves the saved size of a big run.
+    pub fn for_saving(&self) -> Snapshot {
+        let mut s = self.clone();
+        s.calls.pdd_ms.clear();
+        s.calls.srd_ms.clear();
+        s
+    }
+
+    /// The overall series from the destinations' (see [`Snapshot::for_saving`]).
+    fn merge_overall_series(&mut self) {
+        let merged = |pick: fn(&CallGroup) -> &Vec<f64>, groups: &BTreeMap<String, CallGroup>| {
+            let mut v: Vec<f64> = groups
+                .values()
+                .flat_map(|g| pick(g).iter().copied())
+                .collect();
+            v.sort_by(|a, b| a.total_cmp(b));
+            v
+        };
+        if self.calls.pdd_ms.is_empty() {
+            self.calls.pdd_ms = merged(|g| &g.pdd_ms, &self.per_destination);
+        }
+        if self.calls.srd_ms.is_empty() {
+            self.calls.srd_ms = merged(|g| &g.srd_ms, &self.per_destination);
+        }
+    }
+}
+
 /// Why a saved summary could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum SavedError {
@@ -232,10 +263,12 @@ pub fn from_summary_json(path: &str, bytes: &[u8]) -> Result<Snapshot, SavedErro
             found,
         });
     }
-    Snapshot::deserialize(snap).map_err(|e| SavedError::Malformed {
+    let mut s = Snapshot::deserialize(snap).map_err(|e| SavedError::Malformed {
         path: path.to_string(),
         source: e,
-    })
+    })?;
+    s.merge_overall_series();
+    Ok(s)
 }
 
 #[cfg(test)]
@@ -251,8 +284,20 @@ mod tests {
         s.calls.counts.attempts = 3;
         s.calls.counts.success = 2;
         s.calls.pdd_ms = vec![1.5, 2.25, 300.125];
+        s.calls.srd_ms = vec![2.0, 3.0];
         s.calls.final_codes.insert("503".into(), 1);
-        let json = serde_json::json!({ "tool": {}, "verdict": s });
+        // every call in one destination's group, as Snapshot::of makes them
+        let mut a = CallGroup::default();
+        a.pdd_ms = vec![2.25];
+        a.srd_ms = vec![3.0];
+        let mut b = CallGroup::default();
+        b.pdd_ms = vec![1.5, 300.125];
+        b.srd_ms = vec![2.0];
+        s.per_destination.insert("10.0.0.1:5060".into(), a);
+        s.per_destination.insert("10.0.0.2:5060".into(), b);
+        let saved = s.for_saving();
+        assert!(saved.calls.pdd_ms.is_empty() && saved.calls.srd_ms.is_empty());
+        let json = serde_json::json!({ "tool": {}, "verdict": saved });
         let back = from_summary_json("x", json.to_string().as_bytes()).unwrap();
         assert_eq!(back, s);
     }
