@@ -287,12 +287,16 @@ mod tests {
         s.calls.srd_ms = vec![2.0, 3.0];
         s.calls.final_codes.insert("503".into(), 1);
         // every call in one destination's group, as Snapshot::of makes them
-        let mut a = CallGroup::default();
-        a.pdd_ms = vec![2.25];
-        a.srd_ms = vec![3.0];
-        let mut b = CallGroup::default();
-        b.pdd_ms = vec![1.5, 300.125];
-        b.srd_ms = vec![2.0];
+        let a = CallGroup {
+            pdd_ms: vec![2.25],
+            srd_ms: vec![3.0],
+            ..Default::default()
+        };
+        let b = CallGroup {
+            pdd_ms: vec![1.5, 300.125],
+            srd_ms: vec![2.0],
+            ..Default::default()
+        };
         s.per_destination.insert("10.0.0.1:5060".into(), a);
         s.per_destination.insert("10.0.0.2:5060".into(), b);
         let saved = s.for_saving();
