@@ -75,18 +75,14 @@ struct Found {
     frames: Vec<(u32, u64)>,
 }
 
-/// First pass: the frames of every SIP message with one of `call_ids`.
-/// A Call-ID with no message at all is an error (most likely a typo).
-pub fn select(
+/// Per Call-ID starting with one of `call_ids` (a given ID may be a prefix):
+/// what the pipeline saw of it.
+fn find(
     inputs: &[InputSpec],
     limits: &Limits,
     call_ids: &[String],
     progress: &Progress,
-) -> Result<Selection, ExportError> {
-    if inputs.contains(&InputSpec::Stdin) {
-        return Err(ExportError::Stdin);
-    }
-    // Per Call-ID starting with one of those given (a given ID may be a prefix).
+) -> (BTreeMap<Vec<u8>, Found>, Vec<InputReport>) {
     let mut found: BTreeMap<Vec<u8>, Found> = BTreeMap::new();
     let (reports, _) = run_timeline(inputs, limits, progress, &mut |item| {
         let Item::Sip(m) = item else { return };
@@ -102,6 +98,44 @@ pub fn select(
             .frames
             .extend(m.all_frames().map(|o| (o.file, o.frame)));
     });
+    (found, reports)
+}
+
+/// The frames (input index, frame number, in time order) that carried the
+/// messages of each of these exact Call-IDs; a Call-ID not seen is left out.
+/// One pass over the inputs, as `select`'s (`check` names a finding's frames
+/// with it).
+pub fn frames_of(
+    inputs: &[InputSpec],
+    limits: &Limits,
+    call_ids: &[String],
+    progress: &Progress,
+) -> Result<BTreeMap<String, Vec<(u32, u64)>>, ExportError> {
+    if inputs.contains(&InputSpec::Stdin) {
+        return Err(ExportError::Stdin);
+    }
+    let (found, _) = find(inputs, limits, call_ids, progress);
+    Ok(found
+        .into_iter()
+        .filter_map(|(cid, f)| {
+            let cid = String::from_utf8_lossy(&cid).into_owned();
+            call_ids.contains(&cid).then_some((cid, f.frames))
+        })
+        .collect())
+}
+
+/// First pass: the frames of every SIP message with one of `call_ids`.
+/// A Call-ID with no message at all is an error (most likely a typo).
+pub fn select(
+    inputs: &[InputSpec],
+    limits: &Limits,
+    call_ids: &[String],
+    progress: &Progress,
+) -> Result<Selection, ExportError> {
+    if inputs.contains(&InputSpec::Stdin) {
+        return Err(ExportError::Stdin);
+    }
+    let (found, reports) = find(inputs, limits, call_ids, progress);
     let seen: BTreeSet<Vec<u8>> = found.keys().cloned().collect();
     let wanted = resolve_call_ids(&seen, call_ids).map_err(ExportError::Ambiguous)?;
     let unknown: Vec<String> = call_ids

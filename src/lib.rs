@@ -10,6 +10,9 @@
 //! 6. [`analysis`]: what the messages say (traffic counts so far).
 //! 7. [`report`]: tables, JSON, listings.
 //!
+//! [`verdict`] judges a run (rules of an SLO file, a comparison with a baseline) on what the
+//! analyses and the diagnosis found.
+//!
 //! [`extract`] runs the pipeline twice to copy the frames of chosen calls into a new capture.
 //!
 //! [`accounting`] is shared by all stages: every frame lands in exactly one [`accounting::Bucket`].
@@ -28,3 +31,4 @@ pub mod reassembly;
 pub mod report;
 pub mod sip;
 pub mod summary;
+pub mod verdict;

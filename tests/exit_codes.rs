@@ -1,7 +1,7 @@
 //! The README's exit-code table, one test per row and case (issue #17):
 //! 0 every input read to its end; 1 some input damaged or unreadable, with
 //! the results of the rest; 2 nothing readable (or a usage error), always
-//! with the reason on stderr.
+//! with the reason on stderr; 3 `check`: a rule of the SLO failed.
 
 mod common;
 use common::*;
@@ -130,4 +130,45 @@ fn row_2_a_usage_error() {
     ]);
     assert_eq!(code, Some(2));
     assert!(!err.is_empty());
+}
+
+#[test]
+fn row_3_check_a_rule_of_the_slo_failed() {
+    // The degraded load run breaks slo.toml (ASR, 503s, PDD); the healthy one does not.
+    let slo = testdata("loadruns/slo.toml");
+    let degraded = testdata("loadruns/degraded.pcap.gz");
+    let (code, out, _) = run_in(&[
+        "check".as_ref(),
+        "--slo".as_ref(),
+        slo.as_os_str(),
+        degraded.as_os_str(),
+    ]);
+    assert_eq!(code, Some(3));
+    assert!(out.contains("check FAILED: 4 of 10 rule(s)"), "{out}");
+    let healthy = testdata("loadruns/healthy-a.pcap.gz");
+    let (code, out, _) = run_in(&[
+        "check".as_ref(),
+        "--slo".as_ref(),
+        slo.as_os_str(),
+        healthy.as_os_str(),
+    ]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("check passed"), "{out}");
+}
+
+#[test]
+fn row_2_check_with_nothing_readable_is_2_not_3() {
+    // Nothing read is not a verdict: no rule is judged on an empty run.
+    let d = scratch_dir("exit-check-nothing");
+    let (code, out, err) = run_in(&[
+        "check".as_ref(),
+        "--slo".as_ref(),
+        testdata("loadruns/slo.toml").as_os_str(),
+        cut_in_header(&d).as_os_str(),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        out.is_empty() && err.contains("no capture found"),
+        "{out}{err}"
+    );
 }

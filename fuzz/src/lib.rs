@@ -545,7 +545,7 @@ pub mod pipeline {
         }
         std::hint::black_box(json::summary_json(&s).to_string().len());
         std::hint::black_box(table::render(&s).len());
-        std::hint::black_box(html::render(&s, &[]).len());
+        std::hint::black_box(html::render(&s, &[], None).len());
         assert!(
             started.elapsed().as_secs() < MAX_SECONDS,
             "the pipeline took {:?} on {} bytes",

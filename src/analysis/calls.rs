@@ -72,41 +72,86 @@ pub struct CallSummary {
 /// and decline to count as delivered.
 pub const NER_NOTE: &str = "NER counts 200 and 408/480 only; busy (486/600) and decline (603) are excluded by this definition (ITU-T E.411 counts them: see NER (E.411))";
 
+/// The counts every call ratio is made of (numerator and denominator), kept
+/// apart from the ratios so that a saved summary (`verdict::snapshot`) can
+/// hold them and a test of proportions can use them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CallCounts {
+    pub attempts: u64,
+    pub success: u64,
+    pub timeout: u64,
+    /// Final response 3xx (left out of SER and SEER's denominator).
+    pub redirected: u64,
+    /// SEER's numerator: success, 480, 486, 600, 603.
+    pub seer_effective: u64,
+    /// ISA's numerator: 408, 500, 503, 504.
+    pub ineffective: u64,
+    /// SCR's numerator: answered and ended by a BYE that got its 2xx.
+    pub completed: u64,
+    /// NER (E.411)'s numerator.
+    pub delivered_e411: u64,
+}
+
+impl CallCounts {
+    pub fn of<'a>(calls: impl IntoIterator<Item = &'a CallRecord>) -> CallCounts {
+        let code_in = |c: &CallRecord, set: &[u16]| c.final_code.is_some_and(|f| set.contains(&f));
+        let mut n = CallCounts::default();
+        for c in calls {
+            let success = c.category == Category::Success;
+            n.attempts += 1;
+            n.success += u64::from(success);
+            n.timeout += u64::from(c.category == Category::Timeout);
+            n.redirected += u64::from(c.final_code.is_some_and(|f| (300..400).contains(&f)));
+            n.seer_effective += u64::from(success || code_in(c, &[480, 486, 600, 603]));
+            n.ineffective += u64::from(code_in(c, &[408, 500, 503, 504]));
+            n.completed +=
+                u64::from(success && c.bye_final_code.is_some_and(|f| (200..300).contains(&f)));
+            n.delivered_e411 += u64::from(
+                matches!(
+                    c.category,
+                    Category::Success | Category::Timeout | Category::Rejected
+                ) || (c.category == Category::Cancelled && c.pdd_ms.is_some()),
+            );
+        }
+        n
+    }
+
+    pub fn asr(&self) -> Option<f64> {
+        ratio(self.success, self.attempts)
+    }
+    pub fn ner(&self) -> Option<f64> {
+        ratio(self.success + self.timeout, self.attempts)
+    }
+    pub fn ner_e411(&self) -> Option<f64> {
+        ratio(self.delivered_e411, self.attempts)
+    }
+    pub fn ser(&self) -> Option<f64> {
+        ratio(self.success, self.attempts - self.redirected)
+    }
+    pub fn seer(&self) -> Option<f64> {
+        ratio(self.seer_effective, self.attempts - self.redirected)
+    }
+    pub fn isa(&self) -> Option<f64> {
+        ratio(self.ineffective, self.attempts)
+    }
+    pub fn scr(&self) -> Option<f64> {
+        ratio(self.completed, self.attempts)
+    }
+}
+
 pub fn summarize(calls: &[CallRecord]) -> CallSummary {
-    let n = calls.len() as u64;
+    let n = CallCounts::of(calls);
     let count = |c: Category| calls.iter().filter(|x| x.category == c).count() as u64;
     let outcomes = Category::ALL
         .iter()
         .map(|c| (c.name(), count(*c)))
         .collect();
-    let success = count(Category::Success);
-    let timeout = count(Category::Timeout);
     let mut final_codes: BTreeMap<String, u64> = BTreeMap::new();
     for c in calls {
         *final_codes
             .entry(c.final_code.map_or("none".to_string(), |f| f.to_string()))
             .or_default() += 1;
     }
-    let code_in = |c: &CallRecord, set: &[u16]| c.final_code.is_some_and(|f| set.contains(&f));
-    let redirected = calls
-        .iter()
-        .filter(|c| c.final_code.is_some_and(|f| (300..400).contains(&f)))
-        .count() as u64;
-    let seer_num = calls
-        .iter()
-        .filter(|c| c.category == Category::Success || code_in(c, &[480, 486, 600, 603]))
-        .count() as u64;
-    let isa_num = calls
-        .iter()
-        .filter(|c| code_in(c, &[408, 500, 503, 504]))
-        .count() as u64;
-    let completed = calls
-        .iter()
-        .filter(|c| {
-            c.category == Category::Success
-                && c.bye_final_code.is_some_and(|f| (200..300).contains(&f))
-        })
-        .count() as u64;
     let mut per_destination: BTreeMap<String, DestinationStats> = BTreeMap::new();
     let mut pdd_by_dest: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for c in calls {
@@ -122,24 +167,15 @@ pub fn summarize(calls: &[CallRecord]) -> CallSummary {
         d.asr = ratio(d.success, d.attempts);
         d.pdd_p50_ms = pdd_by_dest.remove(k).and_then(|v| percentiles(v).p50);
     }
-    let delivered_e411 = calls
-        .iter()
-        .filter(|c| {
-            matches!(
-                c.category,
-                Category::Success | Category::Timeout | Category::Rejected
-            ) || (c.category == Category::Cancelled && c.pdd_ms.is_some())
-        })
-        .count() as u64;
     CallSummary {
-        attempts: n,
-        ner_e411: ratio(delivered_e411, n),
+        attempts: n.attempts,
+        ner_e411: n.ner_e411(),
         ner_note: NER_NOTE,
         in_progress_at_start: 0,
         b2bua_legs_merged: 0,
         outcomes,
-        asr: ratio(success, n),
-        ner: ratio(success + timeout, n),
+        asr: n.asr(),
+        ner: n.ner(),
         pdd_ms: percentiles(calls.iter().filter_map(|c| c.pdd_ms)),
         answered_without_ringing: calls
             .iter()
@@ -165,10 +201,10 @@ pub fn summarize(calls: &[CallRecord]) -> CallSummary {
             ),
             sdd_ms: percentiles(calls.iter().filter_map(|c| c.disconnect_ms)),
             sdt_ms: percentiles(calls.iter().filter_map(|c| c.duration_ms)),
-            ser: ratio(success, n - redirected),
-            seer: ratio(seer_num, n - redirected),
-            isa: ratio(isa_num, n),
-            scr: ratio(completed, n),
+            ser: n.ser(),
+            seer: n.seer(),
+            isa: n.isa(),
+            scr: n.scr(),
         },
     }
 }

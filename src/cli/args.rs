@@ -7,7 +7,8 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0  every input was read to its end
   1  partial: some input was damaged (truncated, corrupt) or unreadable; results cover the rest
-  2  nothing could be read, or the command line was wrong";
+  2  nothing could be read, or the command line (or the --slo file) was wrong
+  3  check: a rule of the SLO failed (or had no data, and the file says that fails)";
 
 #[derive(Parser, Debug)]
 #[command(name = "sipsleuth", version, about = "Offline SIP trace analyzer: every SIP message out of any capture, fast", after_help = EXIT_CODES)]
@@ -54,6 +55,43 @@ pub enum Command {
     Show(ShowArgs),
     /// The packets of chosen calls (all legs, every TCP segment and IP fragment) into a new capture.
     Export(ExportArgs),
+    /// Judge a run against the rules of an SLO file: each rule's value, pass or fail, and why
+    /// (exit 3 when a rule fails; --junit for CI).
+    Check(CheckArgs),
+    /// Two runs side by side (captures, or summaries saved by `analyze --out`): every metric,
+    /// its change, and whether the change is significant.
+    Diff(DiffArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// The rules (TOML; docs/verdict.md), e.g. testdata/loadruns/slo.toml.
+    #[arg(long, value_name = "FILE.toml", required = true)]
+    pub slo: std::path::PathBuf,
+    /// Also write the outcome as JUnit XML (one testcase per rule), for CI test reports.
+    #[arg(long, value_name = "FILE.xml")]
+    pub junit: Option<std::path::PathBuf>,
+    /// Print the outcome as one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The run to compare with: a capture, a directory or quoted glob of captures, or a
+    /// summary.json saved by `analyze --out DIR` (or DIR itself).
+    #[arg(value_name = "BASELINE")]
+    pub baseline: String,
+    /// The run to judge, given the same ways.
+    #[arg(value_name = "CURRENT")]
+    pub current: String,
+    /// Print the comparison as one JSON object instead of tables.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -141,6 +179,10 @@ pub struct AnalyzeArgs {
     /// The site partition for --dataset (letters, digits, '-', '_', '.').
     #[arg(long, value_name = "SITE", requires = "dataset")]
     pub site: Option<String>,
+    /// Compare with this run in the HTML report (a summary.json saved by `analyze --out`, or
+    /// its directory): a section with `diff`'s tables. Needs --html or --out.
+    #[arg(long, value_name = "SUMMARY")]
+    pub baseline: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -4,9 +4,11 @@
 
 pub mod analyze;
 pub mod args;
+pub mod check;
 pub mod chosen;
 pub mod config;
 pub mod destinations;
+pub mod diff;
 pub mod explain;
 pub mod export;
 pub mod flow;
@@ -15,6 +17,7 @@ pub mod outcome;
 pub mod progress;
 pub mod report_files;
 pub mod rows;
+pub mod runs;
 pub mod show;
 pub mod summarize;
 
@@ -47,5 +50,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Flow(f) => flow::run(&run, f),
         Command::Show(s) => show::run(&run, s),
         Command::Export(x) => export::run(&run, x),
+        Command::Check(c) => check::run(&run, c),
+        Command::Diff(d) => diff::run(&run, d),
     }
 }

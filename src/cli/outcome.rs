@@ -1,7 +1,7 @@
 //! How a run ends, decided in one place: the problems with inputs said on
 //! stderr (once each), "no capture found" when nothing could be read, and the
 //! exit code of the README's table (0 complete, 1 partial, 2 nothing or a
-//! usage error).
+//! usage error, 3 a `check` rule failed).
 
 use anyhow::{Context, Result};
 use sipsleuth::pipeline::InputReport;
@@ -9,14 +9,22 @@ use sipsleuth::report::printable::printable;
 use sipsleuth::summary::Completeness;
 use std::process::ExitCode;
 
+/// `check`: a rule of the SLO failed (README's exit-code table).
+pub const CHECK_FAILED: u8 = 3;
+
 /// Says what went wrong with the inputs, then the exit code their reports give.
 pub fn finish(reports: &[&InputReport], quiet: bool) -> ExitCode {
+    exit_code(said(reports, quiet))
+}
+
+/// Says what went wrong with the inputs; how complete they were.
+pub fn said(reports: &[&InputReport], quiet: bool) -> Completeness {
     let c = Completeness::of(reports.iter().copied());
     // One input and nothing read: one line, with its reason.
     if let (Completeness::Nothing, [r]) = (c, reports) {
         if let Some(why) = unreadable(r) {
             eprintln!("sipsleuth: error: no capture found: {why}");
-            return exit_code(c);
+            return c;
         }
     }
     warn(reports, quiet);
@@ -29,15 +37,19 @@ pub fn finish(reports: &[&InputReport], quiet: bool) -> ExitCode {
             eprintln!("sipsleuth: error: no capture found in the input(s) given");
         }
     }
-    exit_code(c)
+    c
 }
 
 pub fn exit_code(c: Completeness) -> ExitCode {
-    ExitCode::from(match c {
+    ExitCode::from(code(c))
+}
+
+pub fn code(c: Completeness) -> u8 {
+    match c {
         Completeness::Complete => 0,
         Completeness::Partial => 1,
         Completeness::Nothing => 2,
-    })
+    }
 }
 
 /// An error and its causes on one line, each said once: a cause whose text the

@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use sipsleuth::report::charts::{self, ChartKind};
 use sipsleuth::report::{export::out_dir::write_atomic, html};
 use sipsleuth::summary::Summary;
+use sipsleuth::verdict::diff::Diff;
 use std::path::{Path, PathBuf};
 
 /// The charts of the summary as (name, SVG) pairs for the HTML report.
@@ -16,11 +17,16 @@ fn chart_svgs(s: &Summary) -> Vec<(String, String)> {
 }
 
 /// DIR/charts/*.svg and *.png, DIR/report.html (and FILE when --html is given too).
-pub fn charts_and_html(dir: &Path, html_file: Option<&Path>, s: &Summary) -> Result<Vec<PathBuf>> {
+pub fn charts_and_html(
+    dir: &Path,
+    html_file: Option<&Path>,
+    s: &Summary,
+    baseline: Option<&Diff>,
+) -> Result<Vec<PathBuf>> {
     let charts_dir = dir.join("charts");
     let mut written = charts::write_charts(&charts_dir, s)
         .with_context(|| format!("writing charts to {}", charts_dir.display()))?;
-    let page = html::render(s, &chart_svgs(s));
+    let page = html::render(s, &chart_svgs(s), baseline);
     for path in std::iter::once(dir.join("report.html")).chain(html_file.map(Path::to_path_buf)) {
         write_atomic(&path, |f| std::io::Write::write_all(f, page.as_bytes()))
             .with_context(|| format!("writing {}", path.display()))?;
@@ -29,8 +35,8 @@ pub fn charts_and_html(dir: &Path, html_file: Option<&Path>, s: &Summary) -> Res
     Ok(written)
 }
 
-pub fn html_only(path: &Path, s: &Summary) -> Result<()> {
-    let page = html::render(s, &chart_svgs(s));
+pub fn html_only(path: &Path, s: &Summary, baseline: Option<&Diff>) -> Result<()> {
+    let page = html::render(s, &chart_svgs(s), baseline);
     write_atomic(path, |f| std::io::Write::write_all(f, page.as_bytes()))
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())

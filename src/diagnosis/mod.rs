@@ -41,6 +41,23 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order above (rule files and `diff` list them so).
+    pub const ALL: [Kind; 13] = [
+        Kind::AuthLoop,
+        Kind::AccountLockout,
+        Kind::PoolLockout,
+        Kind::RateLimited,
+        Kind::FloodBlackhole,
+        Kind::Capacity503Onset,
+        Kind::RegistrationExpiry,
+        Kind::NoResponse,
+        Kind::AlternateRouting,
+        Kind::RealmMismatch,
+        Kind::CacRejection,
+        Kind::IsolatedFailures,
+        Kind::RoutingLoop,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Kind::AuthLoop => "AUTH_LOOP",

@@ -173,8 +173,14 @@ fn arrow_of(r: &MessageRow) -> Arrow {
     }
 }
 
-/// The whole report. `charts` are (title, SVG) pairs made by `report::charts`.
-pub fn render(s: &Summary, charts: &[(String, String)]) -> String {
+/// The whole report. `charts` are (title, SVG) pairs made by `report::charts`;
+/// `baseline`, the comparison with an earlier run (`analyze --baseline`), is
+/// shown right after the findings.
+pub fn render(
+    s: &Summary,
+    charts: &[(String, String)],
+    baseline: Option<&crate::verdict::diff::Diff>,
+) -> String {
     let mut h = String::with_capacity(1 << 20);
     let _ = write!(
         h,
@@ -251,6 +257,10 @@ pub fn render(s: &Summary, charts: &[(String, String)]) -> String {
             let _ = write!(h, "<li>{}</li>", esc(a));
         }
         h.push_str("</ul></div>\n");
+    }
+
+    if let Some(d) = baseline {
+        h.push_str(&crate::report::verdict::diff_html(d));
     }
 
     // The summary.

@@ -21,3 +21,4 @@ pub mod schema;
 pub mod table;
 pub mod terminal;
 pub mod time;
+pub mod verdict;

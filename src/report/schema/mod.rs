@@ -237,7 +237,8 @@ Every table below is declared once (`src/report/schema/`) and written with the
 same columns, in the same order, wherever it goes:
 
 - `analyze --out DIR`: `DIR/NAME.csv` and `DIR/NAME.parquet` (zstd-compressed),
-  with `DIR/summary.json` (what `analyze --json` prints); `files` only with `--per-file`;
+  with `DIR/summary.json` (what `analyze --json` prints, plus the saved summary `check` and
+  `diff` read: docs/summary-format.md); `files` only with `--per-file`;
 - `calls --csv` / `--json` and `registrations --csv` / `--json` on stdout;
 - `analyze --dataset ROOT`: calls, registrations, findings and files, plus `run_id`;
 - the HTML report's call table (a chosen few of the calls columns).
