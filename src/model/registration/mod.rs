@@ -90,7 +90,7 @@ mod auth;
 mod tracker;
 
 pub use aor::{aor_states, normalize_uri, AorState, AorStateKind};
-pub use tracker::RegistrationTracker;
+pub use tracker::{FinishedRegistrations, RegistrationTracker};
 
 use serde::Serialize;
 use std::net::SocketAddr;
