@@ -170,14 +170,17 @@ pub fn summarize(
         let n_inputs = inputs.len();
         let model_thread = scope.spawn(move || {
             let mut per_input = vec![TrafficCounts::default(); n_inputs.max(1)];
-            let call_filter = filter.clone();
+            let (call_filter, reg_filter) = (filter.clone(), filter.clone());
             let mut model = if options.keep_rows {
                 Model::keeping_rows()
             } else {
                 Model::default()
             }
             .with_limits(limits.model)
-            .with_call_filter(std::sync::Arc::new(move |c| call_filter.call(c)));
+            .with_filters(
+                std::sync::Arc::new(move |c| call_filter.call(c)),
+                std::sync::Arc::new(move |a| reg_filter.registration(a)),
+            );
             let mut messages = crate::model::rows::Bounded::new(limits.model.rows.messages);
             let mut icmp = Vec::new();
             for batch in rx {

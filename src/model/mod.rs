@@ -27,6 +27,7 @@ pub struct Model {
     keep_rows: bool,
     limits: ModelLimits,
     call_filter: Option<CallFilter>,
+    reg_filter: Option<registration::RegFilter>,
     /// Capture time of the next sweep of finished calls and transactions.
     next_sweep: i64,
 }
@@ -100,14 +101,21 @@ impl Model {
             .with_limits(limits.transactions, limits.rows.transactions);
         self.calls =
             CallTracker::with_limits(limits.calls, limits.rows.calls, self.call_filter.clone());
-        self.registrations = RegistrationTracker::with_row_limit(limits.rows.registrations);
+        self.registrations =
+            RegistrationTracker::with_row_limit(limits.rows.registrations, self.reg_filter.clone());
         self
     }
 
-    /// The run's call filter: the calls past `rows.calls` that it refuses are not
-    /// counted in the figures (the records kept are filtered by the caller).
-    pub fn with_call_filter(mut self, filter: CallFilter) -> Self {
-        self.call_filter = Some(filter);
+    /// The run's filter of calls and registration attempts: those past `rows.*`
+    /// that it refuses are not counted in the figures (the records kept are
+    /// filtered by the caller).
+    pub fn with_filters(
+        mut self,
+        calls: CallFilter,
+        registrations: registration::RegFilter,
+    ) -> Self {
+        self.call_filter = Some(calls);
+        self.reg_filter = Some(registrations);
         let limits = self.limits;
         self.with_limits(limits)
     }

@@ -84,8 +84,25 @@ pub struct RegistrationTracker {
     chains: HashMap<u128, Chain>,
     /// Attempts closed so far (the first `rows.registrations`).
     done: Bounded<RegistrationAttempt>,
+    /// Figures of the attempts past the bound that `filter` keeps.
+    not_kept: Vec<RegFigures>,
+    filter: Option<RegFilter>,
     stats: RegStats,
     scratch: String,
+}
+
+/// Keeps a closed attempt, or past the bound its figures (if the filter wants it).
+fn keep(
+    done: &mut Bounded<RegistrationAttempt>,
+    not_kept: &mut Vec<RegFigures>,
+    filter: Option<&RegFilter>,
+    rec: RegistrationAttempt,
+) {
+    if let Some(rec) = done.push(rec) {
+        if filter.is_none_or(|f| f(&rec)) {
+            not_kept.push(RegFigures::of(&rec));
+        }
+    }
 }
 
 /// The registrations of a run, and the attempts past `rows.registrations` (counted, not kept).
@@ -109,11 +126,21 @@ impl RegistrationTracker {
     }
 
     /// A tracker keeping at most `rows` attempts (`--limit rows.registrations`).
-    pub fn with_row_limit(rows: usize) -> Self {
+    pub fn with_row_limit(rows: usize, filter: Option<RegFilter>) -> Self {
         RegistrationTracker {
             done: Bounded::new(rows),
+            filter,
             ..Default::default()
         }
+    }
+
+    fn keep(&mut self, rec: RegistrationAttempt) {
+        keep(
+            &mut self.done,
+            &mut self.not_kept,
+            self.filter.as_ref(),
+            rec,
+        );
     }
 
     /// Feeds one message with the event the transaction layer returned for it.
@@ -157,7 +184,7 @@ impl RegistrationTracker {
         self.done.reserve(open.len());
         for o in open {
             let (rec, _) = close(*o, Close::End(capture_end_ns));
-            let _ = self.done.push(rec);
+            self.keep(rec);
         }
         let attempts_not_kept = self.done.not_kept;
         let mut attempts = self.done.into_vec();
@@ -168,6 +195,7 @@ impl RegistrationTracker {
         FinishedRegistrations {
             registrations: Registrations {
                 attempts,
+                not_kept: self.not_kept,
                 aors,
                 stats: self.stats,
             },
@@ -248,7 +276,12 @@ impl RegistrationTracker {
             let o = chain.open.take().expect("checked above");
             let (rec, ok) = close(*o, Close::Superseded);
             chain.succeeded |= ok;
-            let _ = self.done.push(rec);
+            keep(
+                &mut self.done,
+                &mut self.not_kept,
+                self.filter.as_ref(),
+                rec,
+            );
         }
         let mut o = Box::new(Open {
             call_id: lossy(m.call_id().unwrap_or_default(), 256),
