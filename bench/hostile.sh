@@ -3,9 +3,10 @@
 # them): a Content-Length of 2^31, headers that never end, a million distinct
 # Call-IDs, a million fragments that never complete, 60 INVITEs of 15 MB on one
 # TCP connection. Fails if sipsleuth's peak RSS on any of them passes MAX_RSS_MB
-# (default 1024: the Call-ID capture keeps a row per call and registration
-# attempt, 670,000 rows, which is output, not state). bench/superlinear.sh times
-# the inputs that were quadratic.
+# (default 1024: the Call-ID capture holds 200,000 unanswered INVITEs, 330,000
+# open transactions and 333,000 unanswered REGISTERs in flight, plus its rows,
+# bounded by --limit rows.*). Run it at two scales (500000, 1000000) for the
+# README's ratios. bench/superlinear.sh times the inputs that were quadratic.
 # Usage: bench/hostile.sh [SCALE]   (default 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."

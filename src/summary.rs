@@ -156,7 +156,7 @@ struct Modelled {
     per_input: Vec<TrafficCounts>,
     model: Model,
     icmp: Vec<IcmpEvent>,
-    messages: Vec<MessageRow>,
+    messages: crate::model::rows::Bounded<MessageRow>,
 }
 
 /// Reads every input as one timeline and, on a thread of its own, runs the SIP
@@ -178,13 +178,18 @@ pub fn summarize(
         let n_inputs = inputs.len();
         let model_thread = scope.spawn(move || {
             let mut per_input = vec![TrafficCounts::default(); n_inputs.max(1)];
+            let (call_filter, reg_filter) = (filter.clone(), filter.clone());
             let mut model = if options.keep_rows {
                 Model::keeping_rows()
             } else {
                 Model::default()
             }
-            .with_limits(limits.model);
-            let mut messages = Vec::new();
+            .with_limits(limits.model)
+            .with_filters(
+                std::sync::Arc::new(move |c| call_filter.call(c)),
+                std::sync::Arc::new(move |a| reg_filter.registration(a)),
+            );
+            let mut messages = crate::model::rows::Bounded::new(limits.model.rows.messages);
             let mut icmp = Vec::new();
             for batch in rx {
                 for item in batch {
@@ -206,7 +211,7 @@ pub fn summarize(
                             if options.keep_rows && counted {
                                 let mut row = MessageRow::of(&m);
                                 row.retransmission = repeated;
-                                messages.push(row);
+                                let _ = messages.push(row);
                             }
                         }
                         Item::Icmp(e) if icmp.len() < MAX_ICMP_KEPT => icmp.push(e),
@@ -276,6 +281,9 @@ pub fn summarize(
         )
         .map(|(report, traffic)| InputSummary { report, traffic })
         .collect();
+    let mut model_stats = out.stats;
+    model_stats.rows_not_kept.messages = messages.not_kept;
+    let messages = messages.into_vec();
     let mut all_calls = out.calls;
     all_calls.retain(|c| filter.call(c));
     let mut registrations = out.registrations;
@@ -297,7 +305,7 @@ pub fn summarize(
             .cmp(&b.start_ns)
             .then_with(|| a.call_id.cmp(&b.call_id))
     });
-    let mut call_summary = calls::summarize(&all_calls);
+    let mut call_summary = calls::summarize(&all_calls, &out.calls_not_kept);
     call_summary.in_progress_at_start = out.in_progress_at_start;
     call_summary.b2bua_legs_merged = out.b2bua_legs_merged;
     registrations.attempts.sort_by_key(|a| a.first_ts_ns);
@@ -323,7 +331,7 @@ pub fn summarize(
         registrations,
         registration_summary,
         transactions: out.transactions,
-        model: out.stats,
+        model: model_stats,
         findings,
         messages,
         transaction_rows: out.transaction_rows,

@@ -385,3 +385,82 @@ fn a_message_size_limit_cuts_bodies_and_keeps_headers() {
     assert_eq!(tcp["body_bytes_truncated"].as_u64().unwrap(), 2_000_000);
     std::fs::remove_dir_all(d).unwrap();
 }
+
+/// `--limit rows.*` (issue #17: a million distinct Call-IDs held every call,
+/// registration, message and transaction as a row, 1 GB, 2 GB with `--out`):
+/// the rows past each bound are counted in the JSON and said in the table, the
+/// tables hold the first rows only, and the call figures still count every call.
+#[test]
+fn rows_past_their_limit_are_counted_and_the_call_figures_stay_exact() {
+    let inputs = [
+        testdata("calls/calls-udp.pcap"),
+        testdata("registrations/registrations.pcap"),
+    ];
+    let (code, whole, stderr) = analyze_json(&[&inputs[0], &inputs[1]]);
+    assert_eq!(code, 0, "{stderr}");
+    let calls = whole["calls"]["attempts"].as_u64().unwrap();
+    let regs = whole["registrations"]["attempts"].as_u64().unwrap();
+    let messages = whole["sip"]["messages"].as_u64().unwrap();
+    let txs = whole["transactions"]["transactions"].as_u64().unwrap();
+    assert!(calls >= 10 && regs >= 10 && messages > 100 && txs > 40);
+    assert_eq!(whole["model"]["rows_not_kept"]["calls"], 0);
+
+    let d = scratch_dir("hostile-rows");
+    let out = d.join("out");
+    let o = bin()
+        .args(["--limit", "rows.calls=3", "--limit", "rows.registrations=4"])
+        .args([
+            "--limit",
+            "rows.messages=5",
+            "--limit",
+            "rows.transactions=6",
+        ])
+        .args(["analyze", "--json", "--out"])
+        .arg(&out)
+        .args(&inputs)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let not_kept = &j["model"]["rows_not_kept"];
+    assert_eq!(not_kept["calls"].as_u64().unwrap(), calls - 3);
+    assert_eq!(not_kept["registrations"].as_u64().unwrap(), regs - 4);
+    assert_eq!(not_kept["messages"].as_u64().unwrap(), messages - 5);
+    assert_eq!(not_kept["transactions"].as_u64().unwrap(), txs - 6);
+    // Every figure over calls and registrations is the same as with every row kept
+    // (but the AOR states, derived from the attempts kept).
+    assert_eq!(j["calls"], whole["calls"]);
+    let mut regs = j["registrations"].clone();
+    let mut regs_whole = whole["registrations"].clone();
+    regs["aor_states"] = serde_json::Value::Null;
+    regs_whole["aor_states"] = serde_json::Value::Null;
+    assert_eq!(regs, regs_whole);
+    assert_eq!(j["sip"], whole["sip"]);
+    // The tables hold the rows kept (a header line each).
+    for (table, rows) in [
+        ("calls", 3),
+        ("registrations", 4),
+        ("messages", 5),
+        ("transactions", 6),
+    ] {
+        let csv = std::fs::read_to_string(out.join(format!("{table}.csv"))).unwrap();
+        assert_eq!(csv.lines().count(), rows + 1, "{table}.csv");
+    }
+    // The table says which limits were hit and how to raise them.
+    let o = bin()
+        .args(["--limit", "rows.calls=3", "analyze"])
+        .args(&inputs)
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        table.contains(&format!("{} calls (--limit rows.calls)", calls - 3)),
+        "{table}"
+    );
+    std::fs::remove_dir_all(d).unwrap();
+}

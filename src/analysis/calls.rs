@@ -3,7 +3,7 @@
 //! Definitions (and why) are in docs/metrics.md.
 
 use super::stats::{percentiles, ratio, Percentiles};
-use crate::model::call::{CallRecord, Category};
+use crate::model::call::{CallFigures, CallRecord, Category};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -64,7 +64,10 @@ pub struct CallSummary {
     /// Final status code (as a string) → attempts; "none" for no final response.
     pub final_codes: BTreeMap<String, u64>,
     pub auth_challenged: u64,
+    /// The busiest destinations (at most [`MAX_DESTINATIONS`]).
     pub per_destination: BTreeMap<String, DestinationStats>,
+    /// Destinations left out of `per_destination` (0 unless there were more than [`MAX_DESTINATIONS`]).
+    pub destinations_omitted: u64,
     pub rfc6076: Rfc6076,
 }
 
@@ -93,27 +96,33 @@ pub struct CallCounts {
 }
 
 impl CallCounts {
-    pub fn of<'a>(calls: impl IntoIterator<Item = &'a CallRecord>) -> CallCounts {
-        let code_in = |c: &CallRecord, set: &[u16]| c.final_code.is_some_and(|f| set.contains(&f));
+    pub fn of<'a>(calls: impl IntoIterator<Item = &'a CallFigures>) -> CallCounts {
+        let code_in = |c: &CallFigures, set: &[u16]| c.final_code().is_some_and(|f| set.contains(&f));
         let mut n = CallCounts::default();
         for c in calls {
             let success = c.category == Category::Success;
             n.attempts += 1;
             n.success += u64::from(success);
             n.timeout += u64::from(c.category == Category::Timeout);
-            n.redirected += u64::from(c.final_code.is_some_and(|f| (300..400).contains(&f)));
+            n.redirected += u64::from(c.final_code().is_some_and(|f| (300..400).contains(&f)));
             n.seer_effective += u64::from(success || code_in(c, &[480, 486, 600, 603]));
             n.ineffective += u64::from(code_in(c, &[408, 500, 503, 504]));
             n.completed +=
-                u64::from(success && c.bye_final_code.is_some_and(|f| (200..300).contains(&f)));
+                u64::from(success && c.bye_final_code().is_some_and(|f| (200..300).contains(&f)));
             n.delivered_e411 += u64::from(
                 matches!(
                     c.category,
                     Category::Success | Category::Timeout | Category::Rejected
-                ) || (c.category == Category::Cancelled && c.pdd_ms.is_some()),
+                ) || (c.category == Category::Cancelled && c.pdd_ms().is_some()),
             );
         }
         n
+    }
+
+    /// The counts of call records (kept rows only).
+    pub fn of_records<'a>(calls: impl IntoIterator<Item = &'a CallRecord>) -> CallCounts {
+        let figures: Vec<CallFigures> = calls.into_iter().map(CallFigures::of).collect();
+        CallCounts::of(&figures)
     }
 
     pub fn asr(&self) -> Option<f64> {
@@ -139,7 +148,18 @@ impl CallCounts {
     }
 }
 
-pub fn summarize(calls: &[CallRecord]) -> CallSummary {
+/// Figures over every call: the records kept, and the figures of the calls past
+/// `--limit rows.calls` (`not_kept`), so counts, ratios and percentiles stay exact.
+pub fn summarize(kept: &[CallRecord], not_kept: &[CallFigures]) -> CallSummary {
+    let calls: Vec<CallFigures> = kept
+        .iter()
+        .map(CallFigures::of)
+        .chain(not_kept.iter().cloned())
+        .collect();
+    summarize_figures(&calls)
+}
+
+fn summarize_figures(calls: &[CallFigures]) -> CallSummary {
     let n = CallCounts::of(calls);
     let count = |c: Category| calls.iter().filter(|x| x.category == c).count() as u64;
     let outcomes = Category::ALL
@@ -149,7 +169,7 @@ pub fn summarize(calls: &[CallRecord]) -> CallSummary {
     let mut final_codes: BTreeMap<String, u64> = BTreeMap::new();
     for c in calls {
         *final_codes
-            .entry(c.final_code.map_or("none".to_string(), |f| f.to_string()))
+            .entry(c.final_code().map_or("none".to_string(), |f| f.to_string()))
             .or_default() += 1;
     }
     let mut per_destination: BTreeMap<String, DestinationStats> = BTreeMap::new();
@@ -159,7 +179,7 @@ pub fn summarize(calls: &[CallRecord]) -> CallSummary {
         let d = per_destination.entry(key.clone()).or_default();
         d.attempts += 1;
         d.success += u64::from(c.category == Category::Success);
-        if let Some(p) = c.pdd_ms {
+        if let Some(p) = c.pdd_ms() {
             pdd_by_dest.entry(key).or_default().push(p);
         }
     }
@@ -167,6 +187,7 @@ pub fn summarize(calls: &[CallRecord]) -> CallSummary {
         d.asr = ratio(d.success, d.attempts);
         d.pdd_p50_ms = pdd_by_dest.remove(k).and_then(|v| percentiles(v).p50);
     }
+    let destinations_omitted = cap_destinations(&mut per_destination);
     CallSummary {
         attempts: n.attempts,
         ner_e411: n.ner_e411(),
@@ -176,35 +197,82 @@ pub fn summarize(calls: &[CallRecord]) -> CallSummary {
         outcomes,
         asr: n.asr(),
         ner: n.ner(),
-        pdd_ms: percentiles(calls.iter().filter_map(|c| c.pdd_ms)),
+        pdd_ms: percentiles(calls.iter().filter_map(|c| c.pdd_ms())),
         answered_without_ringing: calls
             .iter()
-            .filter(|c| c.category == Category::Success && c.pdd_ms.is_none())
+            .filter(|c| c.category == Category::Success && c.pdd_ms().is_none())
             .count() as u64,
-        answer_ms: percentiles(calls.iter().filter_map(|c| c.answer_ms)),
-        duration_ms: percentiles(calls.iter().filter_map(|c| c.duration_ms)),
+        answer_ms: percentiles(calls.iter().filter_map(|c| c.answer_ms())),
+        duration_ms: percentiles(calls.iter().filter_map(|c| c.duration_ms())),
         final_codes,
-        auth_challenged: calls.iter().filter(|c| c.auth_challenges > 0).count() as u64,
+        auth_challenged: calls.iter().filter(|c| c.auth_challenged).count() as u64,
         per_destination,
+        destinations_omitted,
         rfc6076: Rfc6076 {
             srd_success_ms: percentiles(
                 calls
                     .iter()
                     .filter(|c| c.category == Category::Success)
-                    .filter_map(|c| c.srd_ms),
+                    .filter_map(|c| c.srd_ms()),
             ),
             srd_failure_ms: percentiles(
                 calls
                     .iter()
                     .filter(|c| c.category != Category::Success)
-                    .filter_map(|c| c.srd_ms),
+                    .filter_map(|c| c.srd_ms()),
             ),
-            sdd_ms: percentiles(calls.iter().filter_map(|c| c.disconnect_ms)),
-            sdt_ms: percentiles(calls.iter().filter_map(|c| c.duration_ms)),
+            sdd_ms: percentiles(calls.iter().filter_map(|c| c.disconnect_ms())),
+            sdt_ms: percentiles(calls.iter().filter_map(|c| c.duration_ms())),
             ser: n.ser(),
             seer: n.seer(),
             isa: n.isa(),
             scr: n.scr(),
         },
+    }
+}
+
+/// Destinations listed at most in `per_destination`: the ones with the most attempts.
+/// A capture can hold a call to each of a million addresses (a scan, a spoofed flood);
+/// the overall figures count them all.
+pub const MAX_DESTINATIONS: usize = 1_000;
+
+/// Keeps the [`MAX_DESTINATIONS`] destinations with the most attempts (ties: by
+/// address); returns how many were left out.
+fn cap_destinations(per: &mut BTreeMap<String, DestinationStats>) -> u64 {
+    if per.len() <= MAX_DESTINATIONS {
+        return 0;
+    }
+    let mut by_attempts: Vec<(u64, String)> =
+        per.iter().map(|(k, d)| (d.attempts, k.clone())).collect();
+    by_attempts.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let omitted = by_attempts.split_off(MAX_DESTINATIONS);
+    for (_, k) in &omitted {
+        per.remove(k);
+    }
+    omitted.len() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{cap_destinations, DestinationStats, MAX_DESTINATIONS};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_million_destinations_keep_the_busiest_thousand_and_count_the_rest() {
+        let mut per: BTreeMap<String, DestinationStats> = (0..MAX_DESTINATIONS + 5)
+            .map(|k| {
+                let d = DestinationStats {
+                    attempts: if k < 3 { 100 } else { 1 },
+                    ..Default::default()
+                };
+                (format!("10.0.{}.{}:5060", k / 256, k % 256), d)
+            })
+            .collect();
+        assert_eq!(cap_destinations(&mut per), 5);
+        assert_eq!(per.len(), MAX_DESTINATIONS);
+        // The three busiest are kept whatever their order as text.
+        for k in 0..3 {
+            assert!(per.contains_key(&format!("10.0.0.{k}:5060")));
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! `model::registration`; this module only counts them.
 
 use super::stats::{percentiles, Percentiles};
-use crate::model::registration::{RegOutcome, Registrations};
+use crate::model::registration::{RegFigures, RegOutcome, Registrations};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -37,18 +37,21 @@ pub struct RegistrationSummary {
     pub aor_states: BTreeMap<&'static str, u64>,
 }
 
+/// Counts every attempt: those kept, and the figures of those past
+/// `rows.registrations` (`regs.not_kept`). AOR states come from the attempts kept.
 pub fn summarize(regs: &Registrations) -> RegistrationSummary {
     let mut s = RegistrationSummary::default();
     let mut rrd = Vec::new();
-    for a in &regs.attempts {
+    let figures = regs
+        .attempts
+        .iter()
+        .map(RegFigures::of)
+        .chain(regs.not_kept.iter().cloned());
+    for a in figures {
         s.attempts += 1;
         s.refreshes += u64::from(a.is_refresh);
         s.deregistrations += u64::from(a.is_deregistration);
-        if a.outcome == RegOutcome::Registered && !a.is_deregistration {
-            if let (Some(g), Some(r)) = (a.granted_expires, a.requested_expires) {
-                s.granted_shorter_than_requested += u64::from(g < r);
-            }
-        }
+        s.granted_shorter_than_requested += u64::from(a.granted_shorter);
         let r = s.per_registrar.entry(a.registrar.to_string()).or_default();
         r.attempts += 1;
         match a.outcome {

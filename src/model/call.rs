@@ -13,6 +13,7 @@
 //! computed in `analysis::calls`.
 
 use super::keys::KeyMap;
+use super::rows::Bounded;
 use super::transaction::{Transaction, Transactions, TxEvent, TxId, RETIRE_AFTER_NS};
 use crate::sip::{Method, SipMessage, Transport};
 use serde::Serialize;
@@ -155,6 +156,73 @@ pub struct CallRecord {
     pub session_id: Option<String>,
 }
 
+/// What the call summary counts of one call: its record reduced to about a tenth,
+/// kept for the calls past `--limit rows.calls` so that the figures over all calls
+/// stay exact (`analysis::calls::summarize`). Durations are f64 with NaN for none.
+#[derive(Clone, Debug)]
+pub struct CallFigures {
+    pub category: Category,
+    pub destination: SocketAddr,
+    pub auth_challenged: bool,
+    final_code: u16,
+    bye_final_code: u16,
+    pdd_ms: f64,
+    srd_ms: f64,
+    answer_ms: f64,
+    duration_ms: f64,
+    disconnect_ms: f64,
+}
+
+fn nan_none(v: Option<f64>) -> f64 {
+    v.unwrap_or(f64::NAN)
+}
+
+fn none_nan(v: f64) -> Option<f64> {
+    (!v.is_nan()).then_some(v)
+}
+
+impl CallFigures {
+    pub fn of(c: &CallRecord) -> Self {
+        CallFigures {
+            category: c.category,
+            destination: c.destination,
+            auth_challenged: c.auth_challenges > 0,
+            final_code: c.final_code.unwrap_or(0),
+            bye_final_code: c.bye_final_code.unwrap_or(0),
+            pdd_ms: nan_none(c.pdd_ms),
+            srd_ms: nan_none(c.srd_ms),
+            answer_ms: nan_none(c.answer_ms),
+            duration_ms: nan_none(c.duration_ms),
+            disconnect_ms: nan_none(c.disconnect_ms),
+        }
+    }
+    pub fn final_code(&self) -> Option<u16> {
+        (self.final_code != 0).then_some(self.final_code)
+    }
+    pub fn bye_final_code(&self) -> Option<u16> {
+        (self.bye_final_code != 0).then_some(self.bye_final_code)
+    }
+    pub fn pdd_ms(&self) -> Option<f64> {
+        none_nan(self.pdd_ms)
+    }
+    pub fn srd_ms(&self) -> Option<f64> {
+        none_nan(self.srd_ms)
+    }
+    pub fn answer_ms(&self) -> Option<f64> {
+        none_nan(self.answer_ms)
+    }
+    pub fn duration_ms(&self) -> Option<f64> {
+        none_nan(self.duration_ms)
+    }
+    pub fn disconnect_ms(&self) -> Option<f64> {
+        none_nan(self.disconnect_ms)
+    }
+}
+
+/// Decides which calls past `--limit rows.calls` still count in the figures: the
+/// run's filter (`analyze --call-id/--user/--ip`), applied where the record is dropped.
+pub type CallFilter = std::sync::Arc<dyn Fn(&CallRecord) -> bool + Send + Sync>;
+
 #[derive(Default)]
 struct CallState {
     call_id: String,
@@ -214,14 +282,19 @@ impl Default for CallLimits {
 pub struct CallTracker {
     /// Call-ID → key in `calls`, or [`NOT_A_CALL`] when its first request was not an initial INVITE.
     by_call_id: KeyMap<u32>,
-    calls: std::collections::HashMap<u32, CallState>,
+    /// Boxed: the table holds a pointer per bucket, not a 370-byte state, so its
+    /// spare buckets and its growth (old and new table at once) cost little.
+    calls: std::collections::HashMap<u32, Box<CallState>>,
     next: u32,
     /// Closing candidates by the time to look at each again.
     expiry: super::deadlines::Deadlines<u32>,
     /// NOT_A_CALL verdicts to forget, by time.
     verdicts: super::deadlines::Deadlines<u128>,
-    /// Records of the calls closed so far.
-    done: Vec<CallRecord>,
+    /// Records of the calls closed so far (the first `rows.calls`).
+    done: Bounded<CallRecord>,
+    /// Figures of the calls past `rows.calls` that pass `filter`.
+    not_kept: Vec<CallFigures>,
+    filter: Option<CallFilter>,
     limits: CallLimits,
     /// Calls already in progress when the capture began: Call-IDs whose first
     /// message belongs to an INVITE dialog not seen starting (BYE, ACK, re-INVITE,
@@ -240,10 +313,21 @@ fn lossy(b: &[u8]) -> String {
 }
 
 impl CallTracker {
-    pub fn with_limits(limits: CallLimits) -> Self {
+    pub fn with_limits(limits: CallLimits, rows: usize, filter: Option<CallFilter>) -> Self {
         CallTracker {
             limits,
+            done: Bounded::new(rows),
+            filter,
             ..Default::default()
+        }
+    }
+
+    /// Keeps a closed call's record, or past the bound its figures (if the filter wants it).
+    fn keep(&mut self, r: CallRecord) {
+        if let Some(r) = self.done.push(r) {
+            if self.filter.as_ref().is_none_or(|f| f(&r)) {
+                self.not_kept.push(CallFigures::of(&r));
+            }
         }
     }
 
@@ -338,8 +422,8 @@ impl CallTracker {
             .copied()
             .collect();
         if st.is_attempt == Some(true) && !st.invites.is_empty() {
-            if let Some(r) = record(st, txs, now) {
-                self.done.push(r);
+            if let Some(r) = record(*st, txs, now) {
+                self.keep(r);
             }
         }
         for id in held {
@@ -397,12 +481,12 @@ impl CallTracker {
                 self.in_progress_seen.remove(&key);
                 self.calls.insert(
                     idx,
-                    CallState {
+                    Box::new(CallState {
                         call_id: lossy(m.call_id().unwrap_or_default()),
                         key,
                         last_ts: m.ts_ns,
                         ..Default::default()
-                    },
+                    }),
                 );
                 self.expiry
                     .push(m.ts_ns.saturating_add(RETIRE_AFTER_NS), idx);
@@ -501,21 +585,43 @@ impl CallTracker {
 
     /// Turns the tracked Call-IDs into call records. `capture_end_ns`: the last
     /// timestamp of the capture, which decides NO_ANSWER against INCOMPLETE.
-    pub fn finish(self, txs: &Transactions, capture_end_ns: i64) -> Vec<CallRecord> {
-        let mut out = self.done;
-        out.extend(
-            self.calls
-                .into_values()
-                .filter(|c| c.is_attempt == Some(true) && !c.invites.is_empty())
-                .filter_map(|c| record(c, txs, capture_end_ns)),
-        );
+    pub fn finish(mut self, txs: &Transactions, capture_end_ns: i64) -> FinishedCalls {
+        // The calls still open, oldest first (`idx` counts up as calls start), so that
+        // the rows kept past the bound are the first ones whatever the map's order.
+        let mut open: Vec<(u32, Box<CallState>)> = std::mem::take(&mut self.calls)
+            .into_iter()
+            .filter(|(_, c)| c.is_attempt == Some(true) && !c.invites.is_empty())
+            .collect();
+        open.sort_unstable_by_key(|(idx, _)| *idx);
+        // Reserved once: growing by doubling here held the old and the new buffer at once.
+        self.done.reserve(open.len());
+        for (_, c) in open {
+            if let Some(r) = record(*c, txs, capture_end_ns) {
+                self.keep(r);
+            }
+        }
+        let records_not_kept = self.done.not_kept;
+        let mut out = self.done.into_vec();
         out.sort_by(|a, b| {
             a.start_ns
                 .cmp(&b.start_ns)
                 .then_with(|| a.call_id.cmp(&b.call_id))
         });
-        out
+        FinishedCalls {
+            records: out,
+            not_kept: self.not_kept,
+            records_not_kept,
+        }
     }
+}
+
+/// The calls of a run: the records kept, and the figures of those past the bound.
+pub struct FinishedCalls {
+    pub records: Vec<CallRecord>,
+    /// Figures of the calls past `rows.calls` (those the filter keeps).
+    pub not_kept: Vec<CallFigures>,
+    /// Calls past `rows.calls`, filtered or not.
+    pub records_not_kept: u64,
 }
 
 fn ms(from: i64, to: i64) -> f64 {

@@ -16,6 +16,7 @@
 //! registration is decided in `call` and `registration`.
 
 use super::keys::{key128, KeyMap};
+use super::rows::Bounded;
 use crate::sip::ids::method_key;
 use crate::sip::{Method, SipMessage, Transport};
 use std::net::SocketAddr;
@@ -231,8 +232,8 @@ pub struct Transactions {
     /// The Call-ID of every open transaction, kept only when rows are wanted (`keep_call_ids`).
     call_ids: std::collections::HashMap<TxId, Box<str>>,
     keep_call_ids: bool,
-    /// Retired transactions with their Call-IDs (only with `keep_call_ids`).
-    rows: Vec<(Transaction, Box<str>)>,
+    /// Retired transactions with their Call-IDs (only with `keep_call_ids`; the first `rows.transactions`).
+    rows: Bounded<(Transaction, Box<str>)>,
     limits: TxLimits,
     pub stats: TxStats,
 }
@@ -282,22 +283,30 @@ impl Transactions {
         }
     }
 
-    pub fn with_limits(mut self, limits: TxLimits) -> Self {
+    /// `rows`: transactions kept as rows at most (with `keeping_call_ids`).
+    pub fn with_limits(mut self, limits: TxLimits, rows: usize) -> Self {
         self.limits = limits;
+        self.rows = Bounded::new(rows);
         self
     }
 
-    /// Every transaction with its Call-ID (empty strings unless `keeping_call_ids`), in order.
-    pub fn into_rows(mut self) -> Vec<(Transaction, Box<str>)> {
+    /// Every transaction with its Call-ID (empty strings unless `keeping_call_ids`), in
+    /// order — the first `rows.transactions` retired, then the open ones oldest first
+    /// while room is left — and how many were not kept.
+    pub fn into_rows(mut self) -> (Vec<(Transaction, Box<str>)>, u64) {
         let mut rows = std::mem::take(&mut self.rows);
         let mut call_ids = std::mem::take(&mut self.call_ids);
-        rows.extend(
-            self.open
-                .drain()
-                .map(|(id, t)| (t, call_ids.remove(&id).unwrap_or_default())),
-        );
-        rows.sort_by_key(|(t, _)| t.id);
-        rows
+        let mut open: Vec<(TxId, Transaction)> = self.open.drain().collect();
+        // By sequence number (a slot is reused, so its number says nothing of age).
+        open.sort_unstable_by_key(|(_, t)| t.id);
+        for (id, t) in open {
+            let cid = call_ids.remove(&id).unwrap_or_default();
+            let _ = rows.push((t, cid));
+        }
+        let not_kept = rows.not_kept;
+        let mut kept = rows.into_vec();
+        kept.sort_by_key(|(t, _)| t.id);
+        (kept, not_kept)
     }
 
     /// An open transaction (None once it has been forgotten).
@@ -370,7 +379,7 @@ impl Transactions {
         }
         if self.keep_call_ids {
             let cid = self.call_ids.remove(&id).unwrap_or_default();
-            self.rows.push((t, cid));
+            let _ = self.rows.push((t, cid));
         }
     }
 

@@ -73,6 +73,22 @@ pub const LIMIT_NAMES: &[(&str, &str)] = &[
     ),
     ("model.transactions", "SIP transactions open at once"),
     ("model.calls", "calls open at once"),
+    (
+        "rows.calls",
+        "call records kept for output (past it: counted, figures still exact)",
+    ),
+    (
+        "rows.registrations",
+        "registration attempts kept for output (past it: counted)",
+    ),
+    (
+        "rows.messages",
+        "message rows kept for --out (past it: counted)",
+    ),
+    (
+        "rows.transactions",
+        "transaction rows kept for --out (past it: counted)",
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +121,10 @@ impl Limits {
             "sip.message_bytes" => n(self.tcp.max_message_bytes),
             "model.transactions" => n(self.model.transactions.max_open),
             "model.calls" => n(self.model.calls.max_open),
+            "rows.calls" => n(self.model.rows.calls),
+            "rows.registrations" => n(self.model.rows.registrations),
+            "rows.messages" => n(self.model.rows.messages),
+            "rows.transactions" => n(self.model.rows.transactions),
             _ => None,
         }
     }
@@ -140,6 +160,10 @@ impl Limits {
             "sip.message_bytes" => self.tcp.max_message_bytes = n,
             "model.transactions" => self.model.transactions.max_open = n,
             "model.calls" => self.model.calls.max_open = n,
+            "rows.calls" => self.model.rows.calls = n,
+            "rows.registrations" => self.model.rows.registrations = n,
+            "rows.messages" => self.model.rows.messages = n,
+            "rows.transactions" => self.model.rows.transactions = n,
             other => {
                 let known: Vec<&str> = LIMIT_NAMES.iter().map(|(n, _)| *n).collect();
                 return Err(LimitError::Unknown(other.into(), known.join(", ")));

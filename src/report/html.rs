@@ -63,7 +63,10 @@ fn table_calls(
 /// Ladders drawn for failed calls, at most (the report stays openable).
 pub const MAX_LADDERS: usize = 50;
 
-/// HTML-escapes text (element content and attribute values).
+/// HTML-escapes text (element content and attribute values); what `printable`
+/// refuses — controls, bidi overrides and isolates (U+202A–U+202E,
+/// U+2066–U+2069), zero-width characters — becomes U+FFFD, as at every other
+/// text sink: a U+202E in a Call-ID would otherwise reverse the rest of its cell.
 pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
@@ -73,7 +76,9 @@ pub fn esc(s: &str) -> String {
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => o.push('\u{fffd}'),
+            c if crate::report::printable::is_unsafe(c) && c != '\n' && c != '\t' => {
+                o.push('\u{fffd}')
+            }
             c => o.push(c),
         }
     }
@@ -431,6 +436,23 @@ mod tests {
             "&lt;script&gt;alert(&#39;x&#39;)&amp;&quot;&lt;/script&gt;"
         );
         assert_eq!(super::esc("a\u{1b}[31mb"), "a\u{fffd}[31mb");
+    }
+
+    #[test]
+    fn bidi_overrides_isolates_and_invisible_characters_are_neutralised() {
+        for c in [
+            '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}', '\u{200b}', '\u{200f}', '\u{feff}', '\u{85}',
+        ] {
+            assert_eq!(
+                super::esc(&format!("alice{c}gpj.exe")),
+                "alice\u{fffd}gpj.exe",
+                "U+{:04X}",
+                c as u32
+            );
+        }
+        // Text that is merely foreign stays as it is.
+        assert_eq!(super::esc("José 東京 مرحبا"), "José 東京 مرحبا");
     }
 
     #[test]

@@ -509,7 +509,9 @@ pub fn render_text(arrows: &[Arrow], width: usize) -> String {
 }
 
 /// Text for an SVG text node or attribute value: the five XML entities, and
-/// characters XML 1.0 forbids (C0 controls, U+FFFE/U+FFFF) replaced.
+/// characters XML 1.0 forbids (C0 controls, U+FFFE/U+FFFF) and those that
+/// `printable` refuses (C1 controls, bidi overrides and isolates, zero-width
+/// characters: they can reorder or hide what a reader sees) replaced.
 fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -520,7 +522,9 @@ fn xml(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             '\t' | '\n' | '\r' => out.push(' '),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
+            c if c == '\u{fffe}' || c == '\u{ffff}' || crate::report::printable::is_unsafe(c) => {
+                out.push('\u{fffd}')
+            }
             c => out.push(c),
         }
     }
@@ -1065,6 +1069,15 @@ t0 2024-03-01T12:34:56.000000Z (first INVITE)
         }
         assert!(open.is_empty(), "unclosed: {open:?}");
         assert!(svg.trim_start().starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn svg_text_neutralises_bidi_overrides_and_invisible_characters() {
+        assert_eq!(
+            super::xml("a\u{202e}b\u{2066}c\u{200b}d\u{1b}e"),
+            "a\u{fffd}b\u{fffd}c\u{fffd}d\u{fffd}e"
+        );
+        assert_eq!(super::xml("José\tx"), "José x");
     }
 
     #[test]

@@ -323,6 +323,13 @@ pub fn render(s: &Summary) -> String {
         }
         let _ = writeln!(out, "\nAnomalies (counted, not fatal)\n{t}");
     }
+    if s.model.rows_not_kept.any() {
+        let _ = writeln!(
+            out,
+            "note: rows not kept past their limit: {}; the figures above count every call, the tables and findings cover the rows kept",
+            s.model.rows_not_kept.describe()
+        );
+    }
     let unsupported = s.frames.get(Bucket::UnsupportedLink);
     if unsupported > 0 {
         let mut lts: Vec<u32> = s

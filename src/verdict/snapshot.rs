@@ -96,7 +96,7 @@ impl CallGroup {
                 .or_default() += 1;
         }
         CallGroup {
-            counts: CallCounts::of(calls.iter().copied()),
+            counts: CallCounts::of_records(calls.iter().copied()),
             final_codes,
             pdd_ms: sorted_ms(calls.iter().filter_map(|c| c.pdd_ms)),
             srd_ms: sorted_ms(calls.iter().filter_map(|c| c.srd_ms)),

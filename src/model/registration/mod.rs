@@ -90,7 +90,7 @@ mod auth;
 mod tracker;
 
 pub use aor::{aor_states, normalize_uri, AorState, AorStateKind};
-pub use tracker::RegistrationTracker;
+pub use tracker::{FinishedRegistrations, RegistrationTracker};
 
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -264,6 +264,40 @@ impl RegistrationAttempt {
     }
 }
 
+/// What the registration summary counts of one attempt: kept for the attempts
+/// past `--limit rows.registrations`, so the summary's counts, causes, per-registrar
+/// figures and RRD percentiles cover every attempt (AOR states cover those kept).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegFigures {
+    pub registrar: SocketAddr,
+    pub outcome: RegOutcome,
+    pub cause: Option<FailureCause>,
+    pub is_refresh: bool,
+    pub is_deregistration: bool,
+    /// Registered (not a deregistration) with a granted Expires shorter than requested.
+    pub granted_shorter: bool,
+    pub rrd_ms: Option<f64>,
+}
+
+impl RegFigures {
+    pub fn of(a: &RegistrationAttempt) -> Self {
+        RegFigures {
+            registrar: a.registrar,
+            outcome: a.outcome,
+            cause: a.cause,
+            is_refresh: a.is_refresh,
+            is_deregistration: a.is_deregistration,
+            granted_shorter: a.outcome == RegOutcome::Registered
+                && !a.is_deregistration
+                && matches!((a.granted_expires, a.requested_expires), (Some(g), Some(r)) if g < r),
+            rrd_ms: a.rrd_ms,
+        }
+    }
+}
+
+/// Decides which attempts past the bound still count (the run's filter).
+pub type RegFilter = std::sync::Arc<dyn Fn(&RegistrationAttempt) -> bool + Send + Sync>;
+
 /// What the tracker could not attribute, counted.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RegStats {
@@ -283,8 +317,11 @@ pub struct RegStats {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Registrations {
-    /// In order of first REGISTER.
+    /// In order of first REGISTER (the first `rows.registrations`).
     pub attempts: Vec<RegistrationAttempt>,
+    /// Figures of the attempts past `rows.registrations` that the run's filter keeps.
+    #[serde(skip)]
+    pub not_kept: Vec<RegFigures>,
     /// In AOR order.
     pub aors: Vec<AorState>,
     pub stats: RegStats,

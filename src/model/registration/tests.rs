@@ -52,7 +52,7 @@ fn run(steps: &[(i64, bool, String)], end: i64) -> Registrations {
         let ev = txs.on_message(&m);
         reg.on_message(&m, ev, &txs);
     }
-    reg.finish(end, &txs)
+    reg.finish(end).registrations
 }
 
 fn one(r: &Registrations) -> &RegistrationAttempt {
@@ -515,7 +515,7 @@ fn proxied_register_is_one_attempt_on_the_first_hop() {
     feed(11, P, REG, hop2(&register(2, auth())));
     feed(12, REG, P, hop2(&reply("200 OK", 2, "")));
     feed(13, P, UA, reply("200 OK", 2, ""));
-    let r = reg.finish(S, &txs);
+    let r = reg.finish(S).registrations;
     let a = one(&r);
     assert_eq!(a.outcome, RegOutcome::Registered);
     assert_eq!(

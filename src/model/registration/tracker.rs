@@ -8,6 +8,7 @@ use super::auth::{
     challenge_realm, credential_mismatch, credential_nonces, is_challenge, read_challenge,
 };
 use super::*;
+use crate::model::rows::Bounded;
 use crate::model::transaction::{Transaction, Transactions, TxEvent, TxId};
 use crate::sip::values::{
     display as lossy, first_item, leading_u32, list_items, param, split_addr,
@@ -81,9 +82,33 @@ struct Chain {
 #[derive(Default)]
 pub struct RegistrationTracker {
     chains: HashMap<u128, Chain>,
-    done: Vec<RegistrationAttempt>,
+    /// Attempts closed so far (the first `rows.registrations`).
+    done: Bounded<RegistrationAttempt>,
+    /// Figures of the attempts past the bound that `filter` keeps.
+    not_kept: Vec<RegFigures>,
+    filter: Option<RegFilter>,
     stats: RegStats,
     scratch: String,
+}
+
+/// Keeps a closed attempt, or past the bound its figures (if the filter wants it).
+fn keep(
+    done: &mut Bounded<RegistrationAttempt>,
+    not_kept: &mut Vec<RegFigures>,
+    filter: Option<&RegFilter>,
+    rec: RegistrationAttempt,
+) {
+    if let Some(rec) = done.push(rec) {
+        if filter.is_none_or(|f| f(&rec)) {
+            not_kept.push(RegFigures::of(&rec));
+        }
+    }
+}
+
+/// The registrations of a run, and the attempts past `rows.registrations` (counted, not kept).
+pub struct FinishedRegistrations {
+    pub registrations: Registrations,
+    pub attempts_not_kept: u64,
 }
 
 /// When an attempt is closed.
@@ -98,6 +123,24 @@ enum Close {
 impl RegistrationTracker {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A tracker keeping at most `rows` attempts (`--limit rows.registrations`).
+    pub fn with_row_limit(rows: usize, filter: Option<RegFilter>) -> Self {
+        RegistrationTracker {
+            done: Bounded::new(rows),
+            filter,
+            ..Default::default()
+        }
+    }
+
+    fn keep(&mut self, rec: RegistrationAttempt) {
+        keep(
+            &mut self.done,
+            &mut self.not_kept,
+            self.filter.as_ref(),
+            rec,
+        );
     }
 
     /// Feeds one message with the event the transaction layer returned for it.
@@ -130,27 +173,33 @@ impl RegistrationTracker {
     }
 
     /// Closes every open attempt (PENDING or failed, against `capture_end_ns`:
-    /// the time of the capture's last frame) and derives the AOR states. `txs`
-    /// is the table the messages were matched with.
-    pub fn finish(mut self, capture_end_ns: i64, _txs: &Transactions) -> Registrations {
+    /// the time of the capture's last frame) and derives the AOR states.
+    pub fn finish(mut self, capture_end_ns: i64) -> FinishedRegistrations {
         let mut open: Vec<Box<Open>> = self.chains.drain().filter_map(|(_, c)| c.open).collect();
         // HashMap order is arbitrary; close in a fixed order.
         open.sort_by(|a, b| {
             (a.first_ts, &a.call_id, &a.aor).cmp(&(b.first_ts, &b.call_id, &b.aor))
         });
+        // Reserved once: growing by doubling here held the old and the new buffer at once.
+        self.done.reserve(open.len());
         for o in open {
             let (rec, _) = close(*o, Close::End(capture_end_ns));
-            self.done.push(rec);
+            self.keep(rec);
         }
-        let mut attempts = self.done;
+        let attempts_not_kept = self.done.not_kept;
+        let mut attempts = self.done.into_vec();
         attempts.sort_by(|a, b| {
             (a.first_ts_ns, &a.call_id, &a.aor).cmp(&(b.first_ts_ns, &b.call_id, &b.aor))
         });
         let aors = aor_states(&attempts, capture_end_ns);
-        Registrations {
-            attempts,
-            aors,
-            stats: self.stats,
+        FinishedRegistrations {
+            registrations: Registrations {
+                attempts,
+                not_kept: self.not_kept,
+                aors,
+                stats: self.stats,
+            },
+            attempts_not_kept,
         }
     }
 
@@ -227,7 +276,12 @@ impl RegistrationTracker {
             let o = chain.open.take().expect("checked above");
             let (rec, ok) = close(*o, Close::Superseded);
             chain.succeeded |= ok;
-            self.done.push(rec);
+            keep(
+                &mut self.done,
+                &mut self.not_kept,
+                self.filter.as_ref(),
+                rec,
+            );
         }
         let mut o = Box::new(Open {
             call_id: lossy(m.call_id().unwrap_or_default(), 256),

@@ -13,9 +13,19 @@
 //! folder names. ID is a digest of the inputs (paths, sizes, modification
 //! times): re-running the same archive replaces its files instead of adding
 //! a second copy. Files are written atomically, like every output.
+//!
+//! Many runs share a root, so it is locked (`ROOT/.sipsleuth.lock`, as an
+//! `--out` directory is) only while a run writes its files; a run finding it
+//! locked waits up to [`LOCK_PATIENCE`] (the analysis is done by then, and
+//! writing takes seconds). Each run ID keeps a manifest,
+//! `ROOT/.sipsleuth-manifest-run-ID`: re-running the same inputs removes the
+//! files of its previous run it did not write again (a date with no rows this
+//! time, another `--site`), so a re-run never leaves stale rows beside its new
+//! ones; other runs' files are never touched.
 
 use super::out_dir::{write_atomic, FilesError};
 use super::parquet::{frame, write_frame};
+use super::{manifest, out_lock};
 use crate::report::schema::{self, Context, Table};
 use crate::report::time::civil_from_days;
 use crate::summary::Summary;
@@ -112,7 +122,12 @@ fn put<R>(
     Ok(())
 }
 
-/// Writes this run's partitions under `root`; returns the files written.
+/// How long a run waits for another to finish writing into the same dataset.
+pub const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Writes this run's partitions under `root`, holding its lock, and records them
+/// in this run ID's manifest (removing what the previous run of the same ID wrote
+/// and this one did not); returns the files written.
 pub fn write_dataset(
     root: &Path,
     site: Option<&str>,
@@ -121,14 +136,30 @@ pub fn write_dataset(
     if let Some(site) = site {
         check_site(site)?;
     }
+    std::fs::create_dir_all(root).map_err(|e| FilesError::Io {
+        path: root.display().to_string(),
+        source: e,
+    })?;
+    let _lock = out_lock::lock_waiting(root, LOCK_PATIENCE)?;
     let id = run_id(s);
+    let written = write_partitions(root, site, &id, s)?;
+    manifest::replace_named(root, &format!(".sipsleuth-manifest-run-{id}"), &written)?;
+    Ok(written)
+}
+
+fn write_partitions(
+    root: &Path,
+    site: Option<&str>,
+    id: &str,
+    s: &Summary,
+) -> Result<Vec<PathBuf>, FilesError> {
     let start = s.first_ns.unwrap_or(0);
     let mut written = Vec::new();
     let calls = by_date(s.calls.iter().map(|c| Some(c.start_ns)), start);
     put(
         root,
         site,
-        &id,
+        id,
         &schema::calls::TABLE,
         &s.calls,
         calls,
@@ -139,7 +170,7 @@ pub fn write_dataset(
     put(
         root,
         site,
-        &id,
+        id,
         &schema::registrations::TABLE,
         regs,
         groups,
@@ -149,7 +180,7 @@ pub fn write_dataset(
     put(
         root,
         site,
-        &id,
+        id,
         &schema::findings::TABLE,
         &s.findings,
         groups,
@@ -159,7 +190,7 @@ pub fn write_dataset(
     put(
         root,
         site,
-        &id,
+        id,
         &schema::files::TABLE,
         &s.per_file,
         groups,

@@ -14,7 +14,17 @@ pub const MANIFEST_NAME: &str = ".sipsleuth-manifest";
 /// `written` (the paths under `dir`; others, like an `--html` elsewhere, are
 /// not the directory's). Returns the files removed.
 pub fn replace(dir: &Path, written: &[PathBuf]) -> Result<Vec<PathBuf>, FilesError> {
-    let path = dir.join(MANIFEST_NAME);
+    replace_named(dir, MANIFEST_NAME, written)
+}
+
+/// [`replace`] with a manifest of another name: a dataset keeps one per run ID
+/// (`ROOT/.sipsleuth-manifest-run-ID`), since many runs share its root.
+pub fn replace_named(
+    dir: &Path,
+    name: &str,
+    written: &[PathBuf],
+) -> Result<Vec<PathBuf>, FilesError> {
+    let path = dir.join(name);
     let now: Vec<PathBuf> = written
         .iter()
         .filter_map(|p| p.strip_prefix(dir).ok().map(Path::to_path_buf))
@@ -22,7 +32,7 @@ pub fn replace(dir: &Path, written: &[PathBuf]) -> Result<Vec<PathBuf>, FilesErr
         .collect();
     let keep: HashSet<&PathBuf> = now.iter().collect();
     let mut removed = Vec::new();
-    for old in previous(&path) {
+    for old in previous(&path, name) {
         if keep.contains(&old) {
             continue;
         }
@@ -52,14 +62,14 @@ pub fn replace(dir: &Path, written: &[PathBuf]) -> Result<Vec<PathBuf>, FilesErr
 
 /// The previous manifest's entries, each a plain relative path (no `..`, not
 /// absolute): a hand-edited or hostile manifest cannot reach outside `dir`.
-fn previous(path: &Path) -> Vec<PathBuf> {
+fn previous(path: &Path, name: &str) -> Vec<PathBuf> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Vec::new();
     };
     text.lines()
         .filter(|l| !l.is_empty())
         .map(PathBuf::from)
-        .filter(|p| plain_relative(p) && p.as_os_str() != MANIFEST_NAME)
+        .filter(|p| plain_relative(p) && p.as_os_str() != name)
         .collect()
 }
 

@@ -22,6 +22,25 @@ impl Drop for OutLock {
     }
 }
 
+/// Takes the lock of `dir`, waiting up to `patience` while a live run holds it:
+/// a dataset is shared by design, and its runs hold its lock only while they
+/// write their files (seconds), so a second run waits its turn rather than
+/// throwing its analysis away.
+pub fn lock_waiting(dir: &Path, patience: std::time::Duration) -> Result<OutLock, FilesError> {
+    let start = std::time::Instant::now();
+    loop {
+        match lock(dir) {
+            Err(FilesError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::AlreadyExists
+                    && start.elapsed() < patience =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            r => return r,
+        }
+    }
+}
+
 /// Takes the lock of `dir` (which must exist), or says which run holds it.
 pub fn lock(dir: &Path) -> Result<OutLock, FilesError> {
     let path = dir.join(LOCK_NAME);
