@@ -153,6 +153,9 @@ pub struct CallRecord {
     /// RFC 7989 Session-ID of the INVITE (the UUID, parameters dropped).
     #[serde(skip)]
     pub session_id: Option<String>,
+    /// The call's media, filled in after the model (`media::verdict`); None without SDP or RTP to judge.
+    #[serde(skip)]
+    pub media: Option<crate::media::MediaSummary>,
 }
 
 #[derive(Default)]
@@ -721,6 +724,7 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
         b2bua_call_ids: Vec::new(),
         correlation_id: c.correlation_id,
         session_id: c.session_id,
+        media: None,
     })
 }
 

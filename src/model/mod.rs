@@ -8,7 +8,7 @@ pub mod call;
 pub mod keys;
 pub mod registration;
 #[cfg(test)]
-mod test_msg;
+pub(crate) mod test_msg;
 pub mod transaction;
 
 use crate::sip::SipMessage;

@@ -17,7 +17,7 @@ pub const BATCH_BYTES: usize = 4 << 20;
 pub fn item_bytes(item: &Item) -> usize {
     match item {
         Item::Sip(m) => m.raw().len(),
-        Item::Malformed(_) | Item::Icmp(_) => 0,
+        Item::Malformed(_) | Item::Icmp(_) | Item::Rtp(_) | Item::Rtcp(_) => 0,
     }
 }
 

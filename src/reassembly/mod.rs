@@ -34,6 +34,10 @@ pub enum Item {
     Sip(SipMessage),
     Malformed(MalformedSip),
     Icmp(IcmpEvent),
+    /// An RTP packet's header values (no payload): `crate::media`.
+    Rtp(crate::media::RtpPacket),
+    /// An RTCP compound packet's sender and reports.
+    Rtcp(crate::media::RtcpPacket),
 }
 
 /// An ICMP error, placed in time and in the capture.

@@ -1,0 +1,207 @@
+//! A call's media in one word, and its numbers per direction.
+//!
+//! The verdict, first that applies (docs/metrics.md, "Media verdicts"):
+//! - NO_MEDIA: answered, and no RTP of it in either direction;
+//! - CODEC_MISMATCH: offer and answer share no voice codec, or RTP carries a
+//!   payload type its receiver's SDP did not list (comfort noise excepted);
+//! - ONE_WAY: RTP in one direction only, while neither side's SDP put the
+//!   other direction on hold (sendonly, inactive, 0.0.0.0);
+//! - LATE_MEDIA: the later direction's first RTP came more than
+//!   [`LATE_MEDIA_NS`] after the 200 OK;
+//! - OK otherwise.
+//!
+//! None when the call was not answered and had no RTP (nothing to judge), and
+//! for every call when the capture holds no RTP at all (a signalling-only
+//! capture says nothing about media). Findings across calls are
+//! `diagnosis::media`'s.
+
+use super::quality;
+use super::tracker::{CallMedia, MediaTracker, Side, Stream};
+use crate::model::call::{CallRecord, Category};
+use serde::Serialize;
+use std::net::SocketAddr;
+
+/// First RTP later than this after the 200 OK is LATE_MEDIA: a person says "hello"
+/// within about a second of answering, and two seconds of silence lose it.
+pub const LATE_MEDIA_NS: i64 = 2_000_000_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Verdict {
+    Ok,
+    OneWay,
+    NoMedia,
+    CodecMismatch,
+    LateMedia,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Ok => "OK",
+            Verdict::OneWay => "ONE_WAY",
+            Verdict::NoMedia => "NO_MEDIA",
+            Verdict::CodecMismatch => "CODEC_MISMATCH",
+            Verdict::LateMedia => "LATE_MEDIA",
+        }
+    }
+}
+
+/// One direction of a call's media, over all its streams.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DirectionStats {
+    pub streams: u32,
+    pub packets: u64,
+    pub lost: i64,
+    pub max_jitter_ms: f64,
+    pub max_delta_ms: f64,
+    pub first_ns: Option<i64>,
+    pub last_ns: Option<i64>,
+    /// Estimated MOS (None without packets).
+    pub mos: Option<f64>,
+    /// Addresses of the first stream.
+    pub src: Option<SocketAddr>,
+    pub dst: Option<SocketAddr>,
+}
+
+/// What a call's media amounts to (a column group of the calls table).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MediaSummary {
+    pub verdict: Option<Verdict>,
+    pub to_callee: DirectionStats,
+    pub to_caller: DirectionStats,
+    /// Audio codec of the callee's answer (else the offer).
+    pub codec: Option<String>,
+    /// Where each side announced its audio.
+    pub caller_sdp: Option<SocketAddr>,
+    pub callee_sdp: Option<SocketAddr>,
+    /// A private c= announced from a public signalling address, per side.
+    pub caller_nat: bool,
+    pub callee_nat: bool,
+    pub hold: bool,
+    pub no_common_codec: bool,
+    /// Payload types sent that the receiver did not list.
+    pub unexpected_pts: Vec<u8>,
+    /// ms from the 200 OK to the later direction's first RTP.
+    pub media_delay_ms: Option<f64>,
+    pub ssrc_changes: u32,
+}
+
+fn mos_of(st: &Stream, codec: &str, ptime: f64) -> f64 {
+    let s = &st.stats;
+    let expected = s.expected().max(1) as f64;
+    let lost = s.lost().max(0) as f64 + f64::from(s.jitter_buffer_late);
+    quality::mos(quality::r_factor(lost / expected, codec, ptime))
+}
+
+fn add(d: &mut DirectionStats, st: &Stream, codec: &str, ptime: f64) {
+    let s = &st.stats;
+    d.streams += 1;
+    d.packets += u64::from(s.packets);
+    d.lost += s.lost().max(0);
+    d.max_jitter_ms = d.max_jitter_ms.max(s.max_jitter_ms);
+    d.max_delta_ms = d.max_delta_ms.max(s.max_delta_ms);
+    d.first_ns = Some(d.first_ns.map_or(s.first_ns, |f| f.min(s.first_ns)));
+    d.last_ns = Some(d.last_ns.map_or(s.last_ns, |l| l.max(s.last_ns)));
+    // The worst stream's estimate stands for the direction.
+    let m = mos_of(st, codec, ptime);
+    d.mos = Some(d.mos.map_or(m, |x: f64| x.min(m)));
+    d.src.get_or_insert(st.src);
+    d.dst.get_or_insert(st.dst);
+}
+
+/// The codec and ptime a stream is judged with: its first payload type, named by its receiver's SDP.
+fn codec_of(c: &CallMedia, st: &Stream) -> (String, f64) {
+    let side = c.side(st.towards.unwrap_or(Side::Callee));
+    let ptime = side
+        .sdp
+        .as_ref()
+        .and_then(|s| s.audio())
+        .and_then(|m| m.ptime)
+        .map_or(quality::DEFAULT_PTIME_MS, f64::from);
+    (side.codec_name(st.first_pt), ptime)
+}
+
+/// The media summary of `call` (its own Call-ID, else a B2BUA leg's that carried SDP).
+pub fn summarize(
+    call: &CallRecord,
+    t: &MediaTracker,
+    capture_has_rtp: bool,
+) -> Option<MediaSummary> {
+    let media = std::iter::once(&call.call_id)
+        .chain(&call.b2bua_call_ids)
+        .filter_map(|id| t.call(id))
+        .find(|c| !c.streams.is_empty())
+        .or_else(|| t.call(&call.call_id));
+    let answered = call.category == Category::Success;
+    let Some(c) = media else {
+        // No SDP at all: an answered call in a capture with RTP has no media we can tie to it.
+        return (capture_has_rtp && answered).then(|| MediaSummary {
+            verdict: Some(Verdict::NoMedia),
+            ..Default::default()
+        });
+    };
+    let mut s = MediaSummary {
+        caller_sdp: c.side(Side::Caller).audio,
+        callee_sdp: c.side(Side::Callee).audio,
+        caller_nat: c.side(Side::Caller).nat,
+        callee_nat: c.side(Side::Callee).nat,
+        hold: c.hold,
+        no_common_codec: c.no_common_codec,
+        ..Default::default()
+    };
+    let mut unexpected = 0u128;
+    for &i in &c.streams {
+        let Some(st) = t.streams.get(i as usize) else {
+            continue;
+        };
+        let (codec, ptime) = codec_of(c, st);
+        s.codec.get_or_insert(codec.clone());
+        unexpected |= st.unexpected_pts;
+        s.ssrc_changes += u32::from(st.ssrc_change);
+        match st.towards {
+            Some(Side::Callee) => add(&mut s.to_callee, st, &codec, ptime),
+            Some(Side::Caller) => add(&mut s.to_caller, st, &codec, ptime),
+            None => {}
+        }
+    }
+    s.unexpected_pts = (0..128u8)
+        .filter(|p| unexpected & (1u128 << p) != 0)
+        .collect();
+    if s.codec.is_none() {
+        s.codec = [Side::Callee, Side::Caller]
+            .iter()
+            .filter_map(|&sd| {
+                let a = c.side(sd).sdp.as_ref()?.audio()?;
+                a.codecs
+                    .iter()
+                    .find(|x| x.is_voice())
+                    .map(|x| x.name.clone())
+            })
+            .next();
+    }
+    let answered_ns = c.answered_ns.or(call.final_ns.filter(|_| answered));
+    let firsts = (s.to_callee.first_ns, s.to_caller.first_ns);
+    if let (Some(a), Some(b), Some(ans)) = (firsts.0, firsts.1, answered_ns) {
+        s.media_delay_ms = Some((a.max(b) - ans).max(0) as f64 / 1e6);
+    }
+    if !capture_has_rtp {
+        return Some(s);
+    }
+    let any = s.to_callee.packets + s.to_caller.packets > 0;
+    s.verdict = if !any {
+        answered.then_some(Verdict::NoMedia)
+    } else if s.no_common_codec || !s.unexpected_pts.is_empty() {
+        Some(Verdict::CodecMismatch)
+    } else if (s.to_callee.packets == 0 || s.to_caller.packets == 0) && !s.hold {
+        Some(Verdict::OneWay)
+    } else if answered_ns.is_some_and(|ans| {
+        let later = firsts.0.max(firsts.1).unwrap_or(ans);
+        later - ans > LATE_MEDIA_NS
+    }) {
+        Some(Verdict::LateMedia)
+    } else {
+        Some(Verdict::Ok)
+    };
+    Some(s)
+}
