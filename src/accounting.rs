@@ -18,7 +18,8 @@ pub enum Bucket {
     SipMalformed,
     /// An ICMP or ICMPv6 message (errors quoting SIP included: a quote is not a SIP message).
     Icmp,
-    /// A UDP datagram with a valid RTP header (version 2, an assigned or dynamic payload type, lengths that fit).
+    /// A UDP datagram between ports ≥ 1024 with a valid RTP header (version 2, lengths that fit; `media::rtp`),
+    /// whether or not an SDP announced it.
     Rtp,
     /// A UDP datagram with a valid RTCP header (version 2, packet type 200–207, a length that fits).
     Rtcp,

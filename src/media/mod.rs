@@ -43,10 +43,10 @@ pub fn stream_rows(t: &MediaTracker) -> Vec<StreamRow> {
                     crate::sdp::static_payload(st.first_pt)
                         .map_or_else(|| st.first_pt.to_string(), |(n, _)| n.to_string())
                 },
-                |a| a.codec_name(st.first_pt),
+                |a| a.codec_name(st.line, st.first_pt),
             );
             let ptime = receiver
-                .and_then(|a| a.sdp.as_ref()?.audio()?.ptime)
+                .and_then(|a| a.sdp.as_ref()?.media.get(usize::from(st.line))?.ptime)
                 .map_or(quality::DEFAULT_PTIME_MS, f64::from);
             let s = &st.stats;
             let lost = s.lost().max(0) as f64 + f64::from(s.jitter_buffer_late);

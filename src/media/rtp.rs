@@ -2,13 +2,16 @@
 //! metrics block of RTCP-XR), checked and read in the parallel stateless stage.
 //! Only small values leave: the payload bytes are never kept.
 //!
-//! The check is cheap and strict enough to keep other UDP out (DNS, STUN, TLS
-//! records): version 2, a payload type in RFC 3551's assigned (0–34) or
-//! dynamic (96–127) ranges, the CSRC list, header extension and padding
-//! inside the datagram; RTCP: version 2, packet type 200–207 in the first
-//! packet of the compound, a length that fits. SIP can never pass (its first
-//! byte is a letter: version bits 01). Which RTP belongs to a call is decided
-//! later, from the SDP (`media::tracker`).
+//! The check is cheap and keeps most other UDP out: both ports 1024 or above
+//! (RTP never uses the well-known ports of DNS, NTP, SNMP, IKE…; RFC 3551 §8
+//! asks for even ports above 1023 in practice), version 2, the CSRC list,
+//! header extension and padding inside the datagram, and a payload type not
+//! in 72–76 (RTCP's range with the marker bit). Any other payload type
+//! passes: real phones send reserved ones (Linphone's PT 95 keep-alive), and
+//! Wireshark counts them in an SDP-announced stream. RTCP: version 2, packet
+//! type 200–207 in the first packet of the compound, a length that fits. SIP
+//! can never pass (its first byte is a letter: version bits 01). Which RTP
+//! belongs to a call is decided later, from the SDP (`media::tracker`).
 
 use crate::bytes::{be16, be32};
 use crate::sip::Origin;
@@ -96,9 +99,15 @@ pub struct RtcpFields {
     pub xr: Option<XrVoip>,
 }
 
-/// Whether the first byte says RTP version 2 (a SIP message never does).
+/// Whether a datagram between these ports, with this first byte, may be RTP/RTCP:
+/// version 2 (a SIP message never is) and no well-known port on either side.
 #[inline]
-pub fn looks_v2(payload: &[u8]) -> bool {
+pub fn may_be_media(payload: &[u8], src_port: u16, dst_port: u16) -> bool {
+    src_port >= 1024 && dst_port >= 1024 && looks_v2(payload)
+}
+
+#[inline]
+fn looks_v2(payload: &[u8]) -> bool {
     payload.first().is_some_and(|b| b >> 6 == 2)
 }
 
@@ -121,7 +130,7 @@ fn rtp(p: &[u8]) -> Option<RtpFields> {
     let b0 = *p.first()?;
     let b1 = *p.get(1)?;
     let pt = b1 & 0x7f;
-    if !(pt <= 34 || pt >= 96) {
+    if (72..=76).contains(&pt) {
         return None;
     }
     let mut header = 12 + 4 * usize::from(b0 & 0x0f);
@@ -276,7 +285,10 @@ mod tests {
     #[test]
     fn what_is_not_rtp() {
         assert_eq!(classify(b"INVITE sip:a@b SIP/2.0\r\n"), None);
-        assert_eq!(classify(&[0x80, 50, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]), None); // reserved PT
+        assert_eq!(
+            classify(&[0x80, 200 - 128, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]),
+            None
+        ); // RTCP's range
         assert_eq!(classify(&[0x40; 40]), None); // version 1
         assert_eq!(classify(&[0x80, 0]), None);
         assert_eq!(classify(&[]), None);

@@ -62,19 +62,20 @@ pub struct Announced {
 }
 
 impl Announced {
-    /// Payload type numbers this party said it receives on its audio line.
-    pub fn accepts(&self, pt: u8) -> bool {
-        self.sdp
-            .as_ref()
-            .and_then(|s| s.audio())
+    /// Media line `line` of this party's SDP (the audio line when out of range).
+    fn line(&self, line: u8) -> Option<&sdp::Media> {
+        let s = self.sdp.as_ref()?;
+        s.media.get(usize::from(line)).or_else(|| s.audio())
+    }
+    /// Payload type numbers this party said it receives on media line `line`.
+    pub fn accepts(&self, line: u8, pt: u8) -> bool {
+        self.line(line)
             .is_some_and(|m| m.codecs.iter().any(|c| c.pt == pt))
     }
     /// The RTP clock of `pt` by this party's SDP (rtpmap, then RFC 3551); 0 for telephone-event or unknown.
-    pub fn clock(&self, pt: u8) -> u32 {
+    pub fn clock(&self, line: u8, pt: u8) -> u32 {
         let from_sdp = self
-            .sdp
-            .as_ref()
-            .and_then(|s| s.audio())
+            .line(line)
             .and_then(|m| m.codecs.iter().find(|c| c.pt == pt));
         match from_sdp {
             Some(c) if c.is_telephone_event() => 0,
@@ -83,10 +84,8 @@ impl Announced {
         }
     }
     /// The codec name of `pt` by this party's SDP or RFC 3551.
-    pub fn codec_name(&self, pt: u8) -> String {
-        self.sdp
-            .as_ref()
-            .and_then(|s| s.audio())
+    pub fn codec_name(&self, line: u8, pt: u8) -> String {
+        self.line(line)
             .and_then(|m| m.codecs.iter().find(|c| c.pt == pt))
             .map(|c| c.name.clone())
             .filter(|n| !n.is_empty())
@@ -133,6 +132,9 @@ pub struct Stream {
     pub call: Option<u32>,
     /// The side the stream goes towards (its receiver), when of a call.
     pub towards: Option<Side>,
+    /// Which m= line of the receiver's SDP announced it, and whether it is audio.
+    pub line: u8,
+    pub audio: bool,
     pub stats: StreamStats,
     pub first_pt: u8,
     /// Payload types the receiver's SDP did not list (comfort noise excepted).
@@ -172,6 +174,9 @@ pub struct MediaTracker {
     endpoints: HashMap<SocketAddr, Endpoint>,
     /// Open streams by (src, dst, SSRC).
     active: KeyMap<u32>,
+    /// Streams whose address their call withdrew (moved to T.38, say): they go on if the
+    /// same call announces it again, as Wireshark keeps one stream per (src, dst, SSRC).
+    dormant: KeyMap<u32>,
     /// The last SSRC seen per (src, dst), to count SSRC changes.
     pair_ssrc: KeyMap<u32>,
     pub streams: Vec<Stream>,
@@ -183,6 +188,8 @@ pub struct MediaTracker {
 struct Endpoint {
     call: u32,
     side: Side,
+    line: u8,
+    audio: bool,
     /// Streams opened through this address (closed when another call announces it).
     streams: Vec<u32>,
 }
@@ -299,40 +306,101 @@ impl MediaTracker {
             let n = sdp::negotiate(theirs, &sdp);
             call.no_common_codec |= n.no_common_codec;
             call.audio_refused |= n.audio_refused;
-            call.hold |= n.hold;
-        } else {
-            call.hold |= sdp.on_hold();
         }
+        // Hold: a side that had offered media before now sends none (sendonly/inactive), or
+        // 0.0.0.0 (RFC 2543). A first offer of recvonly/sendonly is a one-way session, not a hold.
+        let had_sdp = call.sides[side.index()].sdp.is_some();
+        let null_addr = sdp
+            .audio()
+            .and_then(|a| sdp.address(a))
+            .is_some_and(|a| a.is_unspecified());
+        let inactive = sdp
+            .audio()
+            .is_some_and(|a| sdp.direction(a) == sdp::Direction::Inactive);
+        call.hold |= null_addr || inactive || (had_sdp && sdp.on_hold());
         let nat = sdp::nat_suspected(&sdp, m.src.ip());
-        call.sides[side.index()] = Announced {
-            sdp: Some(sdp),
-            audio,
-            nat,
-            signalling: Some(m.src.ip()),
-            frame: m.origin.frame,
-        };
-        if let Some(addr) = audio {
-            self.announce(addr, ci, side);
+        let lines: Vec<(SocketAddr, u8, bool)> = sdp
+            .media
+            .iter()
+            .enumerate()
+            .filter_map(|(i, ml)| {
+                let ip = sdp.address(ml)?;
+                let rtp = ml.proto.to_ascii_uppercase().contains("RTP");
+                (ml.port != 0 && !ip.is_unspecified() && rtp)
+                    .then(|| (SocketAddr::new(ip, ml.port), i as u8, ml.kind == "audio"))
+            })
+            .collect();
+        let before = std::mem::replace(
+            &mut call.sides[side.index()],
+            Announced {
+                sdp: Some(sdp),
+                audio,
+                nat,
+                signalling: Some(m.src.ip()),
+                frame: m.origin.frame,
+            },
+        );
+        // An address this side announced before and not now (moved, or turned to T.38) is withdrawn:
+        // what comes to it later is not this call's RTP (Wireshark hands it to the new protocol).
+        if let Some(old) = before.sdp.as_ref() {
+            for ml in &old.media {
+                let Some(ip) = old.address(ml) else { continue };
+                let addr = SocketAddr::new(ip, ml.port);
+                if !lines.iter().any(|l| l.0 == addr) {
+                    self.withdraw(addr, ci);
+                }
+            }
+        }
+        for (addr, line, is_audio) in lines {
+            self.announce(addr, ci, side, line, is_audio);
+        }
+    }
+
+    /// `addr` no longer belongs to `call`: its streams are closed and the address forgotten.
+    fn withdraw(&mut self, addr: SocketAddr, call: u32) {
+        if self.endpoints.get(&addr).is_some_and(|e| e.call == call) {
+            if let Some(e) = self.endpoints.remove(&addr) {
+                for &s in &e.streams {
+                    if let Some(st) = self.streams.get(s as usize) {
+                        let k = stream_key(&st.src, &st.dst, Some(st.ssrc));
+                        if let Some(i) = self.active.remove(&k) {
+                            self.dormant.insert(k, i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn close(&mut self, streams: &[u32]) {
+        for &s in streams {
+            if let Some(st) = self.streams.get(s as usize) {
+                let k = stream_key(&st.src, &st.dst, Some(st.ssrc));
+                self.active.remove(&k);
+                self.dormant.remove(&k);
+            }
         }
     }
 
     /// `addr` now belongs to (call, side): streams another call opened through it are closed.
-    fn announce(&mut self, addr: SocketAddr, call: u32, side: Side) {
+    fn announce(&mut self, addr: SocketAddr, call: u32, side: Side, line: u8, audio: bool) {
         let e = self.endpoints.entry(addr).or_insert(Endpoint {
             call,
             side,
+            line,
+            audio,
             streams: Vec::new(),
         });
-        if e.call != call {
-            for s in e.streams.drain(..) {
-                if let Some(st) = self.streams.get(s as usize) {
-                    self.active
-                        .remove(&stream_key(&st.src, &st.dst, Some(st.ssrc)));
-                }
-            }
-        }
+        let closed = if e.call != call {
+            std::mem::take(&mut e.streams)
+        } else {
+            Vec::new()
+        };
         e.call = call;
         e.side = side;
+        e.line = line;
+        e.audio = audio;
+        self.close(&closed);
     }
 
     pub fn on_rtp(&mut self, p: &RtpPacket) {
@@ -345,16 +413,22 @@ impl MediaTracker {
             }
             return;
         };
+        self.on_rtp_in(idx, p);
+    }
+
+    /// A packet of stream `idx`.
+    fn on_rtp_in(&mut self, idx: u32, p: &RtpPacket) {
         let Some(st) = self.streams.get_mut(idx as usize) else {
             return;
         };
         if st.clock_pt != p.pt {
             st.clock_pt = p.pt;
-            st.clock = receiver(&self.calls, st).map_or(static_clock(p.pt), |a| a.clock(p.pt));
-        }
-        if let Some(a) = receiver(&self.calls, st) {
-            if a.sdp.is_some() && !a.accepts(p.pt) && p.pt != 13 {
-                st.unexpected_pts |= 1u128 << p.pt;
+            st.clock =
+                receiver(&self.calls, st).map_or(static_clock(p.pt), |a| a.clock(st.line, p.pt));
+            if let Some(a) = receiver(&self.calls, st) {
+                if a.sdp.is_some() && !a.accepts(st.line, p.pt) && p.pt != 13 {
+                    st.unexpected_pts |= 1u128 << p.pt;
+                }
             }
         }
         st.last_frame = p.origin.frame;
@@ -371,14 +445,32 @@ impl MediaTracker {
     /// A packet of no open stream: a stream of an announced address, a heuristic one, or nothing.
     fn open(&mut self, p: &RtpPacket, key: u128) -> Option<u32> {
         let via = if let Some(e) = self.endpoints.get(&p.dst) {
-            Some((p.dst, e.call, e.side))
+            Some((p.dst, e.call, e.side, e.line, e.audio))
         } else {
             self.endpoints
                 .get(&p.src)
-                .map(|e| (p.src, e.call, e.side.other()))
+                .map(|e| (p.src, e.call, e.side.other(), e.line, e.audio))
         };
         if via.is_none() && !self.heuristic {
             return None;
+        }
+        // The same call announced the address again: its stream goes on.
+        if let Some(&i) = self.dormant.get(&key) {
+            let same_call = self
+                .streams
+                .get(i as usize)
+                .is_some_and(|s| s.call == via.map(|v| v.1));
+            if same_call {
+                self.dormant.remove(&key);
+                self.active.insert(key, i);
+                if let Some((addr, ..)) = via {
+                    if let Some(e) = self.endpoints.get_mut(&addr) {
+                        e.streams.push(i);
+                    }
+                }
+                self.on_rtp_in(i, p);
+                return Some(i);
+            }
         }
         let idx = self.streams.len() as u32;
         let pair = stream_key(&p.src, &p.dst, None);
@@ -392,6 +484,8 @@ impl MediaTracker {
             ssrc: p.ssrc,
             call: via.map(|v| v.1),
             towards: via.map(|v| v.2),
+            line: via.map_or(0, |v| v.3),
+            audio: via.is_none_or(|v| v.4),
             stats: StreamStats::default(),
             first_pt: p.pt,
             unexpected_pts: 0,
@@ -404,9 +498,10 @@ impl MediaTracker {
             rtcp_xr: None,
             ssrc_change,
         };
-        st.clock = receiver(&self.calls, &st).map_or(static_clock(p.pt), |a| a.clock(p.pt));
+        st.clock =
+            receiver(&self.calls, &st).map_or(static_clock(p.pt), |a| a.clock(st.line, p.pt));
         if let Some(a) = receiver(&self.calls, &st) {
-            if a.sdp.is_some() && !a.accepts(p.pt) && p.pt != 13 {
+            if a.sdp.is_some() && !a.accepts(st.line, p.pt) && p.pt != 13 {
                 st.unexpected_pts |= 1u128 << p.pt;
             }
         }
@@ -418,7 +513,7 @@ impl MediaTracker {
             marker: p.marker,
             clock: st.clock,
         });
-        if let Some((addr, call, _)) = via {
+        if let Some((addr, call, ..)) = via {
             if let Some(e) = self.endpoints.get_mut(&addr) {
                 e.streams.push(idx);
             }

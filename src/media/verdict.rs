@@ -4,8 +4,9 @@
 //! - NO_MEDIA: answered, and no RTP of it in either direction;
 //! - CODEC_MISMATCH: offer and answer share no voice codec, or RTP carries a
 //!   payload type its receiver's SDP did not list (comfort noise excepted);
-//! - ONE_WAY: RTP in one direction only, while neither side's SDP put the
-//!   other direction on hold (sendonly, inactive, 0.0.0.0);
+//! - ONE_WAY: RTP in one direction only, while the SDP asked for both (the
+//!   sender's direction sends, the receiver's receives) and no side put the
+//!   call on hold (inactive, 0.0.0.0, or sendonly after an earlier offer);
 //! - LATE_MEDIA: the later direction's first RTP came more than
 //!   [`LATE_MEDIA_NS`] after the 200 OK;
 //! - OK otherwise.
@@ -119,7 +120,7 @@ fn codec_of(c: &CallMedia, st: &Stream) -> (String, f64) {
         .and_then(|s| s.audio())
         .and_then(|m| m.ptime)
         .map_or(quality::DEFAULT_PTIME_MS, f64::from);
-    (side.codec_name(st.first_pt), ptime)
+    (side.codec_name(st.line, st.first_pt), ptime)
 }
 
 /// The media summary of `call` (its own Call-ID, else a B2BUA leg's that carried SDP).
@@ -152,7 +153,8 @@ pub fn summarize(
     };
     let mut unexpected = 0u128;
     for &i in &c.streams {
-        let Some(st) = t.streams.get(i as usize) else {
+        // Video and other lines are in the streams table; the verdict is about voice.
+        let Some(st) = t.streams.get(i as usize).filter(|s| s.audio) else {
             continue;
         };
         let (codec, ptime) = codec_of(c, st);
@@ -182,9 +184,22 @@ pub fn summarize(
     }
     let answered_ns = c.answered_ns.or(call.final_ns.filter(|_| answered));
     let firsts = (s.to_callee.first_ns, s.to_caller.first_ns);
-    if let (Some(a), Some(b), Some(ans)) = (firsts.0, firsts.1, answered_ns) {
-        s.media_delay_ms = Some((a.max(b) - ans).max(0) as f64 / 1e6);
+    let later_first = firsts.0.max(firsts.1);
+    if let (Some(first), Some(ans)) = (later_first, answered_ns) {
+        s.media_delay_ms = Some((first - ans) as f64 / 1e6);
     }
+    // Which directions the SDP asked for: the sender's direction must send and the receiver's receive.
+    let wants = |from: Side, to: Side| {
+        let dir = |sd: Side| {
+            c.side(sd)
+                .sdp
+                .as_ref()
+                .and_then(|x| x.audio().map(|a| x.direction(a)))
+        };
+        dir(from).is_none_or(|d| d.sends()) && dir(to).is_none_or(|d| d.receives())
+    };
+    let missing = (s.to_callee.packets == 0 && wants(Side::Caller, Side::Callee))
+        || (s.to_caller.packets == 0 && wants(Side::Callee, Side::Caller));
     if !capture_has_rtp {
         return Some(s);
     }
@@ -193,12 +208,12 @@ pub fn summarize(
         answered.then_some(Verdict::NoMedia)
     } else if s.no_common_codec || !s.unexpected_pts.is_empty() {
         Some(Verdict::CodecMismatch)
-    } else if (s.to_callee.packets == 0 || s.to_caller.packets == 0) && !s.hold {
+    } else if missing && !s.hold {
         Some(Verdict::OneWay)
-    } else if answered_ns.is_some_and(|ans| {
-        let later = firsts.0.max(firsts.1).unwrap_or(ans);
-        later - ans > LATE_MEDIA_NS
-    }) {
+    } else if answered_ns
+        .zip(later_first)
+        .is_some_and(|(ans, first)| first - ans > LATE_MEDIA_NS)
+    {
         Some(Verdict::LateMedia)
     } else {
         Some(Verdict::Ok)

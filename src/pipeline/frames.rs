@@ -83,7 +83,7 @@ pub(crate) fn resolve(d: Decoded<'_>, ts: i64, origin: Origin) -> Work<'_> {
         Decoded::Udp(dg) => {
             // RTP/RTCP first: their first byte (version 2) is never SIP's, and they are most
             // frames of a capture with media, so the SIP scan is skipped for them.
-            if crate::media::rtp::looks_v2(&dg.payload) {
+            if crate::media::rtp::may_be_media(&dg.payload, dg.src.port(), dg.dst.port()) {
                 if let Some(w) = media(&dg.payload, ts, origin, dg.src, dg.dst) {
                     return w;
                 }
