@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# Make one capture of testdata/media/ (issue #12: RTP and SDP per call) with
+# its .truth.json (as root: it creates network namespaces).
+#
+#   bash scripts/testdata/make-media.sh NAME
+#   bash scripts/testdata/make-media.sh all
+#
+# NAME: clean loss jitter no-media late-media early-media codec-mismatch
+#       nat one-way cut rtcp
+#
+# Real SIPp 3.6.1 user agents (sipp/media-uac.xml, sipp/media-uas.xml) send
+# real RTP with SIPp's rtp_stream: the speech of SIPp's own g711a.pcap
+# (/usr/share/sip-tester), A-law, or the same speech converted to u-law, 20 ms
+# a packet.  tcpdump captures it in private network namespaces; iptables
+# MASQUERADE is the NAT of nat/one-way/cut.  loss and jitter are a real clean
+# call whose caller-to-callee RTP frames were then dropped or delayed
+# afterwards by media_impair.py (this kernel has no netem); rtcp adds the RTCP
+# of rtcp_agent.py, which watches the real RTP and reports on it.  What each
+# capture shows and its expected verdicts: testdata/media/README.md.  The
+# truth JSON is tshark's rtp,streams plus the verdicts of media_truth.py.
+#
+# Addresses:
+#   single namespace (lo): 192.0.2.20 bob (callee), 192.0.2.101-103 callers
+#   nat/one-way/cut: three namespaces
+#     office  192.168.1.101-104 (callers), default route via 192.168.1.1
+#     router  192.168.1.1 (office side), 203.0.113.5 (public side), MASQUERADE
+#     public  203.0.113.1 (link to the router), 198.51.100.20 bob (callee),
+#             198.51.100.30 carol (a public caller); 192.168.0.0/16 blackholed
+#     (private addresses are not routed on the Internet); captured here, on
+#     the link to the router and on lo, merged.
+if [ "${1:-}" = all ]; then
+    rc=0
+    for n in clean loss jitter no-media late-media early-media codec-mismatch nat one-way cut rtcp; do
+        bash "$0" "$n" || { echo "make-media: $n failed" >&2; rc=1; }
+    done
+    exit $rc
+fi
+
+source "$(dirname "$0")/patterns-lib.sh"
+td_need iptables
+
+NAME="${1:-}"
+S="$TD_SIPP"
+PCAP="$TD_TMP/media.pcap"
+OUT="$TD_OUT/media"
+ROUTER_NS=""
+OFFICE_NS=""
+
+# media_audio: the audio files rtp_stream plays, in TD_TMP (SIPp runs there):
+# media.pcma, the A-law payload of SIPp's g711a.pcap (7 s of speech), and
+# media.pcmu, the same speech as u-law.
+media_audio() {
+    tshark -r /usr/share/sip-tester/g711a.pcap -o rtp.heuristic_rtp:TRUE -T fields -e rtp.payload 2>/dev/null |
+        tr -d ':\n' | xxd -r -p >"$TD_TMP/media.pcma"
+    python3 -W ignore -c 'import audioop, sys
+a = open(sys.argv[1], "rb").read()
+open(sys.argv[2], "wb").write(audioop.lin2ulaw(audioop.alaw2lin(a, 2), 2))' "$TD_TMP/media.pcma" "$TD_TMP/media.pcmu"
+    [ "$(stat -c %s "$TD_TMP/media.pcma")" -gt 50000 ] || { td_log "no audio from g711a.pcap"; exit 1; }
+}
+
+# single_ns: one namespace, every party a /32 on its lo; tcpdump on lo.
+single_ns() {
+    td_ns_create "sipsleuth-td-media-$NAME"
+    local a
+    for a in 192.0.2.20 192.0.2.101 192.0.2.102 192.0.2.103; do
+        ip -n "$TD_NS" addr add "$a/32" dev lo
+    done
+    td_tcpdump_start "$PCAP" -i lo
+    LO_TCPDUMP=$TD_TCPDUMP_PID
+}
+
+# nat_ns: the three namespaces of the header; tcpdump on the public side's
+# p0 (the link to the router) and lo.
+nat_ns() {
+    td_ns_create "sipsleuth-td-media-$NAME"
+    ROUTER_NS="${TD_NS}-rt"
+    OFFICE_NS="${TD_NS}-of"
+    local n
+    for n in "$ROUTER_NS" "$OFFICE_NS"; do
+        if ip netns list | awk '{print $1}' | grep -qx "$n"; then ip netns del "$n"; fi
+        ip netns add "$n"
+        ip -n "$n" link set lo up
+    done
+    ip -n "$TD_NS" addr add 198.51.100.20/32 dev lo
+    ip -n "$TD_NS" addr add 198.51.100.30/32 dev lo
+    ip -n "$TD_NS" link add p0 type veth peer name r0 netns "$ROUTER_NS"
+    ip -n "$ROUTER_NS" link add r1 type veth peer name o1 netns "$OFFICE_NS"
+    ip -n "$TD_NS" link set p0 address 02:00:00:00:71:01
+    ip -n "$ROUTER_NS" link set r0 address 02:00:00:00:71:05
+    ip -n "$ROUTER_NS" link set r1 address 02:00:00:00:01:01
+    ip -n "$OFFICE_NS" link set o1 address 02:00:00:00:01:65
+    for n in "$TD_NS:p0" "$ROUTER_NS:r0" "$ROUTER_NS:r1" "$OFFICE_NS:o1"; do
+        ip netns exec "${n%%:*}" sysctl -q -w "net.ipv6.conf.${n#*:}.disable_ipv6=1"
+    done
+    ip -n "$TD_NS" addr add 203.0.113.1/24 dev p0
+    ip -n "$ROUTER_NS" addr add 203.0.113.5/24 dev r0
+    ip -n "$ROUTER_NS" addr add 192.168.1.1/24 dev r1
+    ip -n "$OFFICE_NS" addr add 192.168.1.101/24 dev o1
+    for n in 102 103 104; do ip -n "$OFFICE_NS" addr add "192.168.1.$n/24" dev o1; done
+    ip -n "$TD_NS" link set p0 up
+    ip -n "$ROUTER_NS" link set r0 up
+    ip -n "$ROUTER_NS" link set r1 up
+    ip -n "$OFFICE_NS" link set o1 up
+    ip -n "$TD_NS" route add 192.168.0.0/16 dev lo type blackhole 2>/dev/null ||
+        ip -n "$TD_NS" route add blackhole 192.168.0.0/16
+    ip -n "$ROUTER_NS" route add default via 203.0.113.1
+    ip -n "$OFFICE_NS" route add default via 192.168.1.1
+    ip netns exec "$ROUTER_NS" sysctl -q -w net.ipv4.ip_forward=1
+    ip netns exec "$ROUTER_NS" iptables -t nat -A POSTROUTING -o r0 -s 192.168.1.0/24 -j MASQUERADE
+    td_tcpdump_start "$TD_TMP/p0.pcap" -i p0
+    P0_TCPDUMP=$TD_TCPDUMP_PID
+    td_tcpdump_start "$TD_TMP/lo.pcap" -i lo
+    LO_TCPDUMP=$TD_TCPDUMP_PID
+}
+
+media_cleanup() {
+    pat_cleanup
+    local n
+    for n in "$ROUTER_NS" "$OFFICE_NS"; do
+        if [ -n "$n" ] && ip netns list | awk '{print $1}' | grep -qx "$n"; then ip netns del "$n"; fi
+    done
+}
+trap media_cleanup EXIT
+
+UAS_PIDS=()
+# uas USER IP [SIPP ARGS...]: a SIPp callee (sipp/media-uas.xml) on IP:5060,
+# its RTP from IP too; the defaults: ring 200 ms, PCMA, RTP right after the
+# ACK; any -key given after them wins (SIPp keeps the last).
+uas() {
+    local user="$1" ip="$2"
+    shift 2
+    pat_sipp_bg "uas-$user" 60 -sf "$S/media-uas.xml" -i "$ip" -mi "$ip" -p 5060 \
+        -key uas_user "$user" -key idp "$NAME-$user-" -key ring 200 -key late 0 -key early no \
+        -key echo no -key send pcma -key pt 8 -key codec PCMA "$@"
+    UAS_PIDS+=("$TD_LASTPID")
+    sleep 0.5
+}
+# uac LOG NS IP DEST CALLS INF [SIPP ARGS...]: a SIPp caller
+# (sipp/media-uac.xml) in namespace NS, one call at a time; defaults: hold
+# 3 s, PCMA, RTP right after the ACK.
+uac() {
+    local log="$1" ns="$2" ip="$3" dest="$4" calls="$5" inf="$6"
+    shift 6
+    (cd "$TD_TMP" && ip netns exec "$ns" sipp -nostdin -nd -timeout 60s -timeout_error \
+        -sf "$S/media-uac.xml" -inf "$inf" -i "$ip" -mi "$ip" -p 5060 -m "$calls" -l 1 -r 1 \
+        -key hold 3000 -key late 0 -key send pcma -key pt 8 -key codec PCMA \
+        -key idp "$NAME-$log-" -cid_str "$NAME-$log-%u@sipsleuth.test" "$@" "$dest" \
+        >"$TD_TMP/sipp-$log.log" 2>&1) || {
+        td_log "sipp $log failed"; tail -n 40 "$TD_TMP/sipp-$log.log" >&2; return 1; }
+}
+inf1() { pat_inf "$TD_TMP/$1.csv" "$2"; echo "$TD_TMP/$1.csv"; }
+
+# finish: stop the callees, tcpdump ~1 s after the last packet; install the
+# capture and write its truth.
+finish() {
+    local p
+    for p in "${UAS_PIDS[@]}"; do td_stop "$p"; done
+    sleep 1
+    if [ -n "${P0_TCPDUMP:-}" ]; then
+        td_stop "$P0_TCPDUMP"
+        td_stop "$LO_TCPDUMP"
+        mergecap -F pcap -w "$PCAP" "$TD_TMP/p0.pcap" "$TD_TMP/lo.pcap"
+    else
+        td_stop "$LO_TCPDUMP"
+    fi
+    install_pcap "$PCAP"
+}
+install_pcap() {
+    mkdir -p "$OUT"
+    td_install "$1" "media/$NAME.pcap"
+    [ -z "${MEDIA_NO_TRUTH:-}" ] || return 0
+    python3 "$TD_SCRIPTS/media_truth.py" write "$OUT/$NAME.pcap"
+}
+
+media_audio
+case "$NAME" in
+
+clean)
+    # alice, dave, erin (192.0.2.101-103) call bob (192.0.2.20) one after the
+    # other; each call: 100, 180, 200 after 200 ms, ACK; both sides send
+    # PCMA RTP from the ACK on; BYE after 3 s.
+    single_ns
+    uas bob 192.0.2.20
+    uac alice "$TD_NS" 192.0.2.101 192.0.2.20:5060 1 "$(inf1 a 'alice@sipsleuth.test;bob@sipsleuth.test')"
+    uac dave "$TD_NS" 192.0.2.102 192.0.2.20:5060 1 "$(inf1 d 'dave@sipsleuth.test;bob@sipsleuth.test')"
+    uac erin "$TD_NS" 192.0.2.103 192.0.2.20:5060 1 "$(inf1 e 'erin@sipsleuth.test;bob@sipsleuth.test')"
+    finish
+    ;;
+
+loss|jitter)
+    # One clean call, alice (192.0.2.101) to bob (192.0.2.20), 5 s of RTP
+    # both ways; then media_impair.py LOSS|JITTER rewrites alice's RTP to bob
+    # as a capture at bob's side of a bad link would show it (see there).
+    single_ns
+    uas bob 192.0.2.20
+    uac alice "$TD_NS" 192.0.2.101 192.0.2.20:5060 1 "$(inf1 a 'alice@sipsleuth.test;bob@sipsleuth.test')" \
+        -key hold 5000
+    for p in "${UAS_PIDS[@]}"; do td_stop "$p"; done
+    sleep 1
+    td_stop "$LO_TCPDUMP"
+    python3 "$TD_SCRIPTS/media_impair.py" "$NAME" "$PCAP" "$TD_TMP/impaired.pcap" 192.0.2.101 192.0.2.20
+    install_pcap "$TD_TMP/impaired.pcap"
+    ;;
+
+no-media)
+    # alice calls bob; the call is answered with SDP both ways, held 3 s,
+    # BYE; neither side sends any RTP (-key send none on both).
+    single_ns
+    uas bob 192.0.2.20 -key send none
+    uac alice "$TD_NS" 192.0.2.101 192.0.2.20:5060 1 "$(inf1 a 'alice@sipsleuth.test;bob@sipsleuth.test')" \
+        -key send none
+    finish
+    ;;
+
+late-media)
+    # alice calls bob; both sides start their RTP 4 s after the ACK (a media
+    # server slow to open its ports); BYE 6 s after the ACK.
+    single_ns
+    uas bob 192.0.2.20 -key late 4000
+    uac alice "$TD_NS" 192.0.2.101 192.0.2.20:5060 1 "$(inf1 a 'alice@sipsleuth.test;bob@sipsleuth.test')" \
+        -key late 4000 -key hold 6000
+    finish
+    ;;
+
+early-media)
+    # alice calls bob; bob answers 100, then 183 Session Progress with SDP
+    # and sends RTP at once (ringback/announcement), 2 s later 200 with the
+    # same SDP; alice sends RTP from the ACK on; BYE 3 s after the ACK.
+    single_ns
+    uas bob 192.0.2.20 -key early yes -key ring 2000
+    uac alice "$TD_NS" 192.0.2.101 192.0.2.20:5060 1 "$(inf1 a 'alice@sipsleuth.test;bob@sipsleuth.test')"
+    finish
+    ;;
+
+codec-mismatch)
+    # alice offers PCMU (0) only, bob answers PCMU (0) and sends PCMU with
+    # payload type 0; alice's phone sends PCMA with payload type 8, which was
+    # never negotiated.  BYE after 3 s.
+    single_ns
+    uas bob 192.0.2.20 -key pt 0 -key codec PCMU -key send pcmu
+    uac alice "$TD_NS" 192.0.2.101 192.0.2.20:5060 1 "$(inf1 a 'alice@sipsleuth.test;bob@sipsleuth.test')" \
+        -key pt 0 -key codec PCMU -key send pcma
+    finish
+    ;;
+
+*)
+    echo "usage: $0 all|clean|loss|jitter|no-media|late-media|early-media|codec-mismatch|nat|one-way|cut|rtcp" >&2
+    exit 2
+    ;;
+esac
