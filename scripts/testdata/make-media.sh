@@ -125,13 +125,13 @@ trap media_cleanup EXIT
 UAS_PIDS=()
 # uas USER IP [SIPP ARGS...]: a SIPp callee (sipp/media-uas.xml) on IP:5060,
 # its RTP from IP too; the defaults: ring 200 ms, PCMA, RTP right after the
-# ACK; any -key given after them wins (SIPp keeps the last).
+# ACK; a -key given as an argument wins (SIPp keeps the first value of a key).
 uas() {
     local user="$1" ip="$2"
     shift 2
-    pat_sipp_bg "uas-$user" 60 -sf "$S/media-uas.xml" -i "$ip" -mi "$ip" -p 5060 \
+    pat_sipp_bg "uas-$user" 60 -sf "$S/media-uas.xml" -i "$ip" -mi "$ip" -p 5060 "$@" \
         -key uas_user "$user" -key idp "$NAME-$user-" -key ring 200 -key late 0 -key early no \
-        -key echo no -key send pcma -key pt 8 -key codec PCMA "$@"
+        -key echo no -key send pcma -key pt 8 -key codec PCMA
     UAS_PIDS+=("$TD_LASTPID")
     sleep 0.5
 }
@@ -142,9 +142,9 @@ uac() {
     local log="$1" ns="$2" ip="$3" dest="$4" calls="$5" inf="$6"
     shift 6
     (cd "$TD_TMP" && ip netns exec "$ns" sipp -nostdin -nd -timeout 60s -timeout_error \
-        -sf "$S/media-uac.xml" -inf "$inf" -i "$ip" -mi "$ip" -p 5060 -m "$calls" -l 1 -r 1 \
+        -sf "$S/media-uac.xml" -inf "$inf" -i "$ip" -mi "$ip" -p 5060 -m "$calls" -l 1 -r 1 "$@" \
         -key hold 3000 -key late 0 -key send pcma -key pt 8 -key codec PCMA \
-        -key idp "$NAME-$log-" -cid_str "$NAME-$log-%u@sipsleuth.test" "$@" "$dest" \
+        -key idp "$NAME-$log-" -cid_str "$NAME-$log-%u@sipsleuth.test" "$dest" \
         >"$TD_TMP/sipp-$log.log" 2>&1) || {
         td_log "sipp $log failed"; tail -n 40 "$TD_TMP/sipp-$log.log" >&2; return 1; }
 }
