@@ -25,9 +25,13 @@
 #     office  192.168.1.101-104 (callers), default route via 192.168.1.1
 #     router  192.168.1.1 (office side), 203.0.113.5 (public side), MASQUERADE
 #     public  203.0.113.1 (link to the router), 198.51.100.20 bob (callee),
-#             198.51.100.30 carol (a public caller); 192.168.0.0/16 blackholed
-#     (private addresses are not routed on the Internet); captured here, on
-#     the link to the router and on lo, merged.
+#             198.51.100.30 carol (a public caller); captured here, on p0 (the
+#             access link to the office router) and lo, merged.  Packets to
+#             192.168.0.0/16 leave by s0, the "upstream" link (100.64.0.1/30,
+#             not captured), whose peer sits without any address in a fourth
+#             namespace and drops them: private addresses are not routed on
+#             the Internet, and the sender sees no error (a blackhole route
+#             would make sendto fail, and SIPp's rtp_stream stops on that).
 if [ "${1:-}" = all ]; then
     rc=0
     for n in clean loss jitter no-media late-media early-media codec-mismatch nat one-way cut rtcp; do
@@ -45,6 +49,7 @@ PCAP="$TD_TMP/media.pcap"
 OUT="$TD_OUT/media"
 ROUTER_NS=""
 OFFICE_NS=""
+SINK_NS=""
 
 # media_audio: the audio files rtp_stream plays, in TD_TMP (SIPp runs there):
 # media.pcma, the A-law payload of SIPp's g711a.pcap (7 s of speech), and
@@ -75,8 +80,9 @@ nat_ns() {
     td_ns_create "sipsleuth-td-media-$NAME"
     ROUTER_NS="${TD_NS}-rt"
     OFFICE_NS="${TD_NS}-of"
+    SINK_NS="${TD_NS}-sk"
     local n
-    for n in "$ROUTER_NS" "$OFFICE_NS"; do
+    for n in "$ROUTER_NS" "$OFFICE_NS" "$SINK_NS"; do
         if ip netns list | awk '{print $1}' | grep -qx "$n"; then ip netns del "$n"; fi
         ip netns add "$n"
         ip -n "$n" link set lo up
@@ -101,8 +107,16 @@ nat_ns() {
     ip -n "$ROUTER_NS" link set r0 up
     ip -n "$ROUTER_NS" link set r1 up
     ip -n "$OFFICE_NS" link set o1 up
-    ip -n "$TD_NS" route add 192.168.0.0/16 dev lo type blackhole 2>/dev/null ||
-        ip -n "$TD_NS" route add blackhole 192.168.0.0/16
+    ip -n "$TD_NS" link add s0 type veth peer name s1 netns "$SINK_NS"
+    ip netns exec "$TD_NS" sysctl -q -w net.ipv6.conf.s0.disable_ipv6=1
+    ip netns exec "$SINK_NS" sysctl -q -w net.ipv6.conf.s1.disable_ipv6=1
+    ip -n "$TD_NS" link set s0 address 02:00:00:00:64:01
+    ip -n "$SINK_NS" link set s1 address 02:00:00:00:64:02
+    ip -n "$TD_NS" addr add 100.64.0.1/30 dev s0
+    ip -n "$TD_NS" link set s0 up
+    ip -n "$SINK_NS" link set s1 up
+    ip -n "$TD_NS" neigh replace 100.64.0.2 lladdr 02:00:00:00:64:02 dev s0 nud permanent
+    ip -n "$TD_NS" route add 192.168.0.0/16 via 100.64.0.2 dev s0
     ip -n "$ROUTER_NS" route add default via 203.0.113.1
     ip -n "$OFFICE_NS" route add default via 192.168.1.1
     ip netns exec "$ROUTER_NS" sysctl -q -w net.ipv4.ip_forward=1
@@ -116,7 +130,7 @@ nat_ns() {
 media_cleanup() {
     pat_cleanup
     local n
-    for n in "$ROUTER_NS" "$OFFICE_NS"; do
+    for n in "$ROUTER_NS" "$OFFICE_NS" "$SINK_NS"; do
         if [ -n "$n" ] && ip netns list | awk '{print $1}' | grep -qx "$n"; then ip netns del "$n"; fi
     done
 }
@@ -241,6 +255,62 @@ codec-mismatch)
     uac alice "$TD_NS" 192.0.2.101 192.0.2.20:5060 1 "$(inf1 a 'alice@sipsleuth.test;bob@sipsleuth.test')" \
         -key pt 0 -key codec PCMU -key send pcma
     finish
+    ;;
+
+nat)
+    # alice (192.168.1.101, behind the office NAT 203.0.113.5) calls bob
+    # (198.51.100.20); her SDP says c=192.168.1.101 (no STUN, no ALG).  bob
+    # answers with SIPp's RTP echo (-rtp_echo: every packet back to where it
+    # came from, symmetric RTP as a media server latching does), so media
+    # flows both ways through the NAT.  BYE after 3 s.
+    nat_ns
+    uas bob 198.51.100.20 -rtp_echo -key echo yes
+    uac alice "$OFFICE_NS" 192.168.1.101 198.51.100.20:5060 1 "$(inf1 a 'alice@sipsleuth.test;bob@sipsleuth.test')"
+    finish
+    ;;
+
+one-way)
+    # Four office phones behind the NAT 203.0.113.5 (alice, dave, erin,
+    # frank: 192.168.1.101-104) call bob (198.51.100.20) one after the other,
+    # 3 s each, their SDP c= their private address.  bob sends his RTP to
+    # that c= (no latching): it leaves by the upstream link and is dropped,
+    # so only the callers' RTP is in the capture: one-way audio on every call
+    # from that network.  Then carol (198.51.100.30, public) calls bob twice:
+    # media both ways.  (One call at a time: SIPp 3.6.1 puts every call of a
+    # UAS on the same RTP port, and calls that overlap could not be told
+    # apart by their SDP.)
+    nat_ns
+    uas bob 198.51.100.20
+    k=0
+    for u in alice dave erin frank; do
+        uac "$u" "$OFFICE_NS" "192.168.1.$((101 + k))" 198.51.100.20:5060 1 \
+            "$(inf1 "$u" "$u@sipsleuth.test;bob@sipsleuth.test")"
+        k=$((k + 1))
+    done
+    uac carol "$TD_NS" 198.51.100.30 198.51.100.20:5060 2 "$(inf1 c 'carol@sipsleuth.test;bob@sipsleuth.test')"
+    finish
+    ;;
+
+cut)
+    # As one-way with alice alone, but she holds the call 10 s and the
+    # capture stops ~3 s after the 200 OK, during the one-way audio, before
+    # any BYE (a customer capture taken while the problem is on).
+    nat_ns
+    uas bob 198.51.100.20
+    uac alice "$OFFICE_NS" 192.168.1.101 198.51.100.20:5060 1 "$(inf1 a 'alice@sipsleuth.test;bob@sipsleuth.test')" \
+        -key hold 10000 &
+    CALLER=$!
+    # wait for the 200 OK to be on the wire (tcpdump -U writes each packet), then 3 s more
+    for _ in $(seq 1 100); do
+        tshark -r "$TD_TMP/p0.pcap" -Y 'sip.Status-Code == 200' 2>/dev/null | grep -q . && break
+        sleep 0.1
+    done
+    sleep 3
+    td_stop "$P0_TCPDUMP"
+    td_stop "$LO_TCPDUMP"
+    mergecap -F pcap -w "$PCAP" "$TD_TMP/p0.pcap" "$TD_TMP/lo.pcap"
+    wait "$CALLER" || { td_log "caller failed"; exit 1; }
+    install_pcap "$PCAP"
     ;;
 
 *)
