@@ -313,6 +313,74 @@ cut)
     install_pcap "$PCAP"
     ;;
 
+rtcp)
+    # SIPp sends no RTCP (rtp_stream and -rtp_echo are RTP only), so this one
+    # is two baresip 1.0.0 user agents (Debian's baresip-core), which send
+    # RTP and RTCP (RFC 3550, on port+1, rtcp_mux off): alice (192.0.2.101,
+    # her own namespace) dials bob (192.0.2.20, answermode=auto) over a veth
+    # link; both play the speech of media.pcma (twice over, 14 s) as PCMA;
+    # alice quits after 12 s (-t), which hangs up (BYE).  RTCP: an APP
+    # "PING" each way at the start, then SR + SDES about every 5 s each way
+    # (each SR with a report block on the other side's stream), SDES + BYE
+    # at the end.  Captured on bob's side of the link.
+    td_need baresip
+    td_ns_create "sipsleuth-td-media-$NAME"
+    OFFICE_NS="${TD_NS}-a"
+    if ip netns list | awk '{print $1}' | grep -qx "$OFFICE_NS"; then ip netns del "$OFFICE_NS"; fi
+    ip netns add "$OFFICE_NS"
+    ip -n "$OFFICE_NS" link set lo up
+    ip -n "$OFFICE_NS" link add va type veth peer name vb netns "$TD_NS"
+    ip -n "$OFFICE_NS" link set va address 02:00:00:00:02:65
+    ip -n "$TD_NS" link set vb address 02:00:00:00:02:14
+    ip netns exec "$OFFICE_NS" sysctl -q -w net.ipv6.conf.va.disable_ipv6=1
+    ip netns exec "$TD_NS" sysctl -q -w net.ipv6.conf.vb.disable_ipv6=1
+    ip -n "$OFFICE_NS" addr add 192.0.2.101/24 dev va
+    ip -n "$TD_NS" addr add 192.0.2.20/24 dev vb
+    ip -n "$OFFICE_NS" link set va up
+    ip -n "$TD_NS" link set vb up
+    python3 -W ignore -c 'import audioop, sys, wave
+a = open(sys.argv[1], "rb").read()
+w = wave.open(sys.argv[2], "wb"); w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
+w.writeframes(audioop.alaw2lin(a + a, 2)); w.close()' "$TD_TMP/media.pcma" "$TD_TMP/speech.wav"
+    for who in alice:192.0.2.101 bob:192.0.2.20; do
+        u=${who%%:*}
+        mkdir -p "$TD_TMP/bs-$u"
+        cat >"$TD_TMP/bs-$u/config" <<EOF
+poll_method		epoll
+sip_listen		${who#*:}:5060
+audio_player		aufile,$TD_TMP/bs-$u/heard.wav
+audio_source		aufile,$TD_TMP/speech.wav
+audio_alert		aufile,$TD_TMP/bs-$u/alert.wav
+audio_srate		8000
+audio_channels		1
+rtp_ports		10000-10020
+rtcp_mux		no
+rtp_stats		yes
+module_path		/usr/lib/baresip/modules
+module			g711.so
+module			aufile.so
+module_app		account.so
+module_app		menu.so
+module_app		rtcpsummary.so
+EOF
+        echo "<sip:$u@${who#*:}>;regint=0;answermode=auto;audio_codecs=PCMA" >"$TD_TMP/bs-$u/accounts"
+    done
+    td_tcpdump_start "$PCAP" -i vb
+    LO_TCPDUMP=$TD_TCPDUMP_PID
+    td_bg baresip-bob baresip -f "$TD_TMP/bs-bob" -t 25
+    UAS_PIDS+=("$TD_LASTPID")
+    sleep 1
+    (ip netns exec "$OFFICE_NS" baresip -f "$TD_TMP/bs-alice" -t 12 -e "/dial sip:bob@192.0.2.20" \
+        >"$TD_TMP/baresip-alice.log" 2>&1) || { td_log "baresip alice failed"; tail -n 30 "$TD_TMP/baresip-alice.log" >&2; exit 1; }
+    grep -q "Call established" "$TD_TMP/baresip-alice.log" || { td_log "no call"; tail -n 30 "$TD_TMP/baresip-alice.log" >&2; exit 1; }
+    finish
+    # what alice's baresip measured itself (its rtp_stats table), to compare
+    # with the RTCP in the capture
+    { echo "# alice's baresip 1.0.0 at the end of the call in rtcp.pcap (stdout of make-media.sh rtcp)"
+      grep -E "^audio +Transmit|^packets:|^avg. bitrate:|^errors:|^pkt.report:|^lost:|^jitter:" \
+          "$TD_TMP/baresip-alice.log"; } >"$OUT/rtcp.baresip-summary.txt"
+    ;;
+
 *)
     echo "usage: $0 all|clean|loss|jitter|no-media|late-media|early-media|codec-mismatch|nat|one-way|cut|rtcp" >&2
     exit 2

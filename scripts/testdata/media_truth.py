@@ -91,8 +91,10 @@ SPECS = {
             ("cut-alice-1", "ONE_WAY", NAT_NOTE + "; only alice->bob RTP; the capture ends ~3 s after the "
                                        "200, during the call (no BYE)")]),
     "rtcp.pcap": dict(
-        made="rtcp", calls=[
-            ("rtcp-alice-1", "OK", "PCMA both ways for 5 s, with RTCP SR/RR on port+1 both ways")]),
+        made="rtcp", software="baresip 1.0.0 (two user agents)", calls=[
+            # baresip picks its own Call-ID: None stands for the capture's only call
+            (None, "OK", "baresip to baresip, PCMA both ways for ~10 s, with RTCP (APP, SR+SDES, BYE) on "
+                         "port+1 both ways")]),
 }
 
 
@@ -242,7 +244,13 @@ def build(path):
     calls = []
     seen = set()
     for short, verdict, why in spec["calls"]:
-        cid = short + "@sipsleuth.test"
+        if short is None:
+            if len(dialogs) != 1:
+                errors.append("expected exactly one call, found %d" % len(dialogs))
+                continue
+            cid = next(iter(dialogs))
+        else:
+            cid = short + "@sipsleuth.test"
         seen.add(cid)
         d = dialogs.get(cid)
         if d is None or d["invite"] is None:
@@ -261,9 +269,9 @@ def build(path):
         errors.append("calls not in the scenario: %s" % extra)
     doc = OrderedDict()
     doc["file"] = name
-    doc["made_by"] = ("scripts/testdata/make-media.sh %s: SIPp 3.6.1 (sipp/media-uac.xml, sipp/media-uas.xml, "
-                      "rtp_stream), tcpdump in private network namespaces; see testdata/media/README.md"
-                      % spec["made"])
+    doc["made_by"] = ("scripts/testdata/make-media.sh %s: %s, tcpdump in private network namespaces; see "
+                      "testdata/media/README.md" % (spec["made"], spec.get(
+                          "software", "SIPp 3.6.1 (sipp/media-uac.xml, sipp/media-uas.xml, rtp_stream)")))
     doc["tshark_command"] = " ".join(STREAMS_CMD + ["FILE"])
     doc["tshark_version"] = tshark(["-v"]).splitlines()[0]
     doc["streams"] = streams
