@@ -7,6 +7,9 @@
                                            # the existing CAPTURE.truth.json
     python3 media_truth.py streams CAPTURE # print tshark's rtp,streams as JSON
                                            # (any capture, e.g. ../shared's)
+    python3 media_truth.py public DIR OUT  # the same for every capture of
+                                           # DIR/INDEX.tsv (../shared/captures)
+                                           # with RTP, into OUT (JSON)
 
 `streams` is tshark's own table (`tshark -n -o rtp.heuristic_rtp:TRUE -q -z
 rtp,streams -r FILE`, the command is stored in the JSON), one object per row,
@@ -131,8 +134,10 @@ def rtp_streams(path):
         raise SystemExit("%s: could not parse %d of tshark's rtp,streams rows:\n%s" % (path, n_rows - len(rows), out))
     # payload type numbers per stream (tshark's table names them, numbers are what SDP lists)
     pts = {}
-    for line in tshark(["-o", "rtp.heuristic_rtp:TRUE", "-r", path, "-Y", "rtp && !icmp", "-T", "fields",
-                        "-e", "ip.src", "-e", "udp.srcport", "-e", "ip.dst", "-e", "udp.dstport",
+    # the innermost addresses and ports (tunnels: GTP, IP in IP), as rtp,streams shows them
+    for line in tshark(["-o", "rtp.heuristic_rtp:TRUE", "-r", path, "-Y", "rtp && !icmp && !icmpv6", "-T", "fields",
+                        "-E", "occurrence=l", "-e", "_ws.col.Source", "-e", "udp.srcport",
+                        "-e", "_ws.col.Destination", "-e", "udp.dstport",
                         "-e", "rtp.ssrc", "-e", "rtp.p_type"]).splitlines():
         c = line.split("\t")
         if len(c) < 6 or not c[5]:
@@ -300,7 +305,38 @@ def build(path):
 MEASURED = ("capture", "made_by", "tshark_version", "streams", "measured", "rtcp_packets", "rtcp_by_flow")
 
 
+def public(root, outp):
+    """rtp,streams of every capture listed in ROOT/INDEX.tsv that has any RTP
+    stream, heuristically found; with the count tshark finds from SDP alone."""
+    with open(os.path.join(root, "INDEX.tsv")) as f:
+        files = [line.split("\t")[0] for line in f.read().splitlines()[1:] if line.strip()]
+    caps = OrderedDict()
+    for name in files:
+        path = os.path.join(root, name)
+        rows = rtp_streams(path)
+        if not rows:
+            continue
+        plain = subprocess.run(["tshark", "-n", "-q", "-z", "rtp,streams", "-r", path], check=True,
+                               capture_output=True, text=True).stdout
+        n_sdp = sum(1 for line in plain.splitlines() if ROW.match(line))
+        caps[name] = OrderedDict(streams_from_sdp_only=n_sdp, streams=rows)
+    doc = OrderedDict()
+    doc["what"] = ("tshark's rtp,streams of every capture in ../shared/captures (INDEX.tsv) where it finds RTP "
+                   "with heuristic RTP on; streams_from_sdp_only: rows without the heuristic (tshark's SDP-based "
+                   "detection). Made by: python3 scripts/testdata/media_truth.py public ../shared/captures OUT")
+    doc["tshark_command"] = " ".join(STREAMS_CMD + ["FILE"])
+    doc["tshark_version"] = tshark(["-v"]).splitlines()[0]
+    doc["captures"] = caps
+    with open(outp, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    print("wrote %s: %d captures with RTP" % (outp, len(caps)), file=sys.stderr)
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "public":
+        public(sys.argv[2], sys.argv[3])
+        return 0
     if len(sys.argv) == 3 and sys.argv[1] == "streams":
         print(json.dumps(rtp_streams(sys.argv[2]), indent=2))
         return 0
