@@ -6,7 +6,7 @@
 #   bash scripts/testdata/make-media.sh all
 #
 # NAME: clean loss jitter no-media late-media early-media codec-mismatch
-#       nat one-way cut rtcp
+#       nat one-way cut rtcp hold
 #
 # Real SIPp 3.6.1 user agents (sipp/media-uac.xml, sipp/media-uas.xml) send
 # real RTP with SIPp's rtp_stream: the speech of SIPp's own g711a.pcap
@@ -34,7 +34,7 @@
 #             would make sendto fail, and SIPp's rtp_stream stops on that).
 if [ "${1:-}" = all ]; then
     rc=0
-    for n in clean loss jitter no-media late-media early-media codec-mismatch nat one-way cut rtcp; do
+    for n in clean loss jitter no-media late-media early-media codec-mismatch nat one-way cut rtcp hold; do
         bash "$0" "$n" || { echo "make-media: $n failed" >&2; rc=1; }
     done
     exit $rc
@@ -313,6 +313,25 @@ cut)
     install_pcap "$PCAP"
     ;;
 
+hold)
+    # alice calls bob, both send PCMA; after 2 s alice puts bob on hold
+    # (re-INVITE a=sendonly, answered a=recvonly: bob pauses his stream,
+    # alice keeps sending, as music on hold would); 2 s later she takes him
+    # back (re-INVITE a=sendrecv: bob resumes), BYE 2 s after that.
+    # (sipp/media-uac-hold.xml, sipp/media-uas-hold.xml)
+    single_ns
+    pat_sipp_bg uas-bob 60 -sf "$S/media-uas-hold.xml" -i 192.0.2.20 -mi 192.0.2.20 -p 5060 \
+        -key uas_user bob -key idp "$NAME-bob-"
+    UAS_PIDS+=("$TD_LASTPID")
+    sleep 0.5
+    (cd "$TD_TMP" && ip netns exec "$TD_NS" sipp -nostdin -nd -timeout 60s -timeout_error \
+        -sf "$S/media-uac-hold.xml" -inf "$(inf1 a 'alice@sipsleuth.test;bob@sipsleuth.test')" \
+        -i 192.0.2.101 -mi 192.0.2.101 -p 5060 -m 1 -key hold 2000 -key idp "$NAME-alice-" \
+        -cid_str "$NAME-alice-%u@sipsleuth.test" 192.0.2.20:5060 >"$TD_TMP/sipp-alice.log" 2>&1) || {
+        td_log "sipp alice failed"; tail -n 40 "$TD_TMP/sipp-alice.log" >&2; exit 1; }
+    finish
+    ;;
+
 rtcp)
     # SIPp sends no RTCP (rtp_stream and -rtp_echo are RTP only), so this one
     # is two baresip 1.0.0 user agents (Debian's baresip-core), which send
@@ -382,7 +401,7 @@ EOF
     ;;
 
 *)
-    echo "usage: $0 all|clean|loss|jitter|no-media|late-media|early-media|codec-mismatch|nat|one-way|cut|rtcp" >&2
+    echo "usage: $0 all|clean|loss|jitter|no-media|late-media|early-media|codec-mismatch|nat|one-way|cut|rtcp|hold" >&2
     exit 2
     ;;
 esac

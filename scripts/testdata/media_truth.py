@@ -93,6 +93,11 @@ SPECS = {
         made="cut", calls=[
             ("cut-alice-1", "ONE_WAY", NAT_NOTE + "; only alice->bob RTP; the capture ends ~3 s after the "
                                        "200, during the call (no BYE)")]),
+    "hold.pcap": dict(
+        made="hold", software="SIPp 3.6.1 (sipp/media-uac-hold.xml, sipp/media-uas-hold.xml, rtp_stream)", calls=[
+            ("hold-alice-1", "OK", "PCMA both ways; re-INVITE a=sendonly puts bob on hold for 2 s (his RTP "
+                                   "pauses, alice's goes on), re-INVITE a=sendrecv resumes: a negotiated "
+                                   "one-way period, not ONE_WAY")]),
     "rtcp.pcap": dict(
         made="rtcp", software="baresip 1.0.0 (two user agents)", calls=[
             # baresip picks its own Call-ID: None stands for the capture's only call
