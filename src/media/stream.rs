@@ -4,7 +4,7 @@
 //! from the payload's RTP clock), the largest gap between packets, payload
 //! types seen.
 //!
-//! The sequence, delta and jitter rules are Wireshark's RTP stream analysis
+//! The sequence, delta and jitter rules are Wireshark 4.0's RTP stream analysis
 //! (ui/tap-rtp-analysis.c, `rtppacket_analyse`), so that the numbers can be
 //! compared with `tshark -z rtp,streams` one for one: lost = last sequence
 //! number (with its wrap count) − first + 1 − packets received; max delta and
@@ -43,12 +43,12 @@ pub struct StreamStats {
     under: bool,
     /// Sequence numbers not one above the previous (lost before, late, duplicated).
     pub seq_errors: u32,
-    /// Extended RTP timestamp of the last packet in time sequence.
-    seq_timestamp: i64,
     last_ext_ts: i64,
     last_raw_ts: u32,
-    /// Arrival of the last in-sequence packet (ms since the stream's first).
+    /// Arrival of the previous packet (ms since the stream's first).
     time_ms: f64,
+    /// RTP time of the last packet that updated the jitter (ms since the first packet's).
+    last_nominal_ms: f64,
     delta_ms: f64,
     pub max_delta_ms: f64,
     /// Current jitter (ms).
@@ -84,7 +84,6 @@ impl StreamStats {
             start_seq: s.seq,
             stop_seq: s.seq,
             seq_num: s.seq,
-            seq_timestamp: i64::from(s.timestamp),
             last_ext_ts: i64::from(s.timestamp),
             first_ext_ts: i64::from(s.timestamp),
             last_raw_ts: s.timestamp,
@@ -125,7 +124,10 @@ impl StreamStats {
         self.last_ext_ts = ext_ts;
         self.last_raw_ts = s.timestamp;
 
-        let in_time_sequence = self.seq_timestamp <= ext_ts;
+        // Wireshark 4.0's rule (the tshark CI runs): a packet is in time sequence when its RTP
+        // time is not before the stream's first; its expected arrival is the previous packet's
+        // plus the RTP time between them, so a reordered packet counts with its real offset.
+        let in_time_sequence = self.first_ext_ts <= ext_ts;
         let (mut regular, mut jitter_sample) = (in_time_sequence, None);
         // Sequence wraps (Wireshark's rule: below the start while "under" is unset).
         if s.seq < self.start_seq && in_time_sequence && !self.under {
@@ -152,10 +154,11 @@ impl StreamStats {
         let cn = s.pt == PT_CN || s.pt == PT_CN_OLD;
         let after_cn = self.last_pt == PT_CN || self.last_pt == PT_CN_OLD;
         self.last_pt = s.pt;
-        if s.clock != 0 {
+        if s.clock != 0 && in_time_sequence {
             self.clock = s.clock;
-            let nominal_ms = (ext_ts - self.seq_timestamp) as f64 / (f64::from(s.clock) / 1000.0);
-            let expected = self.time_ms + nominal_ms;
+            let nominal_ms = (ext_ts - self.first_ext_ts) as f64 / (f64::from(s.clock) / 1000.0);
+            let expected = self.time_ms + (nominal_ms - self.last_nominal_ms);
+            self.last_nominal_ms = nominal_ms;
             let diff = (current_ms - expected).abs();
             self.jitter_ms = (15.0 * self.jitter_ms + diff) / 16.0;
             jitter_sample = Some(self.jitter_ms);
@@ -177,10 +180,7 @@ impl StreamStats {
                 self.mean_jitter_ms = (self.mean_jitter_ms * (n - 1.0) + j) / n;
             }
         }
-        if in_time_sequence {
-            self.time_ms = current_ms;
-            self.seq_timestamp = ext_ts;
-        }
+        self.time_ms = current_ms;
         self.stop_seq = s.seq;
         self.packets += 1;
     }

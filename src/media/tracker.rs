@@ -319,6 +319,14 @@ impl MediaTracker {
             .is_some_and(|a| sdp.direction(a) == sdp::Direction::Inactive);
         call.hold |= null_addr || inactive || (had_sdp && sdp.on_hold());
         let nat = sdp::nat_suspected(&sdp, m.src.ip());
+        // Addresses this SDP gives to something else than RTP (T.38 over UDPTL): what comes to
+        // them from now on is not RTP of this call (Wireshark hands them to the new protocol).
+        let not_rtp: Vec<SocketAddr> = sdp
+            .media
+            .iter()
+            .filter(|ml| ml.port != 0 && !ml.proto.to_ascii_uppercase().contains("RTP"))
+            .filter_map(|ml| Some(SocketAddr::new(sdp.address(ml)?, ml.port)))
+            .collect();
         let lines: Vec<(SocketAddr, u8, bool)> = sdp
             .media
             .iter()
@@ -326,30 +334,22 @@ impl MediaTracker {
             .filter_map(|(i, ml)| {
                 let ip = sdp.address(ml)?;
                 let rtp = ml.proto.to_ascii_uppercase().contains("RTP");
-                (ml.port != 0 && !ip.is_unspecified() && rtp)
-                    .then(|| (SocketAddr::new(ip, ml.port), i as u8, ml.kind == "audio"))
+                (ml.port != 0 && !ip.is_unspecified() && rtp).then(|| {
+                    let audio = ml.kind.eq_ignore_ascii_case("audio");
+                    (SocketAddr::new(ip, ml.port), i as u8, audio)
+                })
             })
             .collect();
-        let before = std::mem::replace(
-            &mut call.sides[side.index()],
-            Announced {
-                sdp: Some(sdp),
-                audio,
-                nat,
-                signalling: Some(m.src.ip()),
-                frame: m.origin.frame,
-            },
-        );
-        // An address this side announced before and not now (moved, or turned to T.38) is withdrawn:
-        // what comes to it later is not this call's RTP (Wireshark hands it to the new protocol).
-        if let Some(old) = before.sdp.as_ref() {
-            for ml in &old.media {
-                let Some(ip) = old.address(ml) else { continue };
-                let addr = SocketAddr::new(ip, ml.port);
-                if !lines.iter().any(|l| l.0 == addr) {
-                    self.withdraw(addr, ci);
-                }
-            }
+        call.sides[side.index()] = Announced {
+            sdp: Some(sdp),
+            audio,
+            nat,
+            signalling: Some(m.src.ip()),
+            frame: m.origin.frame,
+        };
+        // An address moved elsewhere keeps its streams (Wireshark's conversations stay RTP too).
+        for addr in not_rtp {
+            self.withdraw(addr, ci);
         }
         for (addr, line, is_audio) in lines {
             self.announce(addr, ci, side, line, is_audio);

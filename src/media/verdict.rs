@@ -11,10 +11,11 @@
 //!   [`LATE_MEDIA_NS`] after the 200 OK;
 //! - OK otherwise.
 //!
-//! None when the call was not answered and had no RTP (nothing to judge), and
-//! for every call when the capture holds no RTP at all (a signalling-only
-//! capture says nothing about media). Findings across calls are
-//! `diagnosis::media`'s.
+//! None when the call was not answered and had no RTP (nothing to judge), or
+//! carried no SDP in a capture without any RTP (a signalling-only capture
+//! says nothing about media). A call with SDP and no RTP is NO_MEDIA even
+//! when the capture holds no RTP at all — `analyze` then says the capture may
+//! have been filtered to SIP. Findings across calls are `diagnosis::media`'s.
 
 use super::quality;
 use super::tracker::{CallMedia, MediaTracker, Side, Stream};
@@ -200,9 +201,6 @@ pub fn summarize(
     };
     let missing = (s.to_callee.packets == 0 && wants(Side::Caller, Side::Callee))
         || (s.to_caller.packets == 0 && wants(Side::Callee, Side::Caller));
-    if !capture_has_rtp {
-        return Some(s);
-    }
     let any = s.to_callee.packets + s.to_caller.packets > 0;
     s.verdict = if !any {
         answered.then_some(Verdict::NoMedia)

@@ -40,9 +40,8 @@ pub fn render_summary(
     if m.rtp_packets == 0 {
         let _ = writeln!(
             out,
-            "no RTP in the capture (captured with a SIP-only filter?): no media verdicts\n"
+            "no RTP at all in the capture: NO_MEDIA below may only mean it was captured with a SIP-only filter"
         );
-        return;
     }
     let mut t = new_table(&["media verdict", "calls"]);
     for v in VERDICTS {

@@ -272,7 +272,9 @@ impl Sdp {
     }
     /// The first audio line, which is what a voice call's verdict is about.
     pub fn audio(&self) -> Option<&Media> {
-        self.media.iter().find(|m| m.kind == "audio")
+        self.media
+            .iter()
+            .find(|m| m.kind.eq_ignore_ascii_case("audio"))
     }
     /// On hold: the audio line is sendonly or inactive, or its address is 0.0.0.0 (RFC 2543 style hold).
     pub fn on_hold(&self) -> bool {
