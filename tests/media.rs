@@ -381,3 +381,41 @@ fn public_capture_streams_equal_tshark_or_a_documented_difference() {
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// ONE_WAY_AUDIO names the office network behind the NAT for its 4 one-way calls, not carol's
+/// two good calls; the capture cut during a one-way call raises it too; a clean capture does not.
+#[test]
+fn one_way_audio_is_attributed_to_the_network_behind_the_nat() {
+    let (_, j, _) = common::analyze_json(&[&testdata("media/one-way.pcap")]);
+    let findings = j["findings"].as_array().unwrap();
+    let f = common::finding(findings, "ONE_WAY_AUDIO");
+    assert_eq!(common::evidence_count(f, "one_way_calls"), 4);
+    assert_eq!(common::evidence_count(f, "nat_suspected"), 4);
+    let summary = f["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("192.168.1.0/24") && summary.contains("203.0.113.5"),
+        "{summary}"
+    );
+    let ids: Vec<&str> = f["evidence"]["call_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(ids.iter().all(|id| !id.contains("carol")), "{ids:?}");
+    let (_, cut, _) = common::analyze_json(&[&testdata("media/cut.pcap")]);
+    common::finding(cut["findings"].as_array().unwrap(), "ONE_WAY_AUDIO");
+    for clean in ["clean", "hold", "nat", "early-media"] {
+        let (_, c, _) = common::analyze_json(&[&testdata(&format!("media/{clean}.pcap"))]);
+        let kinds: Vec<_> = c["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["kind"].clone())
+            .collect();
+        assert!(
+            !kinds.contains(&serde_json::json!("ONE_WAY_AUDIO")),
+            "{clean}: {kinds:?}"
+        );
+    }
+}

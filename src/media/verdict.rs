@@ -64,6 +64,8 @@ pub struct DirectionStats {
     /// Addresses of the first stream.
     pub src: Option<SocketAddr>,
     pub dst: Option<SocketAddr>,
+    /// Frame number of the first packet (in its input).
+    pub first_frame: Option<u64>,
 }
 
 /// What a call's media amounts to (a column group of the calls table).
@@ -80,6 +82,11 @@ pub struct MediaSummary {
     /// A private c= announced from a public signalling address, per side.
     pub caller_nat: bool,
     pub callee_nat: bool,
+    /// Where each side's SDP came from (signalling), and the frame that carried it.
+    pub caller_signalling: Option<std::net::IpAddr>,
+    pub callee_signalling: Option<std::net::IpAddr>,
+    pub caller_sdp_frame: Option<u64>,
+    pub callee_sdp_frame: Option<u64>,
     pub hold: bool,
     pub no_common_codec: bool,
     /// Payload types sent that the receiver did not list.
@@ -110,6 +117,7 @@ fn add(d: &mut DirectionStats, st: &Stream, codec: &str, ptime: f64) {
     d.mos = Some(d.mos.map_or(m, |x: f64| x.min(m)));
     d.src.get_or_insert(st.src);
     d.dst.get_or_insert(st.dst);
+    d.first_frame.get_or_insert(st.first_frame);
 }
 
 /// The codec and ptime a stream is judged with: its first payload type, named by its receiver's SDP.
@@ -148,6 +156,18 @@ pub fn summarize(
         callee_sdp: c.side(Side::Callee).audio,
         caller_nat: c.side(Side::Caller).nat,
         callee_nat: c.side(Side::Callee).nat,
+        caller_signalling: c.side(Side::Caller).signalling,
+        callee_signalling: c.side(Side::Callee).signalling,
+        caller_sdp_frame: c
+            .side(Side::Caller)
+            .sdp
+            .as_ref()
+            .map(|_| c.side(Side::Caller).frame),
+        callee_sdp_frame: c
+            .side(Side::Callee)
+            .sdp
+            .as_ref()
+            .map(|_| c.side(Side::Callee).frame),
         hold: c.hold,
         no_common_codec: c.no_common_codec,
         ..Default::default()
