@@ -130,10 +130,9 @@ impl StreamStats {
         let in_time_sequence = self.first_ext_ts <= ext_ts;
         let (mut regular, mut jitter_sample) = (in_time_sequence, None);
         // Sequence wraps (Wireshark's rule: below the start while "under" is unset).
-        if s.seq < self.start_seq && in_time_sequence && !self.under {
-            self.cycles += 1;
-            self.under = true;
-        } else if s.seq == 0 && self.stop_seq == 65535 && in_time_sequence && !self.under {
+        // (Or from 65535 to 0 when the stream started at 0.)
+        let wrapped = s.seq < self.start_seq || (s.seq == 0 && self.stop_seq == 65535);
+        if wrapped && in_time_sequence && !self.under {
             self.cycles += 1;
             self.under = true;
         } else if s.seq > self.start_seq && in_time_sequence && self.under {

@@ -177,6 +177,9 @@ pub struct MediaTracker {
     /// Streams whose address their call withdrew (moved to T.38, say): they go on if the
     /// same call announces it again, as Wireshark keeps one stream per (src, dst, SSRC).
     dormant: KeyMap<u32>,
+    /// (src, dst, SSRC) of RTP no SDP announced, so that its next packets cost one lookup
+    /// (forgotten whenever an SDP announces an address: it may be theirs now).
+    nobody: KeyMap<()>,
     /// The last SSRC seen per (src, dst), to count SSRC changes.
     pair_ssrc: KeyMap<u32>,
     pub streams: Vec<Stream>,
@@ -194,23 +197,42 @@ struct Endpoint {
     streams: Vec<u32>,
 }
 
-fn addr_bytes(a: &SocketAddr, out: &mut Vec<u8>) {
+/// Writes an address's bytes at `at`; returns the next position.
+fn addr_bytes(a: &SocketAddr, out: &mut [u8; 42], at: usize) -> usize {
+    let mut n = at;
     match a.ip() {
-        IpAddr::V4(v) => out.extend_from_slice(&v.octets()),
-        IpAddr::V6(v) => out.extend_from_slice(&v.octets()),
+        IpAddr::V4(v) => {
+            for b in v.octets() {
+                out[n] = b;
+                n += 1;
+            }
+        }
+        IpAddr::V6(v) => {
+            for b in v.octets() {
+                out[n] = b;
+                n += 1;
+            }
+        }
     }
-    out.extend_from_slice(&a.port().to_be_bytes());
+    for b in a.port().to_be_bytes() {
+        out[n] = b;
+        n += 1;
+    }
+    n
 }
 
+/// One hash over the addresses (and SSRC) in a stack buffer: no allocation per packet.
 fn stream_key(src: &SocketAddr, dst: &SocketAddr, ssrc: Option<u32>) -> u128 {
-    // IPv4 fits in a fixed buffer; one hash over it.
-    let mut b = Vec::with_capacity(40);
-    addr_bytes(src, &mut b);
-    addr_bytes(dst, &mut b);
+    let mut b = [0u8; 42];
+    let mut n = addr_bytes(src, &mut b, 0);
+    n = addr_bytes(dst, &mut b, n);
     if let Some(s) = ssrc {
-        b.extend_from_slice(&s.to_be_bytes());
+        for x in s.to_be_bytes() {
+            b[n] = x;
+            n += 1;
+        }
     }
-    key128(&[&b])
+    key128(&[&b[..n]])
 }
 
 /// The SDP of a body: the whole body, or the application/sdp part of a multipart one.
@@ -275,7 +297,7 @@ impl MediaTracker {
         }
         let from_tag = m.from_tag().unwrap_or_default();
         // Answers of calls that never carried SDP are not worth a record: only calls with SDP get one.
-        if body.is_none() && self.by_call_id.get(&key128(&[call_id])).is_none() {
+        if body.is_none() && !self.by_call_id.contains_key(&key128(&[call_id])) {
             return;
         }
         let ci = self.call_index(call_id, from_tag);
@@ -384,6 +406,7 @@ impl MediaTracker {
 
     /// `addr` now belongs to (call, side): streams another call opened through it are closed.
     fn announce(&mut self, addr: SocketAddr, call: u32, side: Side, line: u8, audio: bool) {
+        self.nobody.clear();
         let e = self.endpoints.entry(addr).or_insert(Endpoint {
             call,
             side,
@@ -408,8 +431,9 @@ impl MediaTracker {
         let key = stream_key(&p.src, &p.dst, Some(p.ssrc));
         let Some(&idx) = self.active.get(&key) else {
             // A new stream starts with this packet (its first sample), or it is nobody's.
-            if self.open(p, key).is_none() {
+            if self.nobody.contains_key(&key) || self.open(p, key).is_none() {
                 self.counts.rtp_unannounced += 1;
+                self.nobody.insert(key, ());
             }
             return;
         };

@@ -506,7 +506,7 @@ impl TcpReassembler {
                                     );
                                     msg.frames = Self::frames_of(st, range.0, range.1, at.origin);
                                     truncate(&mut msg, max_message, stats);
-                                    out.push(Item::Sip(msg));
+                                    out.push(Item::Sip(Box::new(msg)));
                                 }
                                 Err(ScanError::Malformed(reason)) => {
                                     malformed += 1;
@@ -562,7 +562,7 @@ impl TcpReassembler {
                     );
                     msg.frames = Self::frames_of(st, start, start + len as u64, at.origin);
                     truncate(&mut msg, max_message, stats);
-                    out.push(Item::Sip(msg));
+                    out.push(Item::Sip(Box::new(msg)));
                     consumed += len;
                 }
                 Err(ScanError::Incomplete) => {
