@@ -419,3 +419,34 @@ fn one_way_audio_is_attributed_to_the_network_behind_the_nat() {
         );
     }
 }
+
+/// `export --call-id` copies the call's RTP with its SIP: every stream packet of the call, and
+/// nothing of the other calls.
+#[test]
+fn export_includes_the_calls_rtp() {
+    let src = testdata("media/clean.pcap");
+    let calls = json_rows("calls", &src);
+    let id = calls[1]["call_id"].as_str().unwrap();
+    let want: u64 = json_rows("streams", &src)
+        .iter()
+        .filter(|s| s["call_id"] == id)
+        .map(|s| s["packets"].as_u64().unwrap())
+        .sum();
+    assert!(want > 200, "{want}");
+    let out = common::scratch_dir("media-export").join("one.pcap");
+    let o = bin()
+        .args(["export", "--call-id", id, "-o"])
+        .arg(&out)
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_, j, _) = common::analyze_json(&[&out]);
+    assert_eq!(j["frames"]["rtp"].as_u64(), Some(want));
+    assert_eq!(j["calls"]["attempts"], 1);
+    let streams = json_rows("streams", &out);
+    assert!(
+        streams.iter().all(|s| s["call_id"] == id) && streams.len() == 2,
+        "{streams:?}"
+    );
+}

@@ -4,11 +4,14 @@
 //! towards one private network announced from a public signalling address is
 //! the classic NAT failure: the far end sends to an address it cannot reach
 //! (no symmetric RTP, no SBC/ALG rewriting c=). The evidence names the
-//! addresses, the SDP frames and the first RTP frame of the direction that
-//! worked, so the two can be opened side by side.
+//! addresses, when the silent side's SDP was sent and when the direction that
+//! worked began (times, not frame numbers: those are per input file, and a
+//! capture split into rotated files must give the same finding; the streams
+//! table has the frames).
 
 use super::{Evidence, Finding, Input, Kind, Severity};
 use crate::media::Verdict;
+use crate::report::time::utc;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
@@ -35,8 +38,8 @@ struct Deaf<'a> {
     nat: bool,
     signalling: Option<IpAddr>,
     side: &'static str,
-    sdp_frame: Option<u64>,
-    working_first_frame: Option<u64>,
+    sdp_ns: Option<i64>,
+    working_first_ns: Option<i64>,
 }
 
 pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
@@ -58,8 +61,8 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
                 nat: m.caller_nat,
                 signalling: m.caller_signalling,
                 side: "caller",
-                sdp_frame: m.caller_sdp_frame,
-                working_first_frame: m.to_callee.first_frame,
+                sdp_ns: m.caller_sdp_ns,
+                working_first_ns: m.to_callee.first_ns,
             }
         } else {
             Deaf {
@@ -69,8 +72,8 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
                 nat: m.callee_nat,
                 signalling: m.callee_signalling,
                 side: "callee",
-                sdp_frame: m.callee_sdp_frame,
-                working_first_frame: m.to_caller.first_frame,
+                sdp_ns: m.callee_sdp_ns,
+                working_first_ns: m.to_caller.first_ns,
             }
         };
         let key = d
@@ -92,17 +95,20 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
                 ev.address(s);
             }
             ev.detail(format!(
-                "{}: no RTP reached the {} at {} (its SDP in frame {}{}); the other way worked from frame {}",
+                "{}: no RTP reached the {} at {} (its SDP sent {}{}); the other way worked from {}",
                 d.call_id,
                 d.side,
                 d.asked.map_or("-".into(), |a| a.to_string()),
-                d.sdp_frame.map_or("-".into(), |f| f.to_string()),
+                d.sdp_ns.map_or("-".into(), utc),
                 if d.nat {
-                    format!(", a private address sent from public {}", d.signalling.map_or("-".into(), |s| s.to_string()))
+                    format!(
+                        ", a private address sent from public {}",
+                        d.signalling.map_or("-".into(), |s| s.to_string())
+                    )
                 } else {
                     String::new()
                 },
-                d.working_first_frame.map_or("-".into(), |f| f.to_string()),
+                d.working_first_ns.map_or("-".into(), utc),
             ));
         }
         ev.count("one_way_calls", calls.len() as u64);
@@ -141,7 +147,9 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
              was sent at all (capture on the sender's side)"
         ));
         advice.push(
-            "Open the SDP frame and the first RTP frame listed in the details side by side".into(),
+            "Open the SDP and the first RTP of the working direction side by side (times in the \
+             details; frames and a Wireshark filter per stream in the streams table)"
+                .into(),
         );
         out.push(Finding {
             kind: Kind::OneWayAudio,

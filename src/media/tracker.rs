@@ -57,8 +57,9 @@ pub struct Announced {
     pub nat: bool,
     /// The address the SDP came from (signalling).
     pub signalling: Option<IpAddr>,
-    /// Frame number of the message that carried it.
+    /// Frame number of the message that carried it (in its input), and its time.
     pub frame: u64,
+    pub ts_ns: i64,
 }
 
 impl Announced {
@@ -368,6 +369,7 @@ impl MediaTracker {
             nat,
             signalling: Some(m.src.ip()),
             frame: m.origin.frame,
+            ts_ns: m.ts_ns,
         };
         // An address moved elsewhere keeps its streams (Wireshark's conversations stay RTP too).
         for addr in not_rtp {
@@ -426,18 +428,35 @@ impl MediaTracker {
         self.close(&closed);
     }
 
-    pub fn on_rtp(&mut self, p: &RtpPacket) {
+    /// An RTP packet; returns the Call-ID of the call it belongs to, if any (for `export`).
+    pub fn on_rtp(&mut self, p: &RtpPacket) -> Option<&str> {
         self.counts.rtp_packets += 1;
         let key = stream_key(&p.src, &p.dst, Some(p.ssrc));
-        let Some(&idx) = self.active.get(&key) else {
-            // A new stream starts with this packet (its first sample), or it is nobody's.
-            if self.nobody.contains_key(&key) || self.open(p, key).is_none() {
-                self.counts.rtp_unannounced += 1;
-                self.nobody.insert(key, ());
+        let idx = match self.active.get(&key) {
+            Some(&idx) => {
+                self.on_rtp_in(idx, p);
+                idx
             }
-            return;
+            // A new stream starts with this packet (its first sample), or it is nobody's.
+            None if self.nobody.contains_key(&key) => {
+                self.counts.rtp_unannounced += 1;
+                return None;
+            }
+            None => match self.open(p, key) {
+                Some(idx) => idx,
+                None => {
+                    self.counts.rtp_unannounced += 1;
+                    self.nobody.insert(key, ());
+                    return None;
+                }
+            },
         };
-        self.on_rtp_in(idx, p);
+        self.call_of_stream(idx)
+    }
+
+    fn call_of_stream(&self, idx: u32) -> Option<&str> {
+        let call = self.streams.get(idx as usize)?.call?;
+        self.calls.get(call as usize).map(|c| c.call_id.as_str())
     }
 
     /// A packet of stream `idx`.
@@ -550,9 +569,21 @@ impl MediaTracker {
         Some(idx)
     }
 
-    /// RTCP: its reports are kept on the stream of the SSRC they are about.
-    pub fn on_rtcp(&mut self, p: &RtcpPacket) {
+    /// RTCP: its reports are kept on the stream of the SSRC they are about. Returns the
+    /// Call-ID of the call whose announced RTP port ± 1 it was sent to or from (for `export`).
+    pub fn on_rtcp(&mut self, p: &RtcpPacket) -> Option<&str> {
         self.counts.rtcp_packets += 1;
+        let near = |a: SocketAddr| SocketAddr::new(a.ip(), a.port().wrapping_sub(1));
+        let call = [p.dst, p.src, near(p.dst), near(p.src)]
+            .iter()
+            .find_map(|a| self.endpoints.get(a))
+            .map(|e| e.call);
+        self.rtcp_reports(p);
+        let c = self.calls.get(call? as usize)?;
+        Some(c.call_id.as_str())
+    }
+
+    fn rtcp_reports(&mut self, p: &RtcpPacket) {
         let about = p.report.map(|r| r.ssrc).or(p.xr.map(|x| x.ssrc));
         let Some(ssrc) = about else { return };
         // The reported stream flows towards the RTCP's sender: its RTP source is the RTCP's

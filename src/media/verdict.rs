@@ -85,8 +85,9 @@ pub struct MediaSummary {
     /// Where each side's SDP came from (signalling), and the frame that carried it.
     pub caller_signalling: Option<std::net::IpAddr>,
     pub callee_signalling: Option<std::net::IpAddr>,
-    pub caller_sdp_frame: Option<u64>,
-    pub callee_sdp_frame: Option<u64>,
+    /// When each side's latest SDP was sent.
+    pub caller_sdp_ns: Option<i64>,
+    pub callee_sdp_ns: Option<i64>,
     pub hold: bool,
     pub no_common_codec: bool,
     /// Payload types sent that the receiver did not list.
@@ -158,16 +159,16 @@ pub fn summarize(
         callee_nat: c.side(Side::Callee).nat,
         caller_signalling: c.side(Side::Caller).signalling,
         callee_signalling: c.side(Side::Callee).signalling,
-        caller_sdp_frame: c
+        caller_sdp_ns: c
             .side(Side::Caller)
             .sdp
             .as_ref()
-            .map(|_| c.side(Side::Caller).frame),
-        callee_sdp_frame: c
+            .map(|_| c.side(Side::Caller).ts_ns),
+        callee_sdp_ns: c
             .side(Side::Callee)
             .sdp
             .as_ref()
-            .map(|_| c.side(Side::Callee).frame),
+            .map(|_| c.side(Side::Callee).ts_ns),
         hold: c.hold,
         no_common_codec: c.no_common_codec,
         ..Default::default()
