@@ -133,6 +133,9 @@ pub struct Stream {
     pub call: Option<u32>,
     /// The side the stream goes towards (its receiver), when of a call.
     pub towards: Option<Side>,
+    /// Sent to an address no SDP of its call announced (matched by its source: symmetric RTP
+    /// to a NAT's address, ICE candidates, a media relay).
+    pub elsewhere: bool,
     /// Which m= line of the receiver's SDP announced it, and whether it is audio.
     pub line: u8,
     pub audio: bool,
@@ -487,6 +490,7 @@ impl MediaTracker {
 
     /// A packet of no open stream: a stream of an announced address, a heuristic one, or nothing.
     fn open(&mut self, p: &RtpPacket, key: u128) -> Option<u32> {
+        let elsewhere = !self.endpoints.contains_key(&p.dst);
         let via = if let Some(e) = self.endpoints.get(&p.dst) {
             Some((p.dst, e.call, e.side, e.line, e.audio))
         } else {
@@ -527,6 +531,7 @@ impl MediaTracker {
             ssrc: p.ssrc,
             call: via.map(|v| v.1),
             towards: via.map(|v| v.2),
+            elsewhere,
             line: via.map_or(0, |v| v.3),
             audio: via.is_none_or(|v| v.4),
             stats: StreamStats::default(),

@@ -4,9 +4,11 @@
 //! - NO_MEDIA: answered, and no RTP of it in either direction;
 //! - CODEC_MISMATCH: offer and answer share no voice codec, or RTP carries a
 //!   payload type its receiver's SDP did not list (comfort noise excepted);
-//! - ONE_WAY: RTP in one direction only, while the SDP asked for both (the
-//!   sender's direction sends, the receiver's receives) and no side put the
-//!   call on hold (inactive, 0.0.0.0, or sendonly after an earlier offer);
+//! - ONE_WAY: answered, RTP in one direction only, while the SDP asked for
+//!   both (the sender's direction sends, the receiver's receives), no side put
+//!   the call on hold (inactive, 0.0.0.0, or sendonly after an earlier offer),
+//!   and every stream went to an address the SDP announced (RTP sent elsewhere
+//!   — ICE candidates, a relay — means the SDP does not describe the path);
 //! - LATE_MEDIA: the later direction's first RTP came more than
 //!   [`LATE_MEDIA_NS`] after the 200 OK;
 //! - OK otherwise.
@@ -95,6 +97,9 @@ pub struct MediaSummary {
     /// ms from the 200 OK to the later direction's first RTP.
     pub media_delay_ms: Option<f64>,
     pub ssrc_changes: u32,
+    /// Some RTP of the call went to an address its SDP did not announce (NAT latching, ICE,
+    /// a relay): the SDP does not tell which directions to expect there.
+    pub media_elsewhere: bool,
 }
 
 fn mos_of(st: &Stream, codec: &str, ptime: f64) -> f64 {
@@ -183,6 +188,7 @@ pub fn summarize(
         s.codec.get_or_insert(codec.clone());
         unexpected |= st.unexpected_pts;
         s.ssrc_changes += u32::from(st.ssrc_change);
+        s.media_elsewhere |= st.elsewhere;
         match st.towards {
             Some(Side::Callee) => add(&mut s.to_callee, st, &codec, ptime),
             Some(Side::Caller) => add(&mut s.to_caller, st, &codec, ptime),
@@ -222,12 +228,19 @@ pub fn summarize(
     };
     let missing = (s.to_callee.packets == 0 && wants(Side::Caller, Side::Callee))
         || (s.to_caller.packets == 0 && wants(Side::Callee, Side::Caller));
+    // ICE: the c= addresses are only default candidates; media may use others unseen here.
+    s.media_elsewhere |= [Side::Caller, Side::Callee]
+        .iter()
+        .any(|&sd| c.side(sd).sdp.as_ref().is_some_and(|x| x.ice));
     let any = s.to_callee.packets + s.to_caller.packets > 0;
     s.verdict = if !any {
         answered.then_some(Verdict::NoMedia)
     } else if s.no_common_codec || !s.unexpected_pts.is_empty() {
         Some(Verdict::CodecMismatch)
-    } else if missing && !s.hold {
+    } else if !answered {
+        // Early media of a call never answered: one way is the norm (ringback), nothing to judge.
+        None
+    } else if missing && !s.hold && !s.media_elsewhere {
         Some(Verdict::OneWay)
     } else if answered_ns
         .zip(later_first)

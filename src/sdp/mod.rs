@@ -109,6 +109,9 @@ pub struct Sdp {
     /// Session-level direction attribute.
     pub direction: Option<Direction>,
     pub media: Vec<Media>,
+    /// ICE (RFC 8445: a=ice-ufrag or a=candidate): c= is only the default candidate, media may
+    /// flow between other addresses.
+    pub ice: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -169,6 +172,7 @@ pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
         conn: None,
         direction: None,
         media: Vec::new(),
+        ice: false,
     };
     for line in lines {
         let Some((key, value)) = line.split_once('=') else {
@@ -213,6 +217,10 @@ pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
             ("c", Some(m)) => m.conn = parse_addr(value),
             ("a", media) => {
                 let (name, arg) = value.split_once(':').unwrap_or((value, ""));
+                if name == "candidate" || name == "ice-ufrag" {
+                    sdp.ice = true;
+                    continue;
+                }
                 if let Some(d) = Direction::of(name) {
                     match media {
                         Some(m) => m.direction = Some(d),
@@ -390,6 +398,9 @@ a=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\nm=video 0 RTP/AVP 31\r\n";
         assert_eq!(s.address(a), s.conn);
         assert_eq!(s.media[1].port, 0);
         assert!(!s.on_hold());
+        assert!(!s.ice);
+        let ice = parse(b"v=0\nc=IN IP4 203.0.113.1\nm=audio 7078 RTP/AVP 0\na=candidate:1 1 UDP 2130706431 10.0.0.5 7078 typ host\n").unwrap();
+        assert!(ice.ice);
     }
 
     #[test]

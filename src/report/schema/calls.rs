@@ -51,7 +51,7 @@ static COLUMNS: &[Column<CallRecord>] = &[
     col("codec", Text, "audio codec of the first stream (else of the SDP answer)", |c, _| media(c).and_then(|m| m.codec.as_deref()).into()),
     col("caller_media", Text, "IP:port where the caller's SDP asked for audio", |c, _| media(c).and_then(|m| m.caller_sdp).map(|a| a.to_string()).into()),
     col("callee_media", Text, "IP:port where the callee's SDP asked for audio", |c, _| media(c).and_then(|m| m.callee_sdp).map(|a| a.to_string()).into()),
-    col("media_flags", List(";"), "caller_nat, callee_nat (private c= from a public address), hold, no_common_codec, ssrc_change", |c, _| Value::list(&media(c).map(flags).unwrap_or_default())),
+    col("media_flags", List(";"), "caller_nat, callee_nat (private c= from a public address), hold, no_common_codec, ssrc_change, media_elsewhere (RTP sent to an address no SDP of the call announced, or ICE in the SDP)", |c, _| Value::list(&media(c).map(flags).unwrap_or_default())),
     col("unexpected_payload_types", List(";"), "RTP payload types the receiver's SDP did not list", |c, _| Value::list(&media(c).map(|m| m.unexpected_pts.clone()).unwrap_or_default())),
     col("media_delay_ms", Ms, "200 OK → the later direction's first RTP", |c, _| media(c).and_then(|m| m.media_delay_ms).into()),
     col("rtp_to_callee_packets", U64, "RTP packets caller → callee (all streams)", |c, _| media(c).map(|m| m.to_callee.packets).into()),
@@ -80,6 +80,7 @@ fn flags(m: &MediaSummary) -> Vec<&'static str> {
         (m.hold, "hold"),
         (m.no_common_codec, "no_common_codec"),
         (m.ssrc_changes > 0, "ssrc_change"),
+        (m.media_elsewhere, "media_elsewhere"),
     ]
     .into_iter()
     .filter_map(|(on, name)| on.then_some(name))
