@@ -184,7 +184,7 @@ pub struct MediaTracker {
     /// (src, dst, SSRC) of RTP no SDP announced, so that its next packets cost one lookup
     /// (forgotten whenever an SDP announces an address: it may be theirs now).
     nobody: KeyMap<()>,
-    /// The last SSRC seen per (src, dst), to count SSRC changes.
+    /// The last SSRC seen per (src, dst, call), to count SSRC changes.
     pair_ssrc: KeyMap<u32>,
     pub streams: Vec<Stream>,
     heuristic: bool,
@@ -520,7 +520,8 @@ impl MediaTracker {
             }
         }
         let idx = self.streams.len() as u32;
-        let pair = stream_key(&p.src, &p.dst, None);
+        // Per call: SIPp reuses ports and SSRCs call after call, which is no SSRC change.
+        let pair = stream_key(&p.src, &p.dst, Some(via.map_or(u32::MAX, |v| v.1)));
         let ssrc_change = self
             .pair_ssrc
             .insert(pair, p.ssrc)
