@@ -31,7 +31,7 @@ for profile in $PROFILES; do
     # write under a temporary name so an interrupted run never looks complete
     tmp=bench/out/.$profile-$tag.partial.pcap
     rm -f "$tmp" "$tmp.expected.json"
-    target/release/gencap --out "$tmp" --size "$SIZE" --profile "$profile" --seed "$SEED"
+    "${CARGO_TARGET_DIR:-target}"/release/gencap --out "$tmp" --size "$SIZE" --profile "$profile" --seed "$SEED"
     mv "$tmp.expected.json" "$f.expected.json"
     mv "$tmp" "$f"
     echo "made: $f"

@@ -18,7 +18,12 @@ pub enum Bucket {
     SipMalformed,
     /// An ICMP or ICMPv6 message (errors quoting SIP included: a quote is not a SIP message).
     Icmp,
-    /// UDP, TCP or SCTP payload that is not SIP (RTP, RTCP, DNS, TLS, HTTP, Diameter…).
+    /// A UDP datagram between ports ≥ 1024 with a valid RTP header (version 2, lengths that fit; `media::rtp`),
+    /// whether or not an SDP announced it.
+    Rtp,
+    /// A UDP datagram with a valid RTCP header (version 2, packet type 200–207, a length that fits).
+    Rtcp,
+    /// UDP, TCP or SCTP payload that is neither SIP nor RTP/RTCP (DNS, TLS, HTTP, Diameter…).
     NotSip,
     /// A TCP segment without payload (handshake, ACK, FIN, RST).
     TcpControl,
@@ -47,12 +52,14 @@ pub enum Bucket {
 }
 
 impl Bucket {
-    pub const ALL: [Bucket; 18] = [
+    pub const ALL: [Bucket; 20] = [
         Bucket::Sip,
         Bucket::SipPartial,
         Bucket::SipKeepalive,
         Bucket::SipMalformed,
         Bucket::Icmp,
+        Bucket::Rtp,
+        Bucket::Rtcp,
         Bucket::NotSip,
         Bucket::TcpControl,
         Bucket::SctpControl,
@@ -75,6 +82,8 @@ impl Bucket {
             Bucket::SipKeepalive => "sip_keepalive",
             Bucket::SipMalformed => "sip_malformed",
             Bucket::Icmp => "icmp",
+            Bucket::Rtp => "rtp",
+            Bucket::Rtcp => "rtcp",
             Bucket::NotSip => "not_sip",
             Bucket::TcpControl => "tcp_control",
             Bucket::SctpControl => "sctp_control",
@@ -98,7 +107,9 @@ impl Bucket {
             Bucket::SipKeepalive => "SIP keep-alive (CRLF)",
             Bucket::SipMalformed => "broken SIP start line (kept)",
             Bucket::Icmp => "ICMP / ICMPv6",
-            Bucket::NotSip => "UDP/TCP payload, not SIP (RTP, …)",
+            Bucket::Rtp => "RTP (by its header)",
+            Bucket::Rtcp => "RTCP (by its header)",
+            Bucket::NotSip => "UDP/TCP payload, not SIP (DNS, TLS, …)",
             Bucket::TcpControl => "TCP without payload",
             Bucket::SctpControl => "SCTP without user data",
             Bucket::Duplicate => "retransmitted / duplicated bytes",

@@ -10,12 +10,14 @@
 //! frames unchanged. Laying the bytes out as pcap or pcapng is
 //! [`crate::report::pcap_out`]'s job; where the file goes is the caller's.
 //!
-//! Only frames that carried SIP bytes are copied: TCP handshakes and bare
-//! ACKs, and the calls' RTP, are not. Because inputs are read twice, stdin
-//! cannot be one.
+//! The calls' RTP and RTCP are copied too: the first pass follows the SDP of
+//! every call as `analyze` does ([`crate::media::tracker`]) and keeps the frames
+//! of the streams the chosen calls announced. TCP handshakes and bare ACKs are
+//! not copied. Because inputs are read twice, stdin cannot be one.
 
 use crate::capture::{read_capture, CaptureError, Frame, InputSpec};
 use crate::filter::resolve_call_ids;
+use crate::media::MediaTracker;
 use crate::pipeline::{run_timeline, InputReport, Limits, Progress};
 use crate::reassembly::Item;
 use crate::report::pcap_out::Record;
@@ -52,6 +54,8 @@ pub struct Selection {
     pub frames: Vec<Vec<u64>>,
     /// SIP messages of the chosen calls, per Call-ID (whole, when a prefix was given).
     pub messages: BTreeMap<String, u64>,
+    /// RTP and RTCP frames of the chosen calls.
+    pub media_frames: u64,
     /// Frames that carried a chosen message but were not recorded (a message
     /// over more than [`crate::sip::MAX_FRAMES_PER_MESSAGE`] frames).
     pub frames_omitted: u64,
@@ -71,8 +75,10 @@ struct Found {
     messages: u64,
     /// Frames that carried its messages but were not recorded.
     omitted: u64,
-    /// (input, frame) of every frame that carried its messages.
+    /// (input, frame) of every frame that carried its messages, and of its RTP/RTCP.
     frames: Vec<(u32, u64)>,
+    /// RTP and RTCP frames among them.
+    media_frames: u64,
 }
 
 /// Per Call-ID starting with one of `call_ids` (a given ID may be a prefix):
@@ -84,7 +90,25 @@ fn find(
     progress: &Progress,
 ) -> (BTreeMap<Vec<u8>, Found>, Vec<InputReport>) {
     let mut found: BTreeMap<Vec<u8>, Found> = BTreeMap::new();
+    // RTP and RTCP go with the call whose SDP announced their addresses (`media::tracker`).
+    let mut media = MediaTracker::new(false);
+    let chosen = |cid: &[u8]| call_ids.iter().any(|c| cid.starts_with(c.as_bytes()));
     let (reports, _) = run_timeline(inputs, limits, progress, &mut |item| {
+        let (cid, origin) = match &item {
+            Item::Rtp(p) => (media.on_rtp(p), p.origin),
+            Item::Rtcp(p) => (media.on_rtcp(p), p.origin),
+            Item::Sip(m) => {
+                media.on_sip(m);
+                (None, m.origin)
+            }
+            _ => (None, Default::default()),
+        };
+        if let Some(cid) = cid.filter(|c| chosen(c.as_bytes())) {
+            let entry = found.entry(cid.as_bytes().to_vec()).or_default();
+            entry.media_frames += 1;
+            entry.frames.push((origin.file, origin.frame));
+            return;
+        }
         let Item::Sip(m) = item else { return };
         let Some(cid) = m.call_id() else { return };
         if !call_ids.iter().any(|c| cid.starts_with(c.as_bytes())) {
@@ -156,6 +180,7 @@ pub fn select(
         sel.messages
             .insert(String::from_utf8_lossy(cid).into_owned(), f.messages);
         sel.frames_omitted += f.omitted;
+        sel.media_frames += f.media_frames;
         for &(file, frame) in &f.frames {
             if let Some(list) = sel.frames.get_mut(file as usize) {
                 list.push(frame);

@@ -10,6 +10,7 @@ use crate::analysis::traffic::TrafficCounts;
 use crate::capture::InputSpec;
 use crate::diagnosis::{self, Finding};
 use crate::filter::Filter;
+use crate::media::MediaTracker;
 use crate::model::call::CallRecord;
 use crate::model::registration::Registrations;
 use crate::model::transaction::TxStats;
@@ -79,6 +80,8 @@ pub struct Options {
     pub keep_rows: bool,
     /// Show one row per input in the reports (`--per-file`).
     pub per_file: bool,
+    /// Follow RTP that no SDP announced, as streams of no call (`--rtp-heuristic`).
+    pub rtp_heuristic: bool,
 }
 
 pub struct InputSummary {
@@ -108,6 +111,10 @@ pub struct Summary {
     /// Rows kept for `--out` (empty unless `Options::keep_rows`), in input then capture order.
     pub messages: Vec<MessageRow>,
     pub transaction_rows: Vec<(crate::model::transaction::Transaction, Box<str>)>,
+    /// Every RTP stream followed (those of calls, and heuristic ones when asked), in start order.
+    pub streams: Vec<crate::media::StreamRow>,
+    /// What the media layer counted (RTP/RTCP packets, unannounced RTP, SDP bodies).
+    pub media: crate::media::MediaCounts,
     /// How the inputs were merged into one timeline.
     pub timeline: TimelineStats,
     /// The first and the last frame of all inputs (None when nothing was read).
@@ -157,6 +164,7 @@ struct Modelled {
     model: Model,
     icmp: Vec<IcmpEvent>,
     messages: crate::model::rows::Bounded<MessageRow>,
+    media: MediaTracker,
 }
 
 /// Reads every input as one timeline and, on a thread of its own, runs the SIP
@@ -191,6 +199,7 @@ pub fn summarize(
             );
             let mut messages = crate::model::rows::Bounded::new(limits.model.rows.messages);
             let mut icmp = Vec::new();
+            let mut media = MediaTracker::new(options.rtp_heuristic);
             for batch in rx {
                 for item in batch {
                     // Traffic counts follow the filter message by message; the model sees
@@ -199,6 +208,14 @@ pub fn summarize(
                         Item::Sip(m) => (filter.message(m), m.origin.file),
                         Item::Malformed(m) => (filter.is_empty(), m.origin.file),
                         Item::Icmp(e) => (filter.is_empty(), e.origin.file),
+                        Item::Rtp(p) => {
+                            media.on_rtp(p);
+                            continue;
+                        }
+                        Item::Rtcp(p) => {
+                            media.on_rtcp(p);
+                            continue;
+                        }
                     };
                     if counted {
                         if let Some(t) = per_input.get_mut(file as usize) {
@@ -208,6 +225,7 @@ pub fn summarize(
                     match item {
                         Item::Sip(m) => {
                             let repeated = model.on_message(&m);
+                            media.on_sip(&m);
                             if options.keep_rows && counted {
                                 let mut row = MessageRow::of(&m);
                                 row.retransmission = repeated;
@@ -227,6 +245,7 @@ pub fn summarize(
                 model,
                 icmp,
                 messages,
+                media,
             }
         });
         let mut buf = crate::pipeline::batch::ItemBatcher::new();
@@ -250,6 +269,7 @@ pub fn summarize(
         model,
         icmp,
         messages,
+        media,
     } = modelled;
     let first_ns = reports
         .iter()
@@ -305,6 +325,11 @@ pub fn summarize(
             .cmp(&b.start_ns)
             .then_with(|| a.call_id.cmp(&b.call_id))
     });
+    let has_rtp = media.counts.rtp_packets > 0;
+    for c in &mut all_calls {
+        c.media = crate::media::verdict::summarize(c, &media, has_rtp);
+    }
+    let streams = crate::media::stream_rows(&media);
     let mut call_summary = calls::summarize(&all_calls, &out.calls_not_kept);
     call_summary.in_progress_at_start = out.in_progress_at_start;
     call_summary.b2bua_legs_merged = out.b2bua_legs_merged;
@@ -335,6 +360,8 @@ pub fn summarize(
         findings,
         messages,
         transaction_rows: out.transaction_rows,
+        streams,
+        media: media.counts,
         timeline,
         first_ns,
         last_ns,

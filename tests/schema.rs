@@ -77,6 +77,7 @@ fn every_output_of_every_table_has_the_columns_of_docs_schema_md() {
         "registrations",
         "transactions",
         "messages",
+        "streams",
         "findings",
         "files",
     ];

@@ -97,7 +97,8 @@ pub struct CallCounts {
 
 impl CallCounts {
     pub fn of<'a>(calls: impl IntoIterator<Item = &'a CallFigures>) -> CallCounts {
-        let code_in = |c: &CallFigures, set: &[u16]| c.final_code().is_some_and(|f| set.contains(&f));
+        let code_in =
+            |c: &CallFigures, set: &[u16]| c.final_code().is_some_and(|f| set.contains(&f));
         let mut n = CallCounts::default();
         for c in calls {
             let success = c.category == Category::Success;

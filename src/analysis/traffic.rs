@@ -70,6 +70,8 @@ impl TrafficCounts {
                 self.icmp_errors += 1;
                 self.icmp_quoting_sip += u64::from(e.notice.quotes_sip);
             }
+            // Media is counted by the media tracker (summary.media), not as SIP traffic.
+            Item::Rtp(_) | Item::Rtcp(_) => {}
         }
     }
 

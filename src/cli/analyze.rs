@@ -46,6 +46,7 @@ pub fn run(run: &Run, a: AnalyzeArgs) -> Result<ExitCode> {
         filter: filter_of(&a.filter)?,
         keep_rows: a.out.is_some() || a.html.is_some(),
         per_file: a.per_file,
+        rtp_heuristic: a.rtp_heuristic,
     };
     let summary = read_and_summarize(run, &inputs, &options);
     let summary_json = json::summary_json(&summary);

@@ -47,6 +47,8 @@ pub enum Command {
     Calls(RowsArgs),
     /// One row per registration attempt: outcome, failure cause, expires requested/granted, RRD.
     Registrations(RowsArgs),
+    /// One row per RTP stream tied to a call by its SDP: packets, lost, max delta, jitter, MOS.
+    Streams(RowsArgs),
     /// What a SIP response code means: class, meaning, causes in testing, next checks, how it counts.
     Explain(ExplainArgs),
     /// The ladder diagram of one call, all legs: one column per address, arrows with times.
@@ -183,6 +185,9 @@ pub struct AnalyzeArgs {
     /// its directory): a section with `diff`'s tables. Needs --html or --out.
     #[arg(long, value_name = "SUMMARY")]
     pub baseline: Option<std::path::PathBuf>,
+    /// Also follow RTP that no SDP announced (found by its header alone), as streams of no call.
+    #[arg(long)]
+    pub rtp_heuristic: bool,
 }
 
 #[derive(Args, Debug)]
@@ -208,6 +213,9 @@ pub struct RowsArgs {
     /// A JSON array of rows.
     #[arg(long)]
     pub json: bool,
+    /// Also follow RTP that no SDP announced (found by its header alone), as streams of no call.
+    #[arg(long)]
+    pub rtp_heuristic: bool,
 }
 
 /// Filters shared by analyze, calls, registrations and messages (all given must match).

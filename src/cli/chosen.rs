@@ -34,7 +34,7 @@ pub fn collect(
         let Item::Sip(m) = item else { return };
         let Some(cid) = m.call_id() else { return };
         if call_ids.iter().any(|c| cid.starts_with(c.as_bytes())) {
-            candidates.push(m);
+            candidates.push(*m);
         }
     });
     (choose(candidates, call_ids), reports)

@@ -46,6 +46,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Messages(m) => messages::run(&run, m),
         Command::Calls(a) => rows::calls(&run, a),
         Command::Registrations(a) => rows::registrations(&run, a),
+        Command::Streams(a) => rows::streams(&run, a),
         Command::Explain(e) => explain::run(e),
         Command::Flow(f) => flow::run(&run, f),
         Command::Show(s) => show::run(&run, s),

@@ -8,7 +8,7 @@ use super::summarize::read_and_summarize;
 use anyhow::Result;
 use sipsleuth::report::export::{csv::Csv, json::Json, Exporter};
 use sipsleuth::report::schema::{self, Rows};
-use sipsleuth::report::{calls, registrations};
+use sipsleuth::report::{calls, media, registrations};
 use sipsleuth::summary::{Options, Summary};
 use std::io::Write;
 use std::process::ExitCode;
@@ -28,12 +28,20 @@ pub fn registrations(run: &Run, a: RowsArgs) -> Result<ExitCode> {
     Ok(finish_of(&s, run))
 }
 
+pub fn streams(run: &Run, a: RowsArgs) -> Result<ExitCode> {
+    let s = summary_of(run, &a)?;
+    let rows = schema::streams::TABLE.all(&s.streams, Default::default());
+    print(&a, &rows, || media::render_table(&s.streams))?;
+    Ok(finish_of(&s, run))
+}
+
 fn summary_of(run: &Run, a: &RowsArgs) -> Result<Summary> {
     let inputs = inputs_of(&a.inputs)?;
     let options = Options {
         filter: filter_of(&a.filter)?,
         keep_rows: false,
         per_file: false,
+        rtp_heuristic: a.rtp_heuristic,
     };
     Ok(read_and_summarize(run, &inputs, &options))
 }

@@ -79,6 +79,8 @@ pub fn load(run: &Run, given: &Inputs, filter: Filter) -> Result<Judged> {
         filter,
         keep_rows: false,
         per_file: false,
+        // check and diff judge signalling; announced RTP is followed, as analyze does by default.
+        rtp_heuristic: false,
     };
     let summary = read_and_summarize(run, &inputs, &options);
     Ok(Judged {

@@ -11,6 +11,7 @@
 mod auth;
 mod capacity;
 mod lockout;
+mod media;
 mod no_response;
 mod rate;
 mod registration_expiry;
@@ -38,6 +39,7 @@ pub enum Kind {
     CacRejection,
     IsolatedFailures,
     RoutingLoop,
+    OneWayAudio,
 }
 
 impl Kind {
@@ -73,6 +75,7 @@ impl Kind {
             Kind::CacRejection => "CAC_REJECTION",
             Kind::IsolatedFailures => "ISOLATED_FAILURES",
             Kind::RoutingLoop => "ROUTING_LOOP",
+            Kind::OneWayAudio => "ONE_WAY_AUDIO",
         }
     }
 }
@@ -185,6 +188,7 @@ pub fn diagnose(input: &Input<'_>) -> Vec<Finding> {
     registration_expiry::detect(input, &mut out);
     no_response::detect(input, &mut out);
     routing::detect(input, &mut out);
+    media::detect(input, &mut out);
     out.sort_by(|a, b| {
         a.severity
             .cmp(&b.severity)

@@ -108,6 +108,7 @@ fn call(i: usize, ts: i64, code: Option<u16>, legs: Vec<Leg>) -> CallRecord {
         b2bua_call_ids: vec![],
         correlation_id: None,
         session_id: None,
+        media: None,
     }
 }
 

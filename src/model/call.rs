@@ -154,6 +154,9 @@ pub struct CallRecord {
     /// RFC 7989 Session-ID of the INVITE (the UUID, parameters dropped).
     #[serde(skip)]
     pub session_id: Option<String>,
+    /// The call's media, filled in after the model (`media::verdict`); None without SDP or RTP to judge.
+    #[serde(skip)]
+    pub media: Option<crate::media::MediaSummary>,
 }
 
 /// What the call summary counts of one call: its record reduced to about a tenth,
@@ -829,6 +832,7 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
         b2bua_call_ids: Vec::new(),
         correlation_id: c.correlation_id,
         session_id: c.session_id,
+        media: None,
     })
 }
 

@@ -10,7 +10,7 @@ pub mod keys;
 pub mod registration;
 pub mod rows;
 #[cfg(test)]
-mod test_msg;
+pub(crate) mod test_msg;
 pub mod transaction;
 
 use crate::sip::SipMessage;

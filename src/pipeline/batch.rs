@@ -16,8 +16,8 @@ pub const BATCH_BYTES: usize = 4 << 20;
 /// What an item holds besides its fixed size: a message's bytes.
 pub fn item_bytes(item: &Item) -> usize {
     match item {
-        Item::Sip(m) => m.raw().len(),
-        Item::Malformed(_) | Item::Icmp(_) => 0,
+        Item::Sip(m) => m.raw().len() + std::mem::size_of::<crate::sip::SipMessage>(),
+        Item::Malformed(_) | Item::Icmp(_) | Item::Rtp(_) | Item::Rtcp(_) => 0,
     }
 }
 
@@ -64,7 +64,7 @@ mod tests {
         raw.resize(raw.len() + body, b'x');
         let head = scan(&raw, Mode::Datagram).unwrap();
         let a = "10.0.0.1:5060".parse().unwrap();
-        Item::Sip(SipMessage::new(
+        Item::Sip(Box::new(SipMessage::new(
             (
                 0,
                 a,
@@ -75,7 +75,7 @@ mod tests {
             ),
             raw.into(),
             head,
-        ))
+        )))
     }
 
     /// Regression (#17): batches were counted in items only, so big messages

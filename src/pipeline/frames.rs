@@ -35,10 +35,59 @@ pub(crate) fn stage_a<'a>(f: &Frame<'a>, file: u32) -> Work<'a> {
     )
 }
 
+/// An RTP or RTCP datagram as its bucket and small record (the payload is not kept).
+fn media<'a>(
+    payload: &[u8],
+    ts_ns: i64,
+    origin: Origin,
+    src: std::net::SocketAddr,
+    dst: std::net::SocketAddr,
+) -> Option<Work<'a>> {
+    use crate::media::rtp::{classify, MediaKind};
+    use crate::media::{RtcpPacket, RtpPacket};
+    Some(match classify(payload)? {
+        MediaKind::Rtp(f) => Work::Final(
+            Bucket::Rtp,
+            Some(Item::Rtp(RtpPacket {
+                ts_ns,
+                origin,
+                src,
+                dst,
+                ssrc: f.ssrc,
+                seq: f.seq,
+                timestamp: f.timestamp,
+                pt: f.pt,
+                marker: f.marker,
+                payload_len: f.payload_len,
+            })),
+        ),
+        MediaKind::Rtcp(f) => Work::Final(
+            Bucket::Rtcp,
+            Some(Item::Rtcp(RtcpPacket {
+                ts_ns,
+                origin,
+                src,
+                dst,
+                sender_ssrc: f.sender_ssrc,
+                first_type: f.first_type,
+                report: f.report,
+                xr: f.xr,
+            })),
+        ),
+    })
+}
+
 pub(crate) fn resolve(d: Decoded<'_>, ts: i64, origin: Origin) -> Work<'_> {
     match d {
         Decoded::Done(b) => Work::Final(b, None),
         Decoded::Udp(dg) => {
+            // RTP/RTCP first: their first byte (version 2) is never SIP's, and they are most
+            // frames of a capture with media, so the SIP scan is skipped for them.
+            if crate::media::rtp::may_be_media(&dg.payload, dg.src.port(), dg.dst.port()) {
+                if let Some(w) = media(&dg.payload, ts, origin, dg.src, dg.dst) {
+                    return w;
+                }
+            }
             let carriage = Carriage {
                 tunnelled: dg.ctx.tunnelled,
                 ..Carriage::default()

@@ -27,13 +27,18 @@ use crate::decode::IcmpNotice;
 use crate::sip::{MalformedSip, Origin, SipMessage};
 
 /// What the decoding half of the pipeline hands on, in capture order.
-/// (A message is held inline, not boxed: one allocation per message is its bytes.)
+/// A SIP message is boxed: RTP is most items of a capture with media, and each item is
+/// moved several times between the stages and threads — inline, every RTP packet moved the
+/// 584 bytes of a message record (memmove was 37 % of an RTP-heavy run).
 #[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
 pub enum Item {
-    Sip(SipMessage),
+    Sip(Box<SipMessage>),
     Malformed(MalformedSip),
     Icmp(IcmpEvent),
+    /// An RTP packet's header values (no payload): `crate::media`.
+    Rtp(crate::media::RtpPacket),
+    /// An RTCP compound packet's sender and reports.
+    Rtcp(crate::media::RtcpPacket),
 }
 
 /// An ICMP error, placed in time and in the capture.

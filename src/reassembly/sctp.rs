@@ -571,6 +571,8 @@ mod tests {
                 }
                 Item::Malformed(m) => format!("malformed:{}", m.reason),
                 Item::Icmp(_) => "icmp".into(),
+                Item::Rtp(_) => "rtp".into(),
+                Item::Rtcp(_) => "rtcp".into(),
             })
             .collect();
         (lines, counts, r.stats)

@@ -506,7 +506,7 @@ impl TcpReassembler {
                                     );
                                     msg.frames = Self::frames_of(st, range.0, range.1, at.origin);
                                     truncate(&mut msg, max_message, stats);
-                                    out.push(Item::Sip(msg));
+                                    out.push(Item::Sip(Box::new(msg)));
                                 }
                                 Err(ScanError::Malformed(reason)) => {
                                     malformed += 1;
@@ -562,7 +562,7 @@ impl TcpReassembler {
                     );
                     msg.frames = Self::frames_of(st, start, start + len as u64, at.origin);
                     truncate(&mut msg, max_message, stats);
-                    out.push(Item::Sip(msg));
+                    out.push(Item::Sip(Box::new(msg)));
                     consumed += len;
                 }
                 Err(ScanError::Incomplete) => {
@@ -864,6 +864,8 @@ mod tests {
                 }
                 Item::Malformed(m) => format!("malformed:{}", m.reason),
                 Item::Icmp(_) => "icmp".into(),
+                Item::Rtp(_) => "rtp".into(),
+                Item::Rtcp(_) => "rtcp".into(),
             })
             .collect();
         (lines, counts)

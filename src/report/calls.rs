@@ -173,6 +173,7 @@ pub fn render_table(calls: &[CallRecord]) -> String {
         "answer ms",
         "dur s",
         "legs",
+        "media",
     ]);
     for c in calls {
         t.add_row(vec![
@@ -193,6 +194,12 @@ pub fn render_table(calls: &[CallRecord]) -> String {
                     .map_or("-".into(), |d| format!("{:.1}", d / 1000.0)),
             ),
             Cell::new(c.legs.len()),
+            Cell::new(
+                c.media
+                    .as_ref()
+                    .and_then(|m| m.verdict)
+                    .map_or("-", |v| v.name()),
+            ),
         ]);
     }
     format!("{t}\n{} call attempt(s)\n", group(calls.len() as u64))

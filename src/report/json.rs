@@ -43,6 +43,15 @@ struct Icmp {
 }
 
 #[derive(Serialize)]
+struct MediaJson<'a> {
+    #[serde(flatten)]
+    counts: &'a crate::media::MediaCounts,
+    streams: usize,
+    /// Calls per media verdict (docs/metrics.md, Media).
+    verdicts: std::collections::BTreeMap<&'static str, u64>,
+}
+
+#[derive(Serialize)]
 struct SummaryJson<'a> {
     tool: Tool,
     complete: bool,
@@ -50,6 +59,8 @@ struct SummaryJson<'a> {
     sip: TrafficJson,
     calls: &'a crate::analysis::calls::CallSummary,
     registrations: &'a crate::analysis::registrations::RegistrationSummary,
+    /// RTP/RTCP and SDP counts, streams followed, media verdicts of the calls.
+    media: MediaJson<'a>,
     findings: &'a [crate::diagnosis::Finding],
     transactions: &'a crate::model::transaction::TxStats,
     /// The model's open state at its peak, and limits hit.
@@ -92,6 +103,18 @@ pub fn summary_json(s: &Summary) -> serde_json::Value {
         sip: TrafficJson::from(&s.traffic),
         calls: &s.call_summary,
         registrations: &s.registration_summary,
+        media: MediaJson {
+            counts: &s.media,
+            streams: s.streams.len(),
+            verdicts: s
+                .calls
+                .iter()
+                .filter_map(|c| c.media.as_ref()?.verdict)
+                .fold(Default::default(), |mut m, v| {
+                    *m.entry(v.name()).or_default() += 1;
+                    m
+                }),
+        },
         findings: &s.findings,
         transactions: &s.transactions,
         model: &s.model,

@@ -111,7 +111,7 @@ pub fn write_item(
             }
             Ok(true)
         }
-        Item::Icmp(_) => Ok(false),
+        Item::Icmp(_) | Item::Rtp(_) | Item::Rtcp(_) => Ok(false),
     }
 }
 

@@ -13,6 +13,7 @@ pub mod findings;
 pub mod html;
 pub mod json;
 pub mod ladder;
+pub mod media;
 pub mod messages;
 pub mod pcap_out;
 pub mod printable;

@@ -267,6 +267,7 @@ pub fn render(s: &Summary) -> String {
 
     crate::report::calls::render_summary(&s.call_summary, &mut out);
     crate::report::registrations::render_summary(&s.registration_summary, &mut out);
+    crate::report::media::render_summary(&s.calls, &s.streams, &s.media, &mut out);
     crate::report::findings::render(&s.findings, &mut out);
 
     let mut anomalies: Vec<(String, u64)> = Vec::new();

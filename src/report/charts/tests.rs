@@ -46,6 +46,7 @@ pub(crate) fn call(i: usize, start: i64, code: Option<u16>, pdd_ms: Option<f64>)
         b2bua_call_ids: vec![],
         correlation_id: None,
         session_id: None,
+        media: None,
     }
 }
 

@@ -97,6 +97,7 @@ pub fn tables<'a>(s: &'a Summary, paths: &'a [String]) -> Vec<Box<dyn Rows + 'a>
         ),
         all(&schema::transactions::TABLE, &s.transaction_rows, ctx),
         all(&schema::messages::TABLE, &s.messages, ctx),
+        all(&schema::streams::TABLE, &s.streams, ctx),
         all(&schema::findings::TABLE, &s.findings, ctx),
     ];
     if s.show_per_file {

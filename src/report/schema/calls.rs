@@ -1,6 +1,7 @@
 //! The calls table: one row per call attempt (definitions: docs/metrics.md).
 
 use super::{col, Column, Table, Type::*, Value};
+use crate::media::MediaSummary;
 use crate::model::call::{CallRecord, Leg};
 
 pub static TABLE: Table<CallRecord> = Table {
@@ -46,8 +47,45 @@ static COLUMNS: &[Column<CallRecord>] = &[
     col("leg_path", List(" | "), "`client>server:final` per leg, the caller's first", |c, _| Value::List(c.legs.iter().map(leg_path).collect())),
     col("leg_pdd_ms", List(";"), "PDD per leg in ms, in leg_path's order (empty: none)", |c, _| Value::List(c.legs.iter().map(|l| l.pdd_ms.map_or(String::new(), |p| p.to_string())).collect())),
     col("b2bua_call_ids", List(";"), "Call-IDs of the legs a B2BUA re-originated this call with (docs/metrics.md)", |c, _| Value::list(&c.b2bua_call_ids)),
+    col("media_verdict", Word, "OK, ONE_WAY, NO_MEDIA, CODEC_MISMATCH, LATE_MEDIA (docs/metrics.md, Media); empty: not answered and no RTP, or no RTP in the whole capture", |c, _| media(c).and_then(|m| m.verdict).map(|v| v.name()).into()),
+    col("codec", Text, "audio codec of the first stream (else of the SDP answer)", |c, _| media(c).and_then(|m| m.codec.as_deref()).into()),
+    col("caller_media", Text, "IP:port where the caller's SDP asked for audio", |c, _| media(c).and_then(|m| m.caller_sdp).map(|a| a.to_string()).into()),
+    col("callee_media", Text, "IP:port where the callee's SDP asked for audio", |c, _| media(c).and_then(|m| m.callee_sdp).map(|a| a.to_string()).into()),
+    col("media_flags", List(";"), "caller_nat, callee_nat (private c= from a public address), hold, no_common_codec, ssrc_change, media_elsewhere (RTP sent to an address no SDP of the call announced, or ICE in the SDP)", |c, _| Value::list(&media(c).map(flags).unwrap_or_default())),
+    col("unexpected_payload_types", List(";"), "RTP payload types the receiver's SDP did not list", |c, _| Value::list(&media(c).map(|m| m.unexpected_pts.clone()).unwrap_or_default())),
+    col("media_delay_ms", Ms, "200 OK → the later direction's first RTP", |c, _| media(c).and_then(|m| m.media_delay_ms).into()),
+    col("rtp_to_callee_packets", U64, "RTP packets caller → callee (all streams)", |c, _| media(c).map(|m| m.to_callee.packets).into()),
+    col("rtp_to_callee_lost", Text, "… lost (tshark's count, floored at 0 per stream)", |c, _| media(c).map(|m| m.to_callee.lost.to_string()).into()),
+    col("rtp_to_callee_max_jitter_ms", Ms, "… largest jitter", |c, _| media(c).filter(|m| m.to_callee.packets > 0).map(|m| m.to_callee.max_jitter_ms).into()),
+    col("rtp_to_callee_mos", Ms, "… MOS estimate (the worst stream's)", |c, _| media(c).and_then(|m| m.to_callee.mos).map(round2).into()),
+    col("rtp_to_caller_packets", U64, "RTP packets callee → caller (all streams)", |c, _| media(c).map(|m| m.to_caller.packets).into()),
+    col("rtp_to_caller_lost", Text, "… lost", |c, _| media(c).map(|m| m.to_caller.lost.to_string()).into()),
+    col("rtp_to_caller_max_jitter_ms", Ms, "… largest jitter", |c, _| media(c).filter(|m| m.to_caller.packets > 0).map(|m| m.to_caller.max_jitter_ms).into()),
+    col("rtp_to_caller_mos", Ms, "… MOS estimate (the worst stream's)", |c, _| media(c).and_then(|m| m.to_caller.mos).map(round2).into()),
     col("wireshark_filter", Text, "the display filter that isolates the call in Wireshark", |c, _| call_filter(c).into()),
 ];
+
+fn media(c: &CallRecord) -> Option<&MediaSummary> {
+    c.media.as_ref()
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+fn flags(m: &MediaSummary) -> Vec<&'static str> {
+    [
+        (m.caller_nat, "caller_nat"),
+        (m.callee_nat, "callee_nat"),
+        (m.hold, "hold"),
+        (m.no_common_codec, "no_common_codec"),
+        (m.ssrc_changes > 0, "ssrc_change"),
+        (m.media_elsewhere, "media_elsewhere"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect()
+}
 
 fn leg_path(l: &Leg) -> String {
     format!(

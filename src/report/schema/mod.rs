@@ -10,6 +10,7 @@ pub mod files;
 pub mod findings;
 pub mod messages;
 pub mod registrations;
+pub mod streams;
 pub mod transactions;
 
 /// A column's type, as every format writes it.
@@ -223,6 +224,7 @@ pub fn shapes() -> Vec<Shape> {
         registrations::TABLE.shape(),
         transactions::TABLE.shape(),
         messages::TABLE.shape(),
+        streams::TABLE.shape(),
         findings::TABLE.shape(),
         files::TABLE.shape(),
     ]

@@ -1,0 +1,254 @@
+//! A call's media in one word, and its numbers per direction.
+//!
+//! The verdict, first that applies (docs/metrics.md, "Media verdicts"):
+//! - NO_MEDIA: answered, and no RTP of it in either direction;
+//! - CODEC_MISMATCH: offer and answer share no voice codec, or RTP carries a
+//!   payload type its receiver's SDP did not list (comfort noise excepted);
+//! - ONE_WAY: answered, RTP in one direction only, while the SDP asked for
+//!   both (the sender's direction sends, the receiver's receives), no side put
+//!   the call on hold (inactive, 0.0.0.0, or sendonly after an earlier offer),
+//!   and every stream went to an address the SDP announced (RTP sent elsewhere
+//!   — ICE candidates, a relay — means the SDP does not describe the path);
+//! - LATE_MEDIA: the later direction's first RTP came more than
+//!   [`LATE_MEDIA_NS`] after the 200 OK;
+//! - OK otherwise.
+//!
+//! None when the call was not answered and had no RTP (nothing to judge), or
+//! carried no SDP in a capture without any RTP (a signalling-only capture
+//! says nothing about media). A call with SDP and no RTP is NO_MEDIA even
+//! when the capture holds no RTP at all — `analyze` then says the capture may
+//! have been filtered to SIP. Findings across calls are `diagnosis::media`'s.
+
+use super::quality;
+use super::tracker::{CallMedia, MediaTracker, Side, Stream};
+use crate::model::call::{CallRecord, Category};
+use serde::Serialize;
+use std::net::SocketAddr;
+
+/// First RTP later than this after the 200 OK is LATE_MEDIA: a person says "hello"
+/// within about a second of answering, and two seconds of silence lose it.
+pub const LATE_MEDIA_NS: i64 = 2_000_000_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Verdict {
+    Ok,
+    OneWay,
+    NoMedia,
+    CodecMismatch,
+    LateMedia,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Ok => "OK",
+            Verdict::OneWay => "ONE_WAY",
+            Verdict::NoMedia => "NO_MEDIA",
+            Verdict::CodecMismatch => "CODEC_MISMATCH",
+            Verdict::LateMedia => "LATE_MEDIA",
+        }
+    }
+}
+
+/// One direction of a call's media, over all its streams.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DirectionStats {
+    pub streams: u32,
+    pub packets: u64,
+    pub lost: i64,
+    pub max_jitter_ms: f64,
+    pub max_delta_ms: f64,
+    pub first_ns: Option<i64>,
+    pub last_ns: Option<i64>,
+    /// Estimated MOS (None without packets).
+    pub mos: Option<f64>,
+    /// Addresses of the first stream.
+    pub src: Option<SocketAddr>,
+    pub dst: Option<SocketAddr>,
+    /// Frame number of the first packet (in its input).
+    pub first_frame: Option<u64>,
+}
+
+/// What a call's media amounts to (a column group of the calls table).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MediaSummary {
+    pub verdict: Option<Verdict>,
+    pub to_callee: DirectionStats,
+    pub to_caller: DirectionStats,
+    /// Audio codec of the callee's answer (else the offer).
+    pub codec: Option<String>,
+    /// Where each side announced its audio.
+    pub caller_sdp: Option<SocketAddr>,
+    pub callee_sdp: Option<SocketAddr>,
+    /// A private c= announced from a public signalling address, per side.
+    pub caller_nat: bool,
+    pub callee_nat: bool,
+    /// Where each side's SDP came from (signalling), and the frame that carried it.
+    pub caller_signalling: Option<std::net::IpAddr>,
+    pub callee_signalling: Option<std::net::IpAddr>,
+    /// When each side's latest SDP was sent.
+    pub caller_sdp_ns: Option<i64>,
+    pub callee_sdp_ns: Option<i64>,
+    pub hold: bool,
+    pub no_common_codec: bool,
+    /// Payload types sent that the receiver did not list.
+    pub unexpected_pts: Vec<u8>,
+    /// ms from the 200 OK to the later direction's first RTP.
+    pub media_delay_ms: Option<f64>,
+    pub ssrc_changes: u32,
+    /// Some RTP of the call went to an address its SDP did not announce (NAT latching, ICE,
+    /// a relay): the SDP does not tell which directions to expect there.
+    pub media_elsewhere: bool,
+}
+
+fn mos_of(st: &Stream, codec: &str, ptime: f64) -> f64 {
+    let s = &st.stats;
+    let expected = s.expected().max(1) as f64;
+    let lost = s.lost().max(0) as f64 + f64::from(s.jitter_buffer_late);
+    quality::mos(quality::r_factor(lost / expected, codec, ptime))
+}
+
+fn add(d: &mut DirectionStats, st: &Stream, codec: &str, ptime: f64) {
+    let s = &st.stats;
+    d.streams += 1;
+    d.packets += u64::from(s.packets);
+    d.lost += s.lost().max(0);
+    d.max_jitter_ms = d.max_jitter_ms.max(s.max_jitter_ms);
+    d.max_delta_ms = d.max_delta_ms.max(s.max_delta_ms);
+    d.first_ns = Some(d.first_ns.map_or(s.first_ns, |f| f.min(s.first_ns)));
+    d.last_ns = Some(d.last_ns.map_or(s.last_ns, |l| l.max(s.last_ns)));
+    // The worst stream's estimate stands for the direction.
+    let m = mos_of(st, codec, ptime);
+    d.mos = Some(d.mos.map_or(m, |x: f64| x.min(m)));
+    d.src.get_or_insert(st.src);
+    d.dst.get_or_insert(st.dst);
+    d.first_frame.get_or_insert(st.first_frame);
+}
+
+/// The codec and ptime a stream is judged with: its first payload type, named by its receiver's SDP.
+fn codec_of(c: &CallMedia, st: &Stream) -> (String, f64) {
+    let side = c.side(st.towards.unwrap_or(Side::Callee));
+    let ptime = side
+        .sdp
+        .as_ref()
+        .and_then(|s| s.audio())
+        .and_then(|m| m.ptime)
+        .map_or(quality::DEFAULT_PTIME_MS, f64::from);
+    (side.codec_name(st.line, st.first_pt), ptime)
+}
+
+/// The media summary of `call` (its own Call-ID, else a B2BUA leg's that carried SDP).
+pub fn summarize(
+    call: &CallRecord,
+    t: &MediaTracker,
+    capture_has_rtp: bool,
+) -> Option<MediaSummary> {
+    let media = std::iter::once(&call.call_id)
+        .chain(&call.b2bua_call_ids)
+        .filter_map(|id| t.call(id))
+        .find(|c| !c.streams.is_empty())
+        .or_else(|| t.call(&call.call_id));
+    let answered = call.category == Category::Success;
+    let Some(c) = media else {
+        // No SDP at all: an answered call in a capture with RTP has no media we can tie to it.
+        return (capture_has_rtp && answered).then(|| MediaSummary {
+            verdict: Some(Verdict::NoMedia),
+            ..Default::default()
+        });
+    };
+    let mut s = MediaSummary {
+        caller_sdp: c.side(Side::Caller).audio,
+        callee_sdp: c.side(Side::Callee).audio,
+        caller_nat: c.side(Side::Caller).nat,
+        callee_nat: c.side(Side::Callee).nat,
+        caller_signalling: c.side(Side::Caller).signalling,
+        callee_signalling: c.side(Side::Callee).signalling,
+        caller_sdp_ns: c
+            .side(Side::Caller)
+            .sdp
+            .as_ref()
+            .map(|_| c.side(Side::Caller).ts_ns),
+        callee_sdp_ns: c
+            .side(Side::Callee)
+            .sdp
+            .as_ref()
+            .map(|_| c.side(Side::Callee).ts_ns),
+        hold: c.hold,
+        no_common_codec: c.no_common_codec,
+        ..Default::default()
+    };
+    let mut unexpected = 0u128;
+    for &i in &c.streams {
+        // Video and other lines are in the streams table; the verdict is about voice.
+        let Some(st) = t.streams.get(i as usize).filter(|s| s.audio) else {
+            continue;
+        };
+        let (codec, ptime) = codec_of(c, st);
+        s.codec.get_or_insert(codec.clone());
+        unexpected |= st.unexpected_pts;
+        s.ssrc_changes += u32::from(st.ssrc_change);
+        s.media_elsewhere |= st.elsewhere;
+        match st.towards {
+            Some(Side::Callee) => add(&mut s.to_callee, st, &codec, ptime),
+            Some(Side::Caller) => add(&mut s.to_caller, st, &codec, ptime),
+            None => {}
+        }
+    }
+    s.unexpected_pts = (0..128u8)
+        .filter(|p| unexpected & (1u128 << p) != 0)
+        .collect();
+    if s.codec.is_none() {
+        s.codec = [Side::Callee, Side::Caller]
+            .iter()
+            .filter_map(|&sd| {
+                let a = c.side(sd).sdp.as_ref()?.audio()?;
+                a.codecs
+                    .iter()
+                    .find(|x| x.is_voice())
+                    .map(|x| x.name.clone())
+            })
+            .next();
+    }
+    let answered_ns = c.answered_ns.or(call.final_ns.filter(|_| answered));
+    let firsts = (s.to_callee.first_ns, s.to_caller.first_ns);
+    let later_first = firsts.0.max(firsts.1);
+    if let (Some(first), Some(ans)) = (later_first, answered_ns) {
+        s.media_delay_ms = Some((first - ans) as f64 / 1e6);
+    }
+    // Which directions the SDP asked for: the sender's direction must send and the receiver's receive.
+    let wants = |from: Side, to: Side| {
+        let dir = |sd: Side| {
+            c.side(sd)
+                .sdp
+                .as_ref()
+                .and_then(|x| x.audio().map(|a| x.direction(a)))
+        };
+        dir(from).is_none_or(|d| d.sends()) && dir(to).is_none_or(|d| d.receives())
+    };
+    let missing = (s.to_callee.packets == 0 && wants(Side::Caller, Side::Callee))
+        || (s.to_caller.packets == 0 && wants(Side::Callee, Side::Caller));
+    // ICE: the c= addresses are only default candidates; media may use others unseen here.
+    s.media_elsewhere |= [Side::Caller, Side::Callee]
+        .iter()
+        .any(|&sd| c.side(sd).sdp.as_ref().is_some_and(|x| x.ice));
+    let any = s.to_callee.packets + s.to_caller.packets > 0;
+    s.verdict = if !any {
+        answered.then_some(Verdict::NoMedia)
+    } else if s.no_common_codec || !s.unexpected_pts.is_empty() {
+        Some(Verdict::CodecMismatch)
+    } else if !answered {
+        // Early media of a call never answered: one way is the norm (ringback), nothing to judge.
+        None
+    } else if missing && !s.hold && !s.media_elsewhere {
+        Some(Verdict::OneWay)
+    } else if answered_ns
+        .zip(later_first)
+        .is_some_and(|(ans, first)| first - ans > LATE_MEDIA_NS)
+    {
+        Some(Verdict::LateMedia)
+    } else {
+        Some(Verdict::Ok)
+    };
+    Some(s)
+}

@@ -1,0 +1,478 @@
+//! SDP (RFC 4566) as offer/answer (RFC 3264) needs it: the connection address
+//! and port of every media line, its payload types with their names and clock
+//! rates (rtpmap, or RFC 3551's static table), fmtp, ptime and the direction
+//! (session level, overridden per media). Then what an analyst checks on one
+//! offer/answer pair: a common codec, hold, a refused stream (port 0), and a
+//! private connection address announced from a public signalling address (NAT).
+//!
+//! Pure functions of the body's bytes: which SDP is the offer and which the
+//! answer, and which call they belong to, is `media::tracker`'s business.
+
+// Input is untrusted: no panics on packet data (README, "Reliability and limits").
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+use std::net::IpAddr;
+
+/// a=sendrecv / sendonly / recvonly / inactive (RFC 3264 §5.1; sendrecv when absent).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    SendRecv,
+    SendOnly,
+    RecvOnly,
+    Inactive,
+}
+
+impl Direction {
+    fn of(attr: &str) -> Option<Direction> {
+        Some(match attr {
+            "sendrecv" => Direction::SendRecv,
+            "sendonly" => Direction::SendOnly,
+            "recvonly" => Direction::RecvOnly,
+            "inactive" => Direction::Inactive,
+            _ => return None,
+        })
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::SendRecv => "sendrecv",
+            Direction::SendOnly => "sendonly",
+            Direction::RecvOnly => "recvonly",
+            Direction::Inactive => "inactive",
+        }
+    }
+    /// Whether the party that announced it will send media.
+    pub fn sends(self) -> bool {
+        matches!(self, Direction::SendRecv | Direction::SendOnly)
+    }
+    /// Whether the party that announced it wants to receive media.
+    pub fn receives(self) -> bool {
+        matches!(self, Direction::SendRecv | Direction::RecvOnly)
+    }
+}
+
+/// One payload type of a media line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Codec {
+    pub pt: u8,
+    /// Encoding name as written ("PCMU", "opus", "telephone-event"); empty when neither rtpmap nor the static table knows it.
+    pub name: String,
+    /// RTP clock rate (Hz): what RTP timestamps count in, the unit of jitter (0 when unknown).
+    pub clock: u32,
+    pub fmtp: Option<String>,
+}
+
+impl Codec {
+    pub fn is_telephone_event(&self) -> bool {
+        self.name.eq_ignore_ascii_case("telephone-event")
+    }
+    /// Comfort noise (RFC 3389): sent between talk spurts, not a voice codec.
+    pub fn is_comfort_noise(&self) -> bool {
+        self.name.eq_ignore_ascii_case("CN")
+    }
+    /// A codec that carries voice (not DTMF events, not comfort noise).
+    pub fn is_voice(&self) -> bool {
+        !self.is_telephone_event() && !self.is_comfort_noise()
+    }
+}
+
+/// One m= line with its attributes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Media {
+    /// audio, video, image, application…
+    pub kind: String,
+    /// 0: the stream is refused or disabled (RFC 3264 §6).
+    pub port: u16,
+    pub proto: String,
+    /// Payload types in the m= line's order (preference order).
+    pub codecs: Vec<Codec>,
+    /// Media-level c= (overrides the session's).
+    pub conn: Option<IpAddr>,
+    pub ptime: Option<u32>,
+    /// Media-level direction attribute (overrides the session's).
+    pub direction: Option<Direction>,
+}
+
+/// A parsed SDP body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sdp {
+    /// Session-level c=.
+    pub conn: Option<IpAddr>,
+    /// Session-level direction attribute.
+    pub direction: Option<Direction>,
+    pub media: Vec<Media>,
+    /// ICE (RFC 8445: a=ice-ufrag or a=candidate): c= is only the default candidate, media may
+    /// flow between other addresses.
+    pub ice: bool,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SdpError {
+    #[error("not SDP: the body does not start with v=0")]
+    NotSdp,
+}
+
+/// RFC 3551 table 4 and 5: the static payload types' names and clock rates.
+/// G.722 is 8000 here although it samples at 16 kHz: RFC 3551 §4.5.2 keeps its RTP clock at 8000 for historical reasons.
+pub fn static_payload(pt: u8) -> Option<(&'static str, u32)> {
+    Some(match pt {
+        0 => ("PCMU", 8000),
+        3 => ("GSM", 8000),
+        4 => ("G723", 8000),
+        5 => ("DVI4", 8000),
+        6 => ("DVI4", 16000),
+        7 => ("LPC", 8000),
+        8 => ("PCMA", 8000),
+        9 => ("G722", 8000),
+        10 | 11 => ("L16", 44100),
+        12 => ("QCELP", 8000),
+        13 => ("CN", 8000),
+        14 => ("MPA", 90000),
+        15 => ("G728", 8000),
+        16 => ("DVI4", 11025),
+        17 => ("DVI4", 22050),
+        18 => ("G729", 8000),
+        25 => ("CelB", 90000),
+        26 => ("JPEG", 90000),
+        28 => ("nv", 90000),
+        31 => ("H261", 90000),
+        32 => ("MPV", 90000),
+        33 => ("MP2T", 90000),
+        34 => ("H263", 90000),
+        _ => return None,
+    })
+}
+
+fn parse_addr(c: &str) -> Option<IpAddr> {
+    // c=IN IP4 192.0.2.1[/ttl[/n]]
+    let mut f = c.split_ascii_whitespace();
+    let (_net, _family, addr) = (f.next()?, f.next()?, f.next()?);
+    addr.split('/').next()?.parse().ok()
+}
+
+/// Parses an SDP body (any line ending; unknown lines ignored).
+pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
+    let text = String::from_utf8_lossy(body);
+    let mut lines = text
+        .split('\n')
+        .map(|l| l.trim_end_matches('\r').trim())
+        .filter(|l| !l.is_empty());
+    if lines.next() != Some("v=0") {
+        return Err(SdpError::NotSdp);
+    }
+    let mut sdp = Sdp {
+        conn: None,
+        direction: None,
+        media: Vec::new(),
+        ice: false,
+    };
+    for line in lines {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        match (key, sdp.media.last_mut()) {
+            ("m", _) => {
+                let mut f = value.split_ascii_whitespace();
+                let kind = f.next().unwrap_or_default().to_string();
+                // m=audio 49170/2 RTP/AVP 0: the count of ports does not matter here.
+                let port = f
+                    .next()
+                    .and_then(|p| p.split('/').next())
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(0);
+                let proto = f.next().unwrap_or_default().to_string();
+                let codecs = f
+                    .filter_map(|p| p.parse::<u8>().ok())
+                    .filter(|&pt| pt < 128)
+                    .map(|pt| {
+                        let (name, clock) = static_payload(pt).unwrap_or(("", 0));
+                        Codec {
+                            pt,
+                            name: name.into(),
+                            clock,
+                            fmtp: None,
+                        }
+                    })
+                    .collect();
+                sdp.media.push(Media {
+                    kind,
+                    port,
+                    proto,
+                    codecs,
+                    conn: None,
+                    ptime: None,
+                    direction: None,
+                });
+            }
+            ("c", None) => sdp.conn = parse_addr(value),
+            ("c", Some(m)) => m.conn = parse_addr(value),
+            ("a", media) => {
+                let (name, arg) = value.split_once(':').unwrap_or((value, ""));
+                if name == "candidate" || name == "ice-ufrag" {
+                    sdp.ice = true;
+                    continue;
+                }
+                if let Some(d) = Direction::of(name) {
+                    match media {
+                        Some(m) => m.direction = Some(d),
+                        None => sdp.direction = Some(d),
+                    }
+                    continue;
+                }
+                let Some(m) = media else { continue };
+                match name {
+                    "rtpmap" => {
+                        // a=rtpmap:96 opus/48000/2
+                        let Some((pt, enc)) = arg.split_once(' ') else {
+                            continue;
+                        };
+                        let Ok(pt) = pt.trim().parse::<u8>() else {
+                            continue;
+                        };
+                        let mut e = enc.trim().split('/');
+                        let name = e.next().unwrap_or_default();
+                        let clock = e.next().and_then(|c| c.parse().ok()).unwrap_or(0);
+                        if let Some(c) = m.codecs.iter_mut().find(|c| c.pt == pt) {
+                            c.name = name.into();
+                            c.clock = clock;
+                        }
+                    }
+                    "fmtp" => {
+                        let Some((pt, params)) = arg.split_once(' ') else {
+                            continue;
+                        };
+                        let Ok(pt) = pt.trim().parse::<u8>() else {
+                            continue;
+                        };
+                        if let Some(c) = m.codecs.iter_mut().find(|c| c.pt == pt) {
+                            c.fmtp = Some(params.trim().into());
+                        }
+                    }
+                    "ptime" => m.ptime = arg.trim().parse().ok(),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(sdp)
+}
+
+impl Sdp {
+    /// The address media of line `m` is to be sent to: its own c=, else the session's.
+    pub fn address(&self, m: &Media) -> Option<IpAddr> {
+        m.conn.or(self.conn)
+    }
+    /// The direction of line `m`: its own attribute, else the session's, else sendrecv.
+    pub fn direction(&self, m: &Media) -> Direction {
+        m.direction
+            .or(self.direction)
+            .unwrap_or(Direction::SendRecv)
+    }
+    /// The first audio line, which is what a voice call's verdict is about.
+    pub fn audio(&self) -> Option<&Media> {
+        self.media
+            .iter()
+            .find(|m| m.kind.eq_ignore_ascii_case("audio"))
+    }
+    /// On hold: the audio line is sendonly or inactive, or its address is 0.0.0.0 (RFC 2543 style hold).
+    pub fn on_hold(&self) -> bool {
+        self.audio().is_some_and(|m| {
+            matches!(self.direction(m), Direction::SendOnly | Direction::Inactive)
+                || self.address(m).is_some_and(|a| a.is_unspecified())
+        })
+    }
+}
+
+/// Addresses that cannot be reached from the public Internet: RFC 1918, RFC 6598
+/// shared (carrier-grade NAT), link-local, IPv6 unique-local and link-local.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_private() || v4.is_link_local() || (o[0] == 100 && (o[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments()[0];
+            (s & 0xfe00) == 0xfc00 || (s & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// A NAT sign (as sngrep/VoIPmonitor flag it): a private c= address in an SDP
+/// that came from a public address. Loopback and private signalling sources say nothing.
+pub fn nat_suspected(sdp: &Sdp, signalling_src: IpAddr) -> bool {
+    if is_private(signalling_src) || signalling_src.is_loopback() {
+        return false;
+    }
+    sdp.media
+        .iter()
+        .filter(|m| m.port != 0)
+        .filter_map(|m| sdp.address(m))
+        .any(is_private)
+}
+
+/// What comparing one offer with its answer shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Negotiation {
+    /// The answer's audio line keeps no voice codec of the offer (or refuses audio while offering none in common).
+    pub no_common_codec: bool,
+    /// The answer refuses the audio stream (port 0).
+    pub audio_refused: bool,
+    /// Either side puts the call on hold.
+    pub hold: bool,
+}
+
+/// Voice codecs are the same when their names (any case) and clock rates are: payload type numbers may differ.
+fn same_codec(a: &Codec, b: &Codec) -> bool {
+    !a.name.is_empty() && a.name.eq_ignore_ascii_case(&b.name) && a.clock == b.clock
+}
+
+pub fn negotiate(offer: &Sdp, answer: &Sdp) -> Negotiation {
+    let (o, a) = (offer.audio(), answer.audio());
+    let audio_refused = a.is_some_and(|a| a.port == 0);
+    let no_common_codec = match (o, a) {
+        (Some(o), Some(a)) => {
+            let common = a.codecs.iter().filter(|c| c.is_voice()).any(|c| {
+                o.codecs
+                    .iter()
+                    .any(|oc| same_codec(oc, c) || oc.pt == c.pt && c.pt < 96)
+            });
+            // A refusal with nothing in common is the RFC 3264 §6 way of saying "no common codec".
+            !common
+        }
+        _ => false,
+    };
+    Negotiation {
+        no_common_codec,
+        audio_refused,
+        hold: offer.on_hold() || answer.on_hold(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OFFER: &[u8] = b"v=0\r\no=alice 2890844526 2890844526 IN IP4 192.0.2.10\r\ns=-\r\n\
+c=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0 8 9 101\r\na=rtpmap:101 telephone-event/8000\r\n\
+a=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\nm=video 0 RTP/AVP 31\r\n";
+
+    #[test]
+    fn offer_lines_addresses_codecs_and_attributes() {
+        let s = parse(OFFER).unwrap();
+        assert_eq!(s.conn, Some("192.0.2.10".parse().unwrap()));
+        assert_eq!(s.media.len(), 2);
+        let a = &s.media[0];
+        assert_eq!(
+            (a.kind.as_str(), a.port, a.proto.as_str()),
+            ("audio", 49170, "RTP/AVP")
+        );
+        let names: Vec<_> = a
+            .codecs
+            .iter()
+            .map(|c| (c.pt, c.name.as_str(), c.clock))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (0, "PCMU", 8000),
+                (8, "PCMA", 8000),
+                (9, "G722", 8000),
+                (101, "telephone-event", 8000)
+            ]
+        );
+        assert_eq!(a.codecs[3].fmtp.as_deref(), Some("0-16"));
+        assert!(a.codecs[3].is_telephone_event());
+        assert_eq!(a.ptime, Some(20));
+        assert_eq!(s.direction(a), Direction::SendRecv);
+        assert_eq!(s.address(a), s.conn);
+        assert_eq!(s.media[1].port, 0);
+        assert!(!s.on_hold());
+        assert!(!s.ice);
+        let ice = parse(b"v=0\nc=IN IP4 203.0.113.1\nm=audio 7078 RTP/AVP 0\na=candidate:1 1 UDP 2130706431 10.0.0.5 7078 typ host\n").unwrap();
+        assert!(ice.ice);
+    }
+
+    #[test]
+    fn not_sdp_is_an_error_not_a_panic() {
+        assert_eq!(parse(b"hello"), Err(SdpError::NotSdp));
+        assert_eq!(parse(b""), Err(SdpError::NotSdp));
+        // Garbage after v=0 gives an empty description.
+        let s = parse(b"v=0\nm=\nc=IN\na=rtpmap:x\nm=audio x RTP/AVP 300 8\n").unwrap();
+        assert_eq!(s.media[1].port, 0);
+        assert_eq!(s.media[1].codecs.len(), 1);
+    }
+
+    #[test]
+    fn media_level_direction_and_address_override_the_session() {
+        let s = parse(
+            b"v=0\nc=IN IP4 203.0.113.5\na=sendonly\nt=0 0\nm=audio 4000 RTP/AVP 0\nc=IN IP4 10.1.2.3\na=recvonly\n",
+        )
+        .unwrap();
+        let m = &s.media[0];
+        assert_eq!(s.direction(m), Direction::RecvOnly);
+        assert_eq!(s.address(m), Some("10.1.2.3".parse().unwrap()));
+        assert!(nat_suspected(&s, "198.51.100.7".parse().unwrap()));
+        assert!(!nat_suspected(&s, "192.168.1.7".parse().unwrap()));
+        assert!(!nat_suspected(&s, "127.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn hold_by_direction_or_by_null_address() {
+        let sendonly =
+            parse(b"v=0\nc=IN IP4 192.0.2.1\nm=audio 4000 RTP/AVP 0\na=sendonly\n").unwrap();
+        let inactive =
+            parse(b"v=0\nc=IN IP4 192.0.2.1\na=inactive\nm=audio 4000 RTP/AVP 0\n").unwrap();
+        let null = parse(b"v=0\nc=IN IP4 0.0.0.0\nm=audio 4000 RTP/AVP 0\n").unwrap();
+        assert!(sendonly.on_hold() && inactive.on_hold() && null.on_hold());
+    }
+
+    #[test]
+    fn no_common_codec_and_refused_audio() {
+        let offer = parse(b"v=0\nc=IN IP4 192.0.2.1\nm=audio 4000 RTP/AVP 0 101\na=rtpmap:101 telephone-event/8000\n").unwrap();
+        let g729 = parse(b"v=0\nc=IN IP4 192.0.2.2\nm=audio 5000 RTP/AVP 18 101\na=rtpmap:101 telephone-event/8000\n").unwrap();
+        let pcmu = parse(b"v=0\nc=IN IP4 192.0.2.2\nm=audio 5000 RTP/AVP 0\n").unwrap();
+        let refused = parse(b"v=0\nc=IN IP4 192.0.2.2\nm=audio 0 RTP/AVP 0\n").unwrap();
+        // telephone-event alone in common is not a voice codec in common.
+        assert!(negotiate(&offer, &g729).no_common_codec);
+        assert_eq!(negotiate(&offer, &pcmu), Negotiation::default());
+        assert!(negotiate(&offer, &refused).audio_refused);
+        // Dynamic payload types match by name and clock, not by number.
+        let opus_o = parse(
+            b"v=0\nc=IN IP4 192.0.2.1\nm=audio 4000 RTP/AVP 111\na=rtpmap:111 opus/48000/2\n",
+        )
+        .unwrap();
+        let opus_a =
+            parse(b"v=0\nc=IN IP4 192.0.2.2\nm=audio 4000 RTP/AVP 96\na=rtpmap:96 OPUS/48000/2\n")
+                .unwrap();
+        assert!(!negotiate(&opus_o, &opus_a).no_common_codec);
+    }
+
+    #[test]
+    fn private_ranges() {
+        for p in [
+            "10.0.0.1",
+            "172.16.5.5",
+            "192.168.0.1",
+            "100.64.0.1",
+            "169.254.1.1",
+            "fd00::1",
+            "fe80::1",
+        ] {
+            assert!(is_private(p.parse().unwrap()), "{p}");
+        }
+        for p in ["192.0.2.1", "8.8.8.8", "100.128.0.1", "2001:db8::1"] {
+            assert!(!is_private(p.parse().unwrap()), "{p}");
+        }
+    }
+}
