@@ -224,7 +224,9 @@ pub fn summarize(
                     }
                     match item {
                         Item::Sip(m) => {
-                            let repeated = model.on_message(&m);
+                            // Calls the model closes settle their media (verdict into the
+                            // record, SDP state let go) before this message's SDP is read.
+                            let repeated = model.on_message_closing(&m, &mut media);
                             media.on_sip(&m);
                             if options.keep_rows && counted {
                                 let mut row = MessageRow::of(&m);
@@ -239,6 +241,8 @@ pub fn summarize(
             }
             if stage_times {
                 eprintln!("model thread cpu: {:.3} s", thread_cpu_s());
+                let (calls, addrs) = media.held();
+                eprintln!("media state held at the end: {calls} calls, {addrs} addresses");
             }
             Modelled {
                 per_input,
@@ -269,7 +273,7 @@ pub fn summarize(
         model,
         icmp,
         messages,
-        media,
+        mut media,
     } = modelled;
     let first_ns = reports
         .iter()
@@ -280,7 +284,7 @@ pub fn summarize(
         .filter_map(|r| r.capture.as_ref()?.last_ts_ns)
         .max();
     stages.mark("read+model");
-    let out = model.finish(last_ns);
+    let out = model.finish_closing(last_ns, &mut media);
     stages.mark("model.finish");
     let start = first_ns.unwrap_or(0);
     let end = last_ns.unwrap_or(start);
@@ -325,9 +329,16 @@ pub fn summarize(
             .cmp(&b.start_ns)
             .then_with(|| a.call_id.cmp(&b.call_id))
     });
+    // Each record's media was judged as its call closed; an answered call without
+    // SDP is NO_MEDIA only in a capture that holds RTP (else it says nothing).
     let has_rtp = media.counts.rtp_packets > 0;
     for c in &mut all_calls {
-        c.media = crate::media::verdict::summarize(c, &media, has_rtp);
+        if has_rtp && c.media.is_none() && c.category == crate::model::call::Category::Success {
+            c.media = Some(crate::media::MediaSummary {
+                verdict: Some(crate::media::Verdict::NoMedia),
+                ..Default::default()
+            });
+        }
     }
     let streams = crate::media::stream_rows(&media);
     let mut call_summary = calls::summarize(&all_calls, &out.calls_not_kept);

@@ -36,18 +36,7 @@ pub fn stream_rows(t: &MediaTracker) -> Vec<StreamRow> {
     t.streams
         .iter()
         .map(|st| {
-            let call = st.call.and_then(|c| t.calls.get(c as usize));
-            let receiver = call.zip(st.towards).map(|(c, s)| c.side(s));
-            let codec = receiver.map_or_else(
-                || {
-                    crate::sdp::static_payload(st.first_pt)
-                        .map_or_else(|| st.first_pt.to_string(), |(n, _)| n.to_string())
-                },
-                |a| a.codec_name(st.line, st.first_pt),
-            );
-            let ptime = receiver
-                .and_then(|a| a.sdp.as_ref()?.media.get(usize::from(st.line))?.ptime)
-                .map_or(quality::DEFAULT_PTIME_MS, f64::from);
+            let (call_id, codec, ptime) = t.stream_call(st);
             let s = &st.stats;
             let lost = s.lost().max(0) as f64 + f64::from(s.jitter_buffer_late);
             let mos = (s.clock != 0).then(|| {
@@ -58,7 +47,7 @@ pub fn stream_rows(t: &MediaTracker) -> Vec<StreamRow> {
                 ))
             });
             StreamRow {
-                call_id: call.map(|c| c.call_id.clone()),
+                call_id: call_id.map(str::to_string),
                 direction: st.towards.map(|s| match s {
                     Side::Callee => "caller_to_callee",
                     Side::Caller => "callee_to_caller",

@@ -14,16 +14,23 @@
 //! is callee → caller.
 //!
 //! Runs on the model thread, in capture order; per packet one hash lookup
-//! and the statistics of [`super::stream`]. What a call's media amounts to
+//! and the statistics of [`super::stream`]. When the call model closes a call
+//! ([`OnCallClosed`]), its media verdict goes into its record and its SDP state,
+//! announced addresses and open streams are let go: memory follows the calls
+//! open at once, not every call of the capture. A stream of a closed call keeps
+//! the call's name and codec for its row; RTP still arriving for it after that
+//! (64 s after the call ended) is counted as unannounced. What a call's media amounts to
 //! (verdict, MOS) is [`super::verdict`]'s and [`super::quality`]'s.
 
 use super::rtp::{RtcpPacket, RtpPacket};
 use super::stream::{Sample, StreamStats};
+use crate::model::call::{CallRecord, OnCallClosed};
 use crate::model::keys::{key128, KeyMap};
 use crate::sdp::{self, Sdp};
-use crate::sip::{Hdr, SipMessage};
+use crate::sip::SipMessage;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 /// A or B: the caller or the callee of a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -50,7 +57,7 @@ impl Side {
 /// What one party's latest SDP said.
 #[derive(Clone, Debug, Default)]
 pub struct Announced {
-    pub sdp: Option<Sdp>,
+    pub sdp: Option<Arc<Sdp>>,
     /// Where its audio is to be sent (c= and m=audio port).
     pub audio: Option<SocketAddr>,
     /// Private c= from a public signalling address.
@@ -88,7 +95,7 @@ impl Announced {
     pub fn codec_name(&self, line: u8, pt: u8) -> String {
         self.line(line)
             .and_then(|m| m.codecs.iter().find(|c| c.pt == pt))
-            .map(|c| c.name.clone())
+            .map(|c| c.name.to_string())
             .filter(|n| !n.is_empty())
             .or_else(|| sdp::static_payload(pt).map(|(n, _)| n.to_string()))
             .unwrap_or_else(|| pt.to_string())
@@ -115,6 +122,8 @@ pub struct CallMedia {
     pub hold: bool,
     /// Indexes into the tracker's streams.
     pub streams: Vec<u32>,
+    /// Addresses this call's SDP announced (let go with the call).
+    announced: Vec<SocketAddr>,
 }
 
 impl CallMedia {
@@ -155,6 +164,17 @@ pub struct Stream {
     pub rtcp_xr: Option<super::rtp::XrVoip>,
     /// Which stream of the same source and destination this one follows (an SSRC change).
     pub ssrc_change: bool,
+    /// What its row needs of its call, kept when the call was closed (`call` is None then).
+    pub closed_call: Option<Box<ClosedCall>>,
+}
+
+/// A closed call as its streams' rows name it.
+#[derive(Clone, Debug)]
+pub struct ClosedCall {
+    pub call_id: String,
+    /// The stream's codec and packet time by its receiver's SDP.
+    pub codec: String,
+    pub ptime_ms: f64,
 }
 
 /// Counters of what the media layer saw.
@@ -187,6 +207,8 @@ pub struct MediaTracker {
     /// The last SSRC seen per (src, dst, call), to count SSRC changes.
     pair_ssrc: KeyMap<u32>,
     pub streams: Vec<Stream>,
+    /// Slots of `calls` let go with their call, to reuse.
+    free: Vec<u32>,
     heuristic: bool,
     pub counts: MediaCounts,
 }
@@ -239,27 +261,6 @@ fn stream_key(src: &SocketAddr, dst: &SocketAddr, ssrc: Option<u32>) -> u128 {
     key128(&[&b[..n]])
 }
 
-/// The SDP of a body: the whole body, or the application/sdp part of a multipart one.
-fn sdp_of(m: &SipMessage) -> Option<&[u8]> {
-    let body = m.body();
-    if body.is_empty() {
-        return None;
-    }
-    let ct = m.header(Hdr::ContentType);
-    let ct = ct.as_deref().unwrap_or_default();
-    let lower = String::from_utf8_lossy(ct).to_ascii_lowercase();
-    if lower.contains("application/sdp") || (ct.is_empty() && body.starts_with(b"v=0")) {
-        return Some(body);
-    }
-    if lower.starts_with("multipart/") {
-        let at = memchr::memmem::find(body, b"\nv=0")? + 1;
-        let rest = body.get(at..)?;
-        let end = memchr::memmem::find(rest, b"\n--").map_or(rest.len(), |e| e + 1);
-        return rest.get(..end);
-    }
-    None
-}
-
 impl MediaTracker {
     /// `heuristic`: also follow RTP that no SDP announced, as streams of no call.
     pub fn new(heuristic: bool) -> Self {
@@ -269,25 +270,96 @@ impl MediaTracker {
         }
     }
 
-    fn call_index(&mut self, call_id: &[u8], from_tag: &[u8]) -> u32 {
-        let key = key128(&[call_id]);
+    fn call_index(&mut self, key: u128, call_id: &[u8], from_tag: &[u8]) -> u32 {
         if let Some(&i) = self.by_call_id.get(&key) {
             return i;
         }
-        let i = self.calls.len() as u32;
-        self.calls.push(CallMedia {
+        let media = CallMedia {
             call_id: String::from_utf8_lossy(call_id).into_owned(),
             caller_tag: from_tag.into(),
             ..Default::default()
-        });
+        };
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.calls[i as usize] = media;
+                i
+            }
+            None => {
+                self.calls.push(media);
+                self.calls.len() as u32 - 1
+            }
+        };
         self.by_call_id.insert(key, i);
         i
     }
 
-    /// The media side of a Call-ID, if it carried SDP.
+    /// The media side of a Call-ID, if it carried SDP (and its call is not closed yet).
     pub fn call(&self, call_id: &str) -> Option<&CallMedia> {
-        let i = *self.by_call_id.get(&key128(&[call_id.as_bytes()]))?;
+        self.call_by_key(key128(&[call_id.as_bytes()]))
+    }
+
+    /// [`MediaTracker::call`] by `key128` of the Call-ID's bytes.
+    pub fn call_by_key(&self, key: u128) -> Option<&CallMedia> {
+        let i = *self.by_call_id.get(&key)?;
         self.calls.get(i as usize)
+    }
+
+    /// The call a stream belongs to, its codec and packet time (by its receiver's SDP):
+    /// what the stream's row and MOS are reckoned with.
+    pub fn stream_call<'a>(&'a self, st: &'a Stream) -> (Option<&'a str>, String, f64) {
+        if let Some(c) = &st.closed_call {
+            return (Some(&c.call_id), c.codec.clone(), c.ptime_ms);
+        }
+        let call = st.call.and_then(|c| self.calls.get(c as usize));
+        let receiver = call.zip(st.towards).map(|(c, s)| c.side(s));
+        let codec = receiver.map_or_else(
+            || {
+                sdp::static_payload(st.first_pt)
+                    .map_or_else(|| st.first_pt.to_string(), |(n, _)| n.to_string())
+            },
+            |a| a.codec_name(st.line, st.first_pt),
+        );
+        let ptime = receiver
+            .and_then(|a| a.sdp.as_ref()?.media.get(usize::from(st.line))?.ptime)
+            .map_or(super::quality::DEFAULT_PTIME_MS, f64::from);
+        (call.map(|c| c.call_id.as_str()), codec, ptime)
+    }
+
+    /// A closed call's SDP state, addresses and open streams are let go; its
+    /// streams keep what their rows need.
+    fn retire(&mut self, key: u128) {
+        let Some(i) = self.by_call_id.remove(&key) else {
+            return;
+        };
+        let Some(slot) = self.calls.get_mut(i as usize) else {
+            return;
+        };
+        let c = std::mem::take(slot);
+        for addr in &c.announced {
+            if self.endpoints.get(addr).is_some_and(|e| e.call == i) {
+                self.endpoints.remove(addr);
+            }
+        }
+        for &s in &c.streams {
+            let Some(st) = self.streams.get(s as usize) else {
+                continue;
+            };
+            let (_, codec, ptime_ms) = self.stream_call(st);
+            let k = stream_key(&st.src, &st.dst, Some(st.ssrc));
+            self.active.remove(&k);
+            self.dormant.remove(&k);
+            self.pair_ssrc
+                .remove(&stream_key(&st.src, &st.dst, Some(i)));
+            if let Some(st) = self.streams.get_mut(s as usize) {
+                st.call = None;
+                st.closed_call = Some(Box::new(ClosedCall {
+                    call_id: c.call_id.clone(),
+                    codec,
+                    ptime_ms,
+                }));
+            }
+        }
+        self.free.push(i);
     }
 
     /// A SIP message: answers noted, SDP bodies read and their addresses announced.
@@ -295,16 +367,17 @@ impl MediaTracker {
         let Some(call_id) = m.call_id() else { return };
         let is_invite_2xx = m.status().is_some_and(|s| (200..300).contains(&s))
             && m.cseq().is_some_and(|c| c.1 == b"INVITE");
-        let body = sdp_of(m);
+        let body = m.sdp();
         if body.is_none() && !is_invite_2xx {
             return;
         }
         let from_tag = m.from_tag().unwrap_or_default();
+        let key = m.ids().call.unwrap_or_else(|| key128(&[call_id]));
         // Answers of calls that never carried SDP are not worth a record: only calls with SDP get one.
-        if body.is_none() && !self.by_call_id.contains_key(&key128(&[call_id])) {
+        if body.is_none() && !self.by_call_id.contains_key(&key) {
             return;
         }
-        let ci = self.call_index(call_id, from_tag);
+        let ci = self.call_index(key, call_id, from_tag);
         let Some(call) = self.calls.get_mut(ci as usize) else {
             return;
         };
@@ -313,10 +386,11 @@ impl MediaTracker {
         }
         let Some(body) = body else { return };
         self.counts.sdp_bodies += 1;
-        let Ok(sdp) = sdp::parse(body) else {
+        let Ok(sdp) = body else {
             self.counts.sdp_unparsed += 1;
             return;
         };
+        let sdp = Arc::clone(sdp);
         let from_caller = from_tag == &*call.caller_tag;
         let side = match (m.is_request(), from_caller) {
             (true, true) | (false, false) => Side::Caller,
@@ -429,6 +503,11 @@ impl MediaTracker {
         e.line = line;
         e.audio = audio;
         self.close(&closed);
+        if let Some(c) = self.calls.get_mut(call as usize) {
+            if !c.announced.contains(&addr) {
+                c.announced.push(addr);
+            }
+        }
     }
 
     /// An RTP packet; returns the Call-ID of the call it belongs to, if any (for `export`).
@@ -546,6 +625,7 @@ impl MediaTracker {
             rtcp_report: None,
             rtcp_xr: None,
             ssrc_change,
+            closed_call: None,
         };
         st.clock =
             receiver(&self.calls, &st).map_or(static_clock(p.pt), |a| a.clock(st.line, p.pt));
@@ -613,9 +693,27 @@ impl MediaTracker {
         }
     }
 
+    /// Calls whose media state is held (not closed yet), and announced addresses:
+    /// what the tracker holds at a moment (`SIPSLEUTH_STAGE_TIMES` prints it at the end).
+    pub fn held(&self) -> (usize, usize) {
+        (self.by_call_id.len(), self.endpoints.len())
+    }
+
     /// Bytes of state per stream (for the benchmark's line).
     pub fn bytes_per_stream() -> usize {
         std::mem::size_of::<Stream>()
+    }
+}
+
+/// The model closed a call: its media is judged into its record (whether the
+/// capture holds RTP at all is known only at its end: `summary` completes the
+/// verdict of calls without SDP then), and its state let go.
+impl OnCallClosed for MediaTracker {
+    fn call_closed(&mut self, call_id_key: u128, record: Option<&mut CallRecord>) {
+        if let Some(r) = record {
+            r.media = super::verdict::judge(r, self.call_by_key(call_id_key), self, false);
+        }
+        self.retire(call_id_key);
     }
 }
 
@@ -690,6 +788,94 @@ Call-ID: c1\nCSeq: {cseq}\nContent-Type: application/sdp\nContent-Length: {len}\
         );
         t.on_sip(&msg(0, "192.0.2.1:5060", "192.0.2.2:5060", &invite));
         t.on_sip(&msg(100_000_000, "192.0.2.2:5060", "192.0.2.1:5060", &ok));
+    }
+
+    /// Issue #16: every call's SDP and addresses were kept to the end of the capture
+    /// (a 1 GB load test held 370 MB more than before media analysis).
+    #[test]
+    fn media_state_is_let_go_when_the_call_closes_and_its_verdict_kept() {
+        use crate::model::Model;
+        let mut t = MediaTracker::new(false);
+        let mut model = Model::default();
+        let invite = with_sdp(
+            "INVITE sip:b@x SIP/2.0",
+            "A",
+            "",
+            "1 INVITE",
+            "192.0.2.1",
+            4000,
+            "0",
+        );
+        let ok = with_sdp(
+            "SIP/2.0 200 OK",
+            "A",
+            ";tag=B",
+            "1 INVITE",
+            "192.0.2.2",
+            5000,
+            "0",
+        );
+        let plain = |first: &str, branch: &str, cseq: &str| {
+            format!(
+                "{first}\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch={branch}\nFrom: <sip:a@x>;tag=A\n\
+To: <sip:b@x>;tag=B\nCall-ID: c1\nCSeq: {cseq}\nContent-Length: 0\n\n"
+            )
+        };
+        let (a, b) = ("192.0.2.1:5060", "192.0.2.2:5060");
+        let mut feed = |t: &mut MediaTracker, ms: i64, src: &str, dst: &str, text: &str| {
+            let m = msg(ms * 1_000_000, src, dst, text);
+            model.on_message_closing(&m, t);
+            t.on_sip(&m);
+        };
+        feed(&mut t, 0, a, b, &invite);
+        feed(&mut t, 100, b, a, &ok);
+        feed(
+            &mut t,
+            110,
+            a,
+            b,
+            &plain("ACK sip:b@x SIP/2.0", "z9hG4bK3", "1 ACK"),
+        );
+        for i in 0..10u16 {
+            let ms = 200 + i64::from(i) * 20;
+            t.on_rtp(&rtp("192.0.2.1:4000", "192.0.2.2:5000", 1, i, ms, 0));
+            t.on_rtp(&rtp("192.0.2.2:5000", "192.0.2.1:4000", 2, i, ms, 0));
+        }
+        feed(
+            &mut t,
+            1_000,
+            a,
+            b,
+            &plain("BYE sip:b@x SIP/2.0", "z9hG4bK2", "2 BYE"),
+        );
+        feed(
+            &mut t,
+            1_010,
+            b,
+            a,
+            &plain("SIP/2.0 200 OK", "z9hG4bK2", "2 BYE"),
+        );
+        assert_eq!(t.held(), (1, 2), "held while the call is open");
+        // Any message 64 s later sweeps the call closed.
+        let later = "OPTIONS sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK9\n\
+From: <sip:a@x>;tag=Z\nTo: <sip:b@x>\nCall-ID: other\nCSeq: 1 OPTIONS\nContent-Length: 0\n\n";
+        feed(&mut t, 70_000, a, b, later);
+        assert_eq!(t.held(), (0, 0), "SDP state and addresses let go");
+        assert!(t.call("c1").is_none());
+        // The stream rows still name the call and its codec.
+        let rows = crate::media::stream_rows(&t);
+        assert_eq!(rows.len(), 2);
+        assert!(rows
+            .iter()
+            .all(|r| r.call_id.as_deref() == Some("c1") && r.codec == "PCMU"));
+        // RTP to the closed call's address is nobody's now.
+        t.on_rtp(&rtp("192.0.2.1:4000", "192.0.2.2:5000", 1, 99, 71_000, 0));
+        assert_eq!(t.counts.rtp_unannounced, 1);
+        // The record got its verdict as the call closed.
+        let out = model.finish_closing(Some(71_000_000_000), &mut t);
+        let media = out.calls[0].media.as_ref().expect("judged at close");
+        assert_eq!(media.verdict, Some(super::super::Verdict::Ok));
+        assert_eq!((media.to_callee.packets, media.to_caller.packets), (10, 10));
     }
 
     #[test]

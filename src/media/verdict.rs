@@ -100,6 +100,10 @@ pub struct MediaSummary {
     /// Some RTP of the call went to an address its SDP did not announce (NAT latching, ICE,
     /// a relay): the SDP does not tell which directions to expect there.
     pub media_elsewhere: bool,
+    /// RTP of any kind (audio or not) was tied to the call: which of a B2BUA's legs
+    /// stands for the call's media (`model::b2bua`).
+    #[serde(skip)]
+    pub has_streams: bool,
 }
 
 fn mos_of(st: &Stream, codec: &str, ptime: f64) -> f64 {
@@ -149,6 +153,17 @@ pub fn summarize(
         .filter_map(|id| t.call(id))
         .find(|c| !c.streams.is_empty())
         .or_else(|| t.call(&call.call_id));
+    judge(call, media, t, capture_has_rtp)
+}
+
+/// The media summary of `call` from `media`, the SDP state of the Call-ID that stands
+/// for it (None: it carried no SDP).
+pub fn judge(
+    call: &CallRecord,
+    media: Option<&CallMedia>,
+    t: &MediaTracker,
+    capture_has_rtp: bool,
+) -> Option<MediaSummary> {
     let answered = call.category == Category::Success;
     let Some(c) = media else {
         // No SDP at all: an answered call in a capture with RTP has no media we can tie to it.
@@ -176,6 +191,7 @@ pub fn summarize(
             .map(|_| c.side(Side::Callee).ts_ns),
         hold: c.hold,
         no_common_codec: c.no_common_codec,
+        has_streams: !c.streams.is_empty(),
         ..Default::default()
     };
     let mut unexpected = 0u128;
@@ -206,7 +222,7 @@ pub fn summarize(
                 a.codecs
                     .iter()
                     .find(|x| x.is_voice())
-                    .map(|x| x.name.clone())
+                    .map(|x| x.name.to_string())
             })
             .next();
     }

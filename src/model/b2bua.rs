@@ -143,6 +143,13 @@ pub fn fold_legs(calls: &mut Vec<CallRecord>) -> u64 {
         if let Some(Some(call)) = legs_of.get_mut(r) {
             call.b2bua_call_ids.push(leg.call_id);
             call.destination = leg.destination;
+            // The call's media is the first leg's that carried RTP (a B2BUA that anchors
+            // media sends it on one leg only), else the caller's leg's.
+            let has_streams =
+                |m: &Option<crate::media::MediaSummary>| m.as_ref().is_some_and(|m| m.has_streams);
+            if !has_streams(&call.media) && has_streams(&leg.media) {
+                call.media = leg.media;
+            }
             call.legs.extend(leg.legs);
             n += 1;
         }

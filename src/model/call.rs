@@ -311,6 +311,21 @@ pub struct CallTracker {
     pub peak_open: u64,
 }
 
+/// Told of every Call-ID the call tracker lets go, with its record when it made
+/// one, so that what other trackers keep per call (the media's SDP and streams)
+/// is settled into the record and freed with the call instead of being held to
+/// the end of the capture: a load test's memory then grows with the calls open
+/// at once, not with every call ever seen.
+pub trait OnCallClosed {
+    /// `call_id_key` is `key128` of the Call-ID (`sip::ids`).
+    fn call_closed(&mut self, call_id_key: u128, record: Option<&mut CallRecord>);
+}
+
+/// Nothing else keeps state per call.
+impl OnCallClosed for () {
+    fn call_closed(&mut self, _: u128, _: Option<&mut CallRecord>) {}
+}
+
 fn lossy(b: &[u8]) -> String {
     crate::sip::values::display(b, usize::MAX)
 }
@@ -336,7 +351,7 @@ impl CallTracker {
 
     /// Closes the calls that are over and quiet at capture time `now` (and the
     /// oldest beyond the limit), releasing their transactions.
-    pub fn sweep(&mut self, now: i64, txs: &mut Transactions) {
+    pub fn sweep(&mut self, now: i64, txs: &mut Transactions, closed: &mut dyn OnCallClosed) {
         // Each entry is looked at once per sweep: one pushed back (to look again later)
         // is not looked at again now, even when "later" saturates to `now` (a frame
         // stamped at the end of time once made this loop spin forever).
@@ -350,6 +365,7 @@ impl CallTracker {
             match self.by_call_id.get(&k) {
                 Some(&NOT_A_CALL) => {
                     self.by_call_id.remove(&k);
+                    closed.call_closed(k, None);
                 }
                 Some(&IN_PROGRESS) => {
                     // Kept while its dialog still talks, so a call in progress that is
@@ -361,6 +377,7 @@ impl CallTracker {
                     } else {
                         self.by_call_id.remove(&k);
                         self.in_progress_seen.remove(&k);
+                        closed.call_closed(k, None);
                     }
                 }
                 _ => {}
@@ -406,11 +423,11 @@ impl CallTracker {
             } else {
                 self.evicted += 1;
             }
-            self.close(idx, now, txs);
+            self.close(idx, now, txs, closed);
         }
     }
 
-    fn close(&mut self, idx: u32, now: i64, txs: &mut Transactions) {
+    fn close(&mut self, idx: u32, now: i64, txs: &mut Transactions, closed: &mut dyn OnCallClosed) {
         let Some(st) = self.calls.remove(&idx) else {
             return;
         };
@@ -424,10 +441,18 @@ impl CallTracker {
             .chain(&st.byes)
             .copied()
             .collect();
-        if st.is_attempt == Some(true) && !st.invites.is_empty() {
-            if let Some(r) = record(*st, txs, now) {
+        let key = st.key;
+        let rec = if st.is_attempt == Some(true) && !st.invites.is_empty() {
+            record(*st, txs, now)
+        } else {
+            None
+        };
+        match rec {
+            Some(mut r) => {
+                closed.call_closed(key, Some(&mut r));
                 self.keep(r);
             }
+            None => closed.call_closed(key, None),
         }
         for id in held {
             txs.release(id, now);
@@ -588,7 +613,12 @@ impl CallTracker {
 
     /// Turns the tracked Call-IDs into call records. `capture_end_ns`: the last
     /// timestamp of the capture, which decides NO_ANSWER against INCOMPLETE.
-    pub fn finish(mut self, txs: &Transactions, capture_end_ns: i64) -> FinishedCalls {
+    pub fn finish(
+        mut self,
+        txs: &Transactions,
+        capture_end_ns: i64,
+        closed: &mut dyn OnCallClosed,
+    ) -> FinishedCalls {
         // The calls still open, oldest first (`idx` counts up as calls start), so that
         // the rows kept past the bound are the first ones whatever the map's order.
         let mut open: Vec<(u32, Box<CallState>)> = std::mem::take(&mut self.calls)
@@ -599,7 +629,9 @@ impl CallTracker {
         // Reserved once: growing by doubling here held the old and the new buffer at once.
         self.done.reserve(open.len());
         for (_, c) in open {
-            if let Some(r) = record(*c, txs, capture_end_ns) {
+            let key = c.key;
+            if let Some(mut r) = record(*c, txs, capture_end_ns) {
+                closed.call_closed(key, Some(&mut r));
                 self.keep(r);
             }
         }

@@ -14,7 +14,7 @@ pub(crate) mod test_msg;
 pub mod transaction;
 
 use crate::sip::SipMessage;
-use call::{CallFigures, CallFilter, CallRecord, CallTracker};
+use call::{CallFigures, CallFilter, CallRecord, CallTracker, OnCallClosed};
 use registration::{RegistrationTracker, Registrations};
 use transaction::{Transactions, TxStats};
 
@@ -123,13 +123,18 @@ impl Model {
 
     /// Takes one message; says whether it repeated one already seen (a retransmission).
     pub fn on_message(&mut self, m: &SipMessage) -> bool {
+        self.on_message_closing(m, &mut ())
+    }
+
+    /// [`Model::on_message`], telling `closed` of every call it closes on the way.
+    pub fn on_message_closing(&mut self, m: &SipMessage, closed: &mut dyn OnCallClosed) -> bool {
         self.last_ts = Some(self.last_ts.map_or(m.ts_ns, |t| t.max(m.ts_ns)));
         let ev = self.txs.on_message(m);
         self.calls.on_message(m, ev, &mut self.txs);
         self.registrations.on_message(m, ev, &self.txs);
         if m.ts_ns >= self.next_sweep {
             // Calls first: a closed call releases its transactions to the second sweep.
-            self.calls.sweep(m.ts_ns, &mut self.txs);
+            self.calls.sweep(m.ts_ns, &mut self.txs, closed);
             self.txs.sweep(m.ts_ns);
             self.next_sweep = m.ts_ns.saturating_add(SWEEP_EVERY_NS);
         }
@@ -142,6 +147,16 @@ impl Model {
 
     /// Ends the model at `capture_end_ns` (the last frame's time; the last message's if None).
     pub fn finish(self, capture_end_ns: Option<i64>) -> ModelOutput {
+        self.finish_closing(capture_end_ns, &mut ())
+    }
+
+    /// [`Model::finish`], telling `closed` of every call still open (before the
+    /// B2BUA legs are folded: each record is settled with its own Call-ID's state).
+    pub fn finish_closing(
+        self,
+        capture_end_ns: Option<i64>,
+        closed: &mut dyn OnCallClosed,
+    ) -> ModelOutput {
         let end = capture_end_ns.or(self.last_ts).unwrap_or(0);
         let in_progress_at_start = self.calls.in_progress_at_start;
         let stats = ModelStats {
@@ -151,7 +166,7 @@ impl Model {
             calls_evicted: self.calls.evicted,
             rows_not_kept: Default::default(),
         };
-        let finished = self.calls.finish(&self.txs, end);
+        let finished = self.calls.finish(&self.txs, end, closed);
         let tx_stats = self.txs.stats.clone();
         // The transaction table is let go (or turned into rows) before the
         // registrations are closed: both at once were a large run's peak.

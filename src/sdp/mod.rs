@@ -64,10 +64,10 @@ impl Direction {
 pub struct Codec {
     pub pt: u8,
     /// Encoding name as written ("PCMU", "opus", "telephone-event"); empty when neither rtpmap nor the static table knows it.
-    pub name: String,
+    pub name: Text,
     /// RTP clock rate (Hz): what RTP timestamps count in, the unit of jitter (0 when unknown).
     pub clock: u32,
-    pub fmtp: Option<String>,
+    pub fmtp: Option<Text>,
 }
 
 impl Codec {
@@ -88,10 +88,10 @@ impl Codec {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Media {
     /// audio, video, image, application…
-    pub kind: String,
+    pub kind: Text,
     /// 0: the stream is refused or disabled (RFC 3264 §6).
     pub port: u16,
-    pub proto: String,
+    pub proto: Text,
     /// Payload types in the m= line's order (preference order).
     pub codecs: Vec<Codec>,
     /// Media-level c= (overrides the session's).
@@ -114,7 +114,7 @@ pub struct Sdp {
     pub ice: bool,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SdpError {
     #[error("not SDP: the body does not start with v=0")]
     NotSdp,
@@ -158,14 +158,100 @@ fn parse_addr(c: &str) -> Option<IpAddr> {
     addr.split('/').next()?.parse().ok()
 }
 
+/// Whether `hay` contains `needle` (ASCII, any case): a Content-Type compared without a lower-cased copy.
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty()
+        && hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// The SDP in a SIP body: the whole body (Content-Type application/sdp, or none
+/// and a body starting `v=0`), or the application/sdp part of a multipart one.
+pub fn in_body<'a>(content_type: &[u8], body: &'a [u8]) -> Option<&'a [u8]> {
+    if body.is_empty() {
+        return None;
+    }
+    if contains_ignore_case(content_type, b"application/sdp")
+        || (content_type.is_empty() && body.starts_with(b"v=0"))
+    {
+        return Some(body);
+    }
+    if content_type
+        .get(..10)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"multipart/"))
+    {
+        let at = memchr::memmem::find(body, b"\nv=0")? + 1;
+        let rest = body.get(at..)?;
+        let end = memchr::memmem::find(rest, b"\n--").map_or(rest.len(), |e| e + 1);
+        return rest.get(..end);
+    }
+    None
+}
+
+/// Text of an SDP field: borrowed from [`COMMON`] when it is one of the usual
+/// values, so that a load test's thousands of alike bodies allocate nothing per
+/// media kind, transport or codec name.
+pub type Text = std::borrow::Cow<'static, str>;
+
+/// Values written as is by most equipment (exact case: a text keeps its spelling).
+const COMMON: &[&str] = &[
+    "audio",
+    "video",
+    "image",
+    "application",
+    "text",
+    "message",
+    "RTP/AVP",
+    "RTP/SAVP",
+    "RTP/AVPF",
+    "RTP/SAVPF",
+    "UDP/TLS/RTP/SAVPF",
+    "udptl",
+    "UDPTL",
+    "t38",
+    "telephone-event",
+    "PCMU",
+    "PCMA",
+    "G722",
+    "G729",
+    "G723",
+    "GSM",
+    "CN",
+    "opus",
+    "AMR",
+    "AMR-WB",
+    "iLBC",
+    "speex",
+    "H264",
+    "VP8",
+    "red",
+    "0-15",
+    "0-16",
+    "0-11",
+    "annexb=no",
+    "annexb=yes",
+];
+
+fn text(s: &str) -> Text {
+    match COMMON.iter().find(|c| **c == s) {
+        Some(c) => Text::Borrowed(c),
+        None => Text::Owned(s.to_string()),
+    }
+}
+
 /// Parses an SDP body (any line ending; unknown lines ignored).
+///
+/// Lines are found with memchr on the bytes and only m=, c= and a= lines are
+/// read as text: a load test hands the model thread an SDP with nearly every
+/// INVITE and answer, and the whole-body text conversion and per-line
+/// splitting this replaced cost more than the call model itself (issue #16).
 pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
-    let text = String::from_utf8_lossy(body);
-    let mut lines = text
-        .split('\n')
-        .map(|l| l.trim_end_matches('\r').trim())
+    let mut lines = body
+        .split(|&b| b == b'\n')
+        .map(|l| l.trim_ascii())
         .filter(|l| !l.is_empty());
-    if lines.next() != Some("v=0") {
+    if lines.next() != Some(b"v=0".as_slice()) {
         return Err(SdpError::NotSdp);
     }
     let mut sdp = Sdp {
@@ -174,22 +260,25 @@ pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
         media: Vec::new(),
         ice: false,
     };
-    for line in lines {
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
+    for raw in lines {
+        // Only m=, c= and a= matter here; the rest is not even read as text.
+        let key = match raw {
+            [k @ (b'm' | b'c' | b'a'), b'=', ..] => *k,
+            _ => continue,
         };
+        let value = String::from_utf8_lossy(raw.get(2..).unwrap_or_default());
         let value = value.trim();
         match (key, sdp.media.last_mut()) {
-            ("m", _) => {
+            (b'm', _) => {
                 let mut f = value.split_ascii_whitespace();
-                let kind = f.next().unwrap_or_default().to_string();
+                let kind = text(f.next().unwrap_or_default());
                 // m=audio 49170/2 RTP/AVP 0: the count of ports does not matter here.
                 let port = f
                     .next()
                     .and_then(|p| p.split('/').next())
                     .and_then(|p| p.parse().ok())
                     .unwrap_or(0);
-                let proto = f.next().unwrap_or_default().to_string();
+                let proto = text(f.next().unwrap_or_default());
                 let codecs = f
                     .filter_map(|p| p.parse::<u8>().ok())
                     .filter(|&pt| pt < 128)
@@ -197,7 +286,7 @@ pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
                         let (name, clock) = static_payload(pt).unwrap_or(("", 0));
                         Codec {
                             pt,
-                            name: name.into(),
+                            name: Text::Borrowed(name),
                             clock,
                             fmtp: None,
                         }
@@ -213,9 +302,9 @@ pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
                     direction: None,
                 });
             }
-            ("c", None) => sdp.conn = parse_addr(value),
-            ("c", Some(m)) => m.conn = parse_addr(value),
-            ("a", media) => {
+            (b'c', None) => sdp.conn = parse_addr(value),
+            (b'c', Some(m)) => m.conn = parse_addr(value),
+            (_, media) => {
                 let (name, arg) = value.split_once(':').unwrap_or((value, ""));
                 if name == "candidate" || name == "ice-ufrag" {
                     sdp.ice = true;
@@ -242,7 +331,9 @@ pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
                         let name = e.next().unwrap_or_default();
                         let clock = e.next().and_then(|c| c.parse().ok()).unwrap_or(0);
                         if let Some(c) = m.codecs.iter_mut().find(|c| c.pt == pt) {
-                            c.name = name.into();
+                            if c.name != name {
+                                c.name = text(name);
+                            }
                             c.clock = clock;
                         }
                     }
@@ -254,14 +345,13 @@ pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
                             continue;
                         };
                         if let Some(c) = m.codecs.iter_mut().find(|c| c.pt == pt) {
-                            c.fmtp = Some(params.trim().into());
+                            c.fmtp = Some(text(params.trim()));
                         }
                     }
                     "ptime" => m.ptime = arg.trim().parse().ok(),
                     _ => {}
                 }
             }
-            _ => {}
         }
     }
     Ok(sdp)
@@ -373,15 +463,8 @@ a=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\nm=video 0 RTP/AVP 31\r\n";
         assert_eq!(s.conn, Some("192.0.2.10".parse().unwrap()));
         assert_eq!(s.media.len(), 2);
         let a = &s.media[0];
-        assert_eq!(
-            (a.kind.as_str(), a.port, a.proto.as_str()),
-            ("audio", 49170, "RTP/AVP")
-        );
-        let names: Vec<_> = a
-            .codecs
-            .iter()
-            .map(|c| (c.pt, c.name.as_str(), c.clock))
-            .collect();
+        assert_eq!((&*a.kind, a.port, &*a.proto), ("audio", 49170, "RTP/AVP"));
+        let names: Vec<_> = a.codecs.iter().map(|c| (c.pt, &*c.name, c.clock)).collect();
         assert_eq!(
             names,
             [

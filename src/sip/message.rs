@@ -9,8 +9,10 @@ use super::header::Hdr;
 use super::ids::Ids;
 use super::scan::{Defects, Method, SipHead, Span, StartLine};
 use super::values::{param, split_addr};
+use crate::sdp::{Sdp, SdpError};
 use std::borrow::Cow;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// How the message travelled, as seen in the capture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -96,6 +98,9 @@ pub struct SipMessage {
     /// The keys the model looks up, hashed once where the message is made (a
     /// decode thread for UDP), not on the model's one thread.
     ids: Ids,
+    /// The body's SDP, parsed where the message is made for the same reason
+    /// (None: no SDP body). Shared, so the media tracker keeps it without a copy.
+    sdp: Option<Result<Arc<Sdp>, SdpError>>,
 }
 
 impl SipMessage {
@@ -118,6 +123,7 @@ impl SipMessage {
             head,
             cseq: None,
             ids: Ids::default(),
+            sdp: None,
         };
         let cseq = m.parse_cseq().map(|(n, method)| {
             // The method is a slice of `raw`: its offset is where it starts.
@@ -142,7 +148,23 @@ impl SipMessage {
             }
         }
         m.ids = Ids::of(&m);
+        m.sdp = m.read_sdp();
         m
+    }
+
+    fn read_sdp(&self) -> Option<Result<Arc<Sdp>, SdpError>> {
+        let body = self.body();
+        if body.is_empty() {
+            return None;
+        }
+        let ct = self.header(Hdr::ContentType);
+        let sdp = crate::sdp::in_body(ct.as_deref().unwrap_or_default(), body)?;
+        Some(crate::sdp::parse(sdp).map(Arc::new))
+    }
+
+    /// The body's SDP (None without one; an error when it is not readable SDP).
+    pub fn sdp(&self) -> Option<&Result<Arc<Sdp>, SdpError>> {
+        self.sdp.as_ref()
     }
 
     /// The message's hashed Call-ID and transaction key.
