@@ -334,10 +334,7 @@ pub fn summarize(
     let has_rtp = media.counts.rtp_packets > 0;
     for c in &mut all_calls {
         if has_rtp && c.media.is_none() && c.category == crate::model::call::Category::Success {
-            c.media = Some(crate::media::MediaSummary {
-                verdict: Some(crate::media::Verdict::NoMedia),
-                ..Default::default()
-            });
+            c.media = Some(crate::media::MediaSummary::no_media());
         }
     }
     let streams = crate::media::stream_rows(&media);

@@ -53,7 +53,7 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
             continue;
         };
         // The side that received nothing.
-        let d = if m.to_caller.packets == 0 {
+        let d = if m.to_caller().packets == 0 {
             Deaf {
                 call_id: &c.call_id,
                 start_ns: c.start_ns,
@@ -62,7 +62,7 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
                 signalling: m.caller_signalling,
                 side: "caller",
                 sdp_ns: m.caller_sdp_ns,
-                working_first_ns: m.to_callee.first_ns,
+                working_first_ns: m.to_callee().first_ns,
             }
         } else {
             Deaf {
@@ -73,7 +73,7 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
                 signalling: m.callee_signalling,
                 side: "callee",
                 sdp_ns: m.callee_sdp_ns,
-                working_first_ns: m.to_caller.first_ns,
+                working_first_ns: m.to_caller().first_ns,
             }
         };
         let key = d

@@ -875,7 +875,10 @@ From: <sip:a@x>;tag=Z\nTo: <sip:b@x>\nCall-ID: other\nCSeq: 1 OPTIONS\nContent-L
         let out = model.finish_closing(Some(71_000_000_000), &mut t);
         let media = out.calls[0].media.as_ref().expect("judged at close");
         assert_eq!(media.verdict, Some(super::super::Verdict::Ok));
-        assert_eq!((media.to_callee.packets, media.to_caller.packets), (10, 10));
+        assert_eq!(
+            (media.to_callee().packets, media.to_caller().packets),
+            (10, 10)
+        );
     }
 
     #[test]

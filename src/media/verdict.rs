@@ -70,12 +70,56 @@ pub struct DirectionStats {
     pub first_frame: Option<u64>,
 }
 
+/// A call's RTP in each direction.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Flows {
+    pub to_callee: DirectionStats,
+    pub to_caller: DirectionStats,
+}
+
+const NO_FLOW: DirectionStats = DirectionStats {
+    streams: 0,
+    packets: 0,
+    lost: 0,
+    max_jitter_ms: 0.0,
+    max_delta_ms: 0.0,
+    first_ns: None,
+    last_ns: None,
+    mos: None,
+    src: None,
+    dst: None,
+    first_frame: None,
+};
+
+impl MediaSummary {
+    /// RTP caller → callee (all streams; empty without RTP).
+    pub fn to_callee(&self) -> &DirectionStats {
+        self.flows.as_ref().map_or(&NO_FLOW, |f| &f.to_callee)
+    }
+    /// RTP callee → caller.
+    pub fn to_caller(&self) -> &DirectionStats {
+        self.flows.as_ref().map_or(&NO_FLOW, |f| &f.to_caller)
+    }
+    /// An answered call of which no RTP was seen, and no SDP to say more.
+    pub fn no_media() -> MediaSummary {
+        MediaSummary {
+            verdict: Some(Verdict::NoMedia),
+            ..Default::default()
+        }
+    }
+    fn flows_mut(&mut self) -> &mut Flows {
+        self.flows.get_or_insert_with(Default::default)
+    }
+}
+
 /// What a call's media amounts to (a column group of the calls table).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct MediaSummary {
     pub verdict: Option<Verdict>,
-    pub to_callee: DirectionStats,
-    pub to_caller: DirectionStats,
+    /// Per direction, boxed and only when RTP flowed: most calls of a SIP-only
+    /// capture carry SDP and no RTP, and a record per call is what a long
+    /// capture keeps (issue #16).
+    flows: Option<Box<Flows>>,
     /// Audio codec of the callee's answer (else the offer).
     pub codec: Option<String>,
     /// Where each side announced its audio.
@@ -206,8 +250,8 @@ pub fn judge(
         s.ssrc_changes += u32::from(st.ssrc_change);
         s.media_elsewhere |= st.elsewhere;
         match st.towards {
-            Some(Side::Callee) => add(&mut s.to_callee, st, &codec, ptime),
-            Some(Side::Caller) => add(&mut s.to_caller, st, &codec, ptime),
+            Some(Side::Callee) => add(&mut s.flows_mut().to_callee, st, &codec, ptime),
+            Some(Side::Caller) => add(&mut s.flows_mut().to_caller, st, &codec, ptime),
             None => {}
         }
     }
@@ -227,7 +271,7 @@ pub fn judge(
             .next();
     }
     let answered_ns = c.answered_ns.or(call.final_ns.filter(|_| answered));
-    let firsts = (s.to_callee.first_ns, s.to_caller.first_ns);
+    let firsts = (s.to_callee().first_ns, s.to_caller().first_ns);
     let later_first = firsts.0.max(firsts.1);
     if let (Some(first), Some(ans)) = (later_first, answered_ns) {
         s.media_delay_ms = Some((first - ans) as f64 / 1e6);
@@ -242,13 +286,13 @@ pub fn judge(
         };
         dir(from).is_none_or(|d| d.sends()) && dir(to).is_none_or(|d| d.receives())
     };
-    let missing = (s.to_callee.packets == 0 && wants(Side::Caller, Side::Callee))
-        || (s.to_caller.packets == 0 && wants(Side::Callee, Side::Caller));
+    let missing = (s.to_callee().packets == 0 && wants(Side::Caller, Side::Callee))
+        || (s.to_caller().packets == 0 && wants(Side::Callee, Side::Caller));
     // ICE: the c= addresses are only default candidates; media may use others unseen here.
     s.media_elsewhere |= [Side::Caller, Side::Callee]
         .iter()
         .any(|&sd| c.side(sd).sdp.as_ref().is_some_and(|x| x.ice));
-    let any = s.to_callee.packets + s.to_caller.packets > 0;
+    let any = s.to_callee().packets + s.to_caller().packets > 0;
     s.verdict = if !any {
         answered.then_some(Verdict::NoMedia)
     } else if s.no_common_codec || !s.unexpected_pts.is_empty() {
