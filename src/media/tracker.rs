@@ -25,6 +25,9 @@ use crate::sip::{Hdr, SipMessage};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
+mod footprint;
+pub use footprint::Footprint;
+
 /// A or B: the caller or the callee of a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Side {
@@ -606,6 +609,7 @@ impl MediaTracker {
         if let Some(st) = self.streams.get_mut(i as usize) {
             if p.report.is_some() {
                 st.rtcp_report = p.report;
+                st.stats.note_report();
             }
             if p.xr.is_some() {
                 st.rtcp_xr = p.xr;

@@ -41,6 +41,8 @@ impl Exporter for HtmlTable {
                 let v = rows.cell(r, c);
                 let shown = match &v {
                     Value::Null => "–".to_string(),
+                    // A MOS estimate reads in hundredths (4.41, 3.87); durations in tenths of ms.
+                    Value::F64(x) if rows.column(c).0 == "mos" => format!("{x:.2}"),
                     Value::F64(x) => format!("{x:.1}"),
                     v => esc(&text(v, ty)),
                 };
