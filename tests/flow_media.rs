@@ -33,20 +33,21 @@ fn the_ladder_shows_each_stream_start_and_stop() {
             .find(|l| l.contains(needle))
             .unwrap_or_else(|| panic!("no {needle:?} in\n{text}"))
     };
-    // tshark: 238 packets, 12 lost, max jitter 6.298 ms caller → callee, from +0.237779 s.
+    // tshark: 238 packets, 12 lost, max jitter 6.298 ms caller → callee, from +0.237779 s
+    // (microseconds: the 100 Trying came 235 µs after the INVITE).
     let to_callee = row("RTP PT=8 (PCMA) 238 pkts, lost 12, jitter 6.3 ms");
     assert!(
-        to_callee.starts_with("+0.237s") && to_callee.contains("═>│"),
+        to_callee.starts_with("+0.237779s") && to_callee.contains("═>│"),
         "{text}"
     );
     // 246 packets, none lost, 7.78 ms, callee → caller from +0.312156 s.
     let to_caller = row("RTP PT=8 (PCMA) 246 pkts, lost 0, jitter 7.8 ms");
     assert!(
-        to_caller.starts_with("+0.312s") && to_caller.contains("│<═"),
+        to_caller.starts_with("+0.312156s") && to_caller.contains("│<═"),
         "{text}"
     );
     assert_eq!(text.matches("RTP stop").count(), 2, "{text}");
-    assert!(row("RTP stop").starts_with("+5.206s"), "{text}");
+    assert!(row("RTP stop").starts_with("+5.206184s"), "{text}");
     // In time order with the signalling: the streams start after the 200 OK and ACK, stop before the BYE.
     let at = |needle: &str| lines.iter().position(|l| l.contains(needle)).unwrap();
     assert!(at("ACK") < at("238 pkts") && at("238 pkts") < at("246 pkts"));
