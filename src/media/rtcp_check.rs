@@ -185,6 +185,21 @@ mod tests {
         );
     }
 
+    /// pijak_sipproxy.pcapng (public): the receiver sends its RTCP from its RTP port
+    /// (rtcp-mux) to the sender's RTP port + 1; the report still finds its stream.
+    #[test]
+    fn a_report_from_a_multiplexed_port_finds_its_stream() {
+        let mut t = MediaTracker::new(true);
+        for seq in 0..10 {
+            t.on_rtp(&rtp(seq));
+        }
+        let mut r = rr(300_000_000, 0, 8);
+        r.src = B.parse().unwrap();
+        t.on_rtcp(&r);
+        assert_eq!(check(&t.streams[0]), Some(Check::Agree));
+        assert_eq!(t.counts.rtcp_unmatched, 0);
+    }
+
     #[test]
     fn no_report_no_judgement() {
         let mut t = MediaTracker::new(true);
