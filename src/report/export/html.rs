@@ -50,7 +50,9 @@ impl Exporter for HtmlTable {
                     Type::U32 | Type::U64 | Type::Ms => {
                         write!(out, "<td class=\"n\">{shown}</td>")?
                     }
-                    Type::Word => write!(out, "<td class=\"{shown}\">{shown}</td>")?,
+                    Type::Word if v != Value::Null => {
+                        write!(out, "<td class=\"{shown}\">{shown}</td>")?
+                    }
                     Type::Text if rows.column(c).0 == "call_id" => {
                         write!(out, "<td><code>{shown}</code></td>")?
                     }
