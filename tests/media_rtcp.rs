@@ -138,6 +138,12 @@ fn a_capture_that_dropped_frames_is_told_by_the_receivers_report() {
         .find(|s| s["direction"] == "callee_to_caller")
         .unwrap();
     assert_eq!(to_alice["rtcp_check"], "agree");
+    // The terminal table says it with the difference.
+    let o = run(&[
+        "streams",
+        testdata("media/rtcp-missed.pcap").to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("capture_missed -18"));
 }
 
 /// Public captures with RTCP: every report equals tshark's. In the conference call the

@@ -98,6 +98,18 @@ fn ms(v: f64) -> String {
     format!("{v:.1}")
 }
 
+/// The RTCP comparison in a cell: "agree", "loss_after_capture +9" (reported − seen lost), "-" without a report.
+fn rtcp(r: &StreamRow) -> String {
+    use crate::media::rtcp_check::{check, lost_excess, Check};
+    match (check(&r.stream), lost_excess(&r.stream)) {
+        (Some(c @ (Check::LossAfterCapture | Check::CaptureMissed)), Some(n)) => {
+            format!("{} {n:+}", c.name())
+        }
+        (Some(c), _) => c.name().to_string(),
+        (None, _) => "-".into(),
+    }
+}
+
 /// `sipsleuth streams`: one row per stream.
 pub fn render_table(streams: &[StreamRow]) -> String {
     let mut t = new_listing(&[
@@ -111,6 +123,7 @@ pub fn render_table(streams: &[StreamRow]) -> String {
         "max jit ms",
         "mean jit ms",
         "MOS",
+        "RTCP",
         "Call-ID",
     ]);
     for r in streams {
@@ -126,6 +139,7 @@ pub fn render_table(streams: &[StreamRow]) -> String {
             Cell::new(ms(s.max_jitter_ms)),
             Cell::new(ms(s.mean_jitter_ms)),
             Cell::new(r.mos.map_or("-".into(), |m| format!("{m:.2}"))),
+            Cell::new(rtcp(r)),
             text(r.call_id.as_deref().unwrap_or("-")),
         ]);
     }
