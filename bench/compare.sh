@@ -12,6 +12,7 @@
 #                   SIPp-like captures; this is tshark doing the SIP part only)
 # each under GNU time (/usr/bin/time -f '%e %M'), and prints
 #   - tool, wall s, MB/s, packets/s, peak RSS MB, and the speed ratio sipsleuth/tshark
+#   - sipsleuth's media state: streams, bytes held per stream (SIPSLEUTH_STAGE_TIMES)
 #   - the SIP request/response counts side by side (plus FILE.expected.json from
 #     tools/gencap when present), and whether they agree.
 # Packets come from FILE.expected.json ("packets") or else `capinfos -c -M`.
@@ -34,7 +35,7 @@ TSHARK=${TSHARK:-tshark}
 TIMEOUT=${TIMEOUT:-0}
 WARM=${WARM:-1}
 
-[ $# -ge 1 ] || { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 if [ ! -x /usr/bin/time ] || ! /usr/bin/time -f '%e' true >/dev/null 2>&1; then
     echo "GNU time is needed as /usr/bin/time (apt-get install time)" >&2
@@ -66,7 +67,8 @@ run_tool() {
     local tool=$1 f=$2 out=$3 best_w="" best_m="" status=ok i
     local -a cmd
     case $tool in
-        sipsleuth)    cmd=("$SIPSLEUTH" analyze "$f" --json) ;;
+        # Stage times on stderr: the media state line (bytes per stream) comes from them.
+        sipsleuth)    cmd=(env SIPSLEUTH_STAGE_TIMES=1 "$SIPSLEUTH" analyze "$f" --json) ;;
         tshark)       cmd=("$TSHARK" -r "$f" -q -z sip,stat) ;;
         tshark-nosdp) cmd=("$TSHARK" -r "$f" -q -z sip,stat --disable-protocol sdp) ;;
     esac
@@ -78,7 +80,7 @@ run_tool() {
         local w m
         read -r w m < <(tail -n1 "$tf")
         if [ "$rc" -eq 124 ]; then status="timeout(${TIMEOUT}s)"; elif [ "$rc" -ne 0 ]; then
-            status="exit $rc: $(grep -v '^Running as user' "$WORK/err.$tool" | head -n1 | cut -c1-80)"
+            status="exit $rc: $(grep -v -e '^Running as user' -e '^stage ' -e '^model thread' -e '^media state' "$WORK/err.$tool" | head -n1 | cut -c1-80)"
         fi
         if [ -z "$best_w" ] || awk -v a="$w" -v b="$best_w" 'BEGIN{exit !(a < b)}'; then
             best_w=$w; best_m=$m
@@ -165,6 +167,8 @@ for f in "$@"; do
             printf "  %-13s %9.2f %9.1f %12.0f %12.1f  %s\n", t, w, b / 1e6 / w, p / w, m / 1024, s }'
     done
     if [ -n "${WALL[sipsleuth]:-}" ]; then
+        # Per-stream media state (issue #12: keep it small), from SIPSLEUTH_STAGE_TIMES.
+        grep -h '^media state' "$WORK/err.sipsleuth" 2>/dev/null | sed 's/^/  sipsleuth /'
         for t in tshark tshark-nosdp; do
             [ -n "${WALL[$t]:-}" ] || continue
             awk -v a="${WALL[sipsleuth]}" -v b="${WALL[$t]}" -v t="$t" 'BEGIN{

@@ -243,6 +243,15 @@ pub fn summarize(
                 eprintln!("model thread cpu: {:.3} s", thread_cpu_s());
                 let (calls, addrs) = media.held();
                 eprintln!("media state held at the end: {calls} calls, {addrs} addresses");
+                let f = media.footprint();
+                eprintln!(
+                    "media state: {} streams, {} B per stream held ({} B record + indexes, {} B at least); calls' media {} B",
+                    f.streams,
+                    f.per_stream().unwrap_or(0),
+                    f.stream_record,
+                    f.per_stream_min,
+                    f.call_bytes
+                );
             }
             Modelled {
                 per_input,

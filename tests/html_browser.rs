@@ -84,10 +84,13 @@ fn the_report_renders_sorts_and_filters_without_script_errors() {
         ));
         return;
     }
-    // Failed calls (503s), registration failures and three findings between them.
+    // Failed calls (503s), registration failures and three findings between them; two
+    // calls with RTP (one stream with loss, two with RTCP reports) for the media section.
     let caps = [
         testdata("patterns/capacity-503.pcap"),
         testdata("patterns/account-lockout.pcap"),
+        testdata("media/loss.pcap"),
+        testdata("media/rtcp.pcap"),
     ];
     let d = scratch_dir("html-browser");
     let out_dir = d.join("out");
@@ -98,7 +101,7 @@ fn the_report_renders_sorts_and_filters_without_script_errors() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     // What the page must show, from sipsleuth's own JSON.
-    let (_, j, _) = analyze_json(&[&caps[0], &caps[1]]);
+    let (_, j, _) = analyze_json(&[&caps[0], &caps[1], &caps[2], &caps[3]]);
     let findings = j["findings"].as_array().unwrap().len();
     let o = bin()
         .arg("calls")
@@ -118,7 +121,16 @@ fn the_report_renders_sorts_and_filters_without_script_errors() {
         .unwrap()
         .filter(|e| e.as_ref().unwrap().path().extension() == Some("svg".as_ref()))
         .count();
-    assert!(charts >= 5, "{charts} charts");
+    assert!(charts >= 6, "{charts} charts");
+    assert!(out_dir.join("charts/rtp_loss_jitter.svg").exists());
+    let o = bin()
+        .arg("streams")
+        .arg("--json")
+        .args(&caps)
+        .output()
+        .unwrap();
+    let streams: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(streams.len(), 4, "two calls, two streams each");
 
     // Filter by one failed call's full Call-ID: exactly its row stays.
     let query = failed[0].replace('@', "%40");
@@ -157,6 +169,21 @@ fn the_report_renders_sorts_and_filters_without_script_errors() {
     );
     assert_eq!(dom.matches("<details>").count(), failed.len());
     assert_eq!(dom.matches("<div class=\"finding ").count(), findings);
+    // The media section: verdicts, RTCP against the capture, every stream (worst first: the lossy one).
+    assert!(dom.contains("<table id=\"media-verdicts\">"));
+    assert!(
+        dom.contains("RTCP receiver reports on 2 stream(s)"),
+        "RTCP line"
+    );
+    let st = between(&dom, "<table id=\"streams\">", "</table>");
+    assert_eq!(
+        st.matches("<tr").count(),
+        streams.len() + 1,
+        "rows + header"
+    );
+    let first_row = between(st, "<tbody>", "</tr>");
+    assert!(first_row.contains("loss-alice"), "worst first: {first_row}");
+    assert_eq!(st.matches(">agree</td>").count(), 2);
 
     // The error catcher itself works: a page with a broken script says so.
     let broken = d.join("broken.html");

@@ -2,12 +2,15 @@
 //! one timeline, keep the messages of those calls, mark the retransmissions
 //! (the transaction layer decides). A Call-ID may be given whole or as a
 //! prefix that only one Call-ID of the input has (a cut value pasted from a
-//! narrow table still works).
+//! narrow table still works). `flow` also follows the run's RTP (a
+//! `MediaTracker` fed every SDP and RTP packet, as `analyze` does) to draw
+//! the calls' streams.
 
 use super::outcome::finish;
 use anyhow::Result;
 use sipsleuth::capture::InputSpec;
 use sipsleuth::filter::resolve_call_ids;
+use sipsleuth::media::MediaTracker;
 use sipsleuth::model::transaction::{Transactions, TxEvent};
 use sipsleuth::pipeline::{run_timeline, InputReport, Limits, Progress};
 use sipsleuth::reassembly::Item;
@@ -22,16 +25,34 @@ pub struct Chosen {
     pub retransmission: bool,
 }
 
-/// The messages of the given Call-IDs (or unique prefixes), in time order.
+/// The messages of the given Call-IDs (or unique prefixes), in time order;
+/// with `media`, every SIP message and RTP/RTCP packet also goes through it.
 pub fn collect(
     inputs: &[InputSpec],
     limits: &Limits,
     call_ids: &[String],
+    mut media: Option<&mut MediaTracker>,
 ) -> (Result<Vec<Chosen>>, Vec<InputReport>) {
     let mut candidates = Vec::new();
     let progress = Progress::default();
     let (reports, _) = run_timeline(inputs, limits, &progress, &mut |item| {
-        let Item::Sip(m) = item else { return };
+        let m = match (item, media.as_deref_mut()) {
+            (Item::Sip(m), media) => {
+                if let Some(t) = media {
+                    t.on_sip(&m);
+                }
+                m
+            }
+            (Item::Rtp(p), Some(t)) => {
+                t.on_rtp(&p);
+                return;
+            }
+            (Item::Rtcp(p), Some(t)) => {
+                t.on_rtcp(&p);
+                return;
+            }
+            _ => return,
+        };
         let Some(cid) = m.call_id() else { return };
         if call_ids.iter().any(|c| cid.starts_with(c.as_bytes())) {
             candidates.push(*m);
@@ -51,8 +72,9 @@ pub fn collect_or_explain(
     limits: &Limits,
     call_ids: &[String],
     quiet: bool,
+    media: Option<&mut MediaTracker>,
 ) -> Result<(Found, Vec<InputReport>)> {
-    let (chosen, reports) = collect(inputs, limits, call_ids);
+    let (chosen, reports) = collect(inputs, limits, call_ids, media);
     let chosen = chosen?;
     if chosen.is_empty() {
         let refs: Vec<_> = reports.iter().collect();

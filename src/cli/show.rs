@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 pub fn run(run: &Run, a: ShowArgs) -> Result<ExitCode> {
     let inputs = inputs_of(&a.inputs)?;
-    let (chosen, reports) = collect_or_explain(&inputs, &run.limits, &a.call_id, run.quiet)?;
+    let (chosen, reports) = collect_or_explain(&inputs, &run.limits, &a.call_id, run.quiet, None)?;
     let chosen = match chosen {
         Ok(c) => c,
         Err(code) => return Ok(code),

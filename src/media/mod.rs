@@ -5,12 +5,14 @@
 //! - [`stream`]: one stream's statistics (Wireshark's rules, RFC 3550 jitter);
 //! - [`tracker`]: SDP announcements → streams of calls, on the model thread;
 //! - [`quality`]: the E-model (G.107) estimate;
-//! - [`verdict`]: per call, OK / ONE_WAY / NO_MEDIA / CODEC_MISMATCH / LATE_MEDIA.
+//! - [`verdict`]: per call, OK / ONE_WAY / NO_MEDIA / CODEC_MISMATCH / LATE_MEDIA;
+//! - [`rtcp_check`]: RTCP reports compared with the loss and jitter measured.
 //!
 //! The SDP parser is [`crate::sdp`]; the tables are declared in
 //! `report::schema::streams` and the calls table.
 
 pub mod quality;
+pub mod rtcp_check;
 pub mod rtp;
 pub mod stream;
 pub mod tracker;

@@ -32,6 +32,9 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+mod footprint;
+pub use footprint::Footprint;
+
 /// A or B: the caller or the callee of a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Side {
@@ -675,9 +678,12 @@ impl MediaTracker {
         // The reported stream flows towards the RTCP's sender: its RTP source is the RTCP's
         // destination (port − 1 by RFC 3550 §11), its RTP destination the RTCP's source.
         let rtp = |a: SocketAddr| SocketAddr::new(a.ip(), a.port().wrapping_sub(1));
+        // One side may multiplex RTCP on its RTP port (RFC 5761) while the other uses port + 1.
         let candidates = [
             stream_key(&rtp(p.dst), &rtp(p.src), Some(ssrc)),
             stream_key(&p.dst, &p.src, Some(ssrc)),
+            stream_key(&rtp(p.dst), &p.src, Some(ssrc)),
+            stream_key(&p.dst, &rtp(p.src), Some(ssrc)),
         ];
         let Some(&i) = candidates.iter().find_map(|k| self.active.get(k)) else {
             self.counts.rtcp_unmatched += 1;
@@ -686,6 +692,7 @@ impl MediaTracker {
         if let Some(st) = self.streams.get_mut(i as usize) {
             if p.report.is_some() {
                 st.rtcp_report = p.report;
+                st.stats.note_report();
             }
             if p.xr.is_some() {
                 st.rtcp_xr = p.xr;

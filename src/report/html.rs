@@ -1,8 +1,9 @@
 //! The HTML report: one self-contained file (CSS, SVG and a little JavaScript
 //! inline; nothing fetched from the network) with the summary, the findings
 //! with their evidence and advice, the charts, the call table (sortable,
-//! filterable) and a ladder diagram for each failed call. Everything that comes
-//! from a capture goes through [`esc`].
+//! filterable), the media (verdicts per call, RTP streams worst first, RTCP
+//! against the capture) and a ladder diagram for each failed call. Everything
+//! that comes from a capture goes through [`esc`].
 
 use crate::model::call::Category;
 use crate::report::export::{html::HtmlTable, Exporter};
@@ -30,6 +31,31 @@ const CALL_COLUMNS: HtmlTable = HtmlTable {
         "legs",
     ],
 };
+
+/// The streams table's columns: a choice of the streams table's declared ones.
+const STREAM_COLUMNS: HtmlTable = HtmlTable {
+    id: "streams",
+    columns: &[
+        "start",
+        "call_id",
+        "direction",
+        "src",
+        "dst",
+        "codec",
+        "packets",
+        "lost",
+        "max_burst",
+        "max_jitter_ms",
+        "mean_jitter_ms",
+        "mos",
+        "rtcp_cumulative_lost",
+        "rtcp_jitter_ms",
+        "rtcp_check",
+    ],
+};
+
+/// Streams listed at most (the worst); all are in streams.csv.
+pub const MAX_TABLE_STREAMS: usize = 500;
 
 /// Calls listed in the report's call table at most: the report must open in a
 /// browser whatever the capture (a million calls made a 290 MB page).
@@ -97,6 +123,8 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 .kind{font-family:monospace;margin-left:.5em}.finding ul{margin:.3em 0}.chart{margin:1em 0}
 .chart svg{max-width:100%;height:auto}details{margin:.5em 0}summary{cursor:pointer}
 .SUCCESS{color:#1a7f37}.REJECTED,.CANCELLED{color:#8a6d00}.ERROR,.NO_ANSWER,.TIMEOUT{color:#b3261e}
+.OK,.agree{color:#1a7f37}.LATE_MEDIA,.jitter_after_capture{color:#8a6d00}.ONE_WAY,.NO_MEDIA,.CODEC_MISMATCH,.loss_after_capture,.capture_missed{color:#b3261e}
+#streams{font-size:.85em}#streams td,#streams th{padding:.25em .45em;white-space:nowrap}
 input#callfilter{padding:.3em .5em;width:24em;margin:.4em 0}
 /* Times and Call-IDs unbroken (they broke at hyphens), in a smaller font so the table fits 1280 px; scrolls below that. */
 .scroll{overflow-x:auto}#calls{font-size:.85em}#calls td,#calls th{padding:.25em .45em}#calls td:first-child,#calls code{white-space:nowrap}
@@ -175,6 +203,7 @@ fn arrow_of(r: &MessageRow) -> Arrow {
             _ => Transport::Udp,
         },
         call_id: r.call_id.clone(),
+        media: None,
     }
 }
 
@@ -336,6 +365,8 @@ pub fn render(
     }
     h.push_str("</tbody></table>\n");
 
+    media_section(s, &mut h);
+
     if !charts.is_empty() {
         h.push_str("<h2 id=\"charts\">Charts</h2>\n");
         for (title, svg) in charts {
@@ -427,6 +458,91 @@ pub fn render(
     h
 }
 
+/// The media section: counts, calls per media verdict, RTCP against the capture, and
+/// the streams worst first (bounded like the calls); nothing without SDP or RTP.
+fn media_section(s: &Summary, h: &mut String) {
+    let m = &s.media;
+    if m.rtp_packets == 0 && m.rtcp_packets == 0 && m.sdp_bodies == 0 {
+        return;
+    }
+    let _ = write!(
+        h,
+        "<h2 id=\"media\">Media</h2><p>{} RTP and {} RTCP packets · {} stream(s) followed · {} RTP packets no SDP announced · {} SDP bodies ({} unreadable)</p>",
+        num(m.rtp_packets),
+        num(m.rtcp_packets),
+        num(s.streams.len() as u64),
+        num(m.rtp_unannounced),
+        num(m.sdp_bodies),
+        num(m.sdp_unparsed)
+    );
+    if m.rtp_packets == 0 {
+        h.push_str("<p class=\"note\">No RTP at all in the capture: NO_MEDIA below may only mean it was captured with a SIP-only filter.</p>");
+    }
+    let verdicts = crate::report::media::verdict_counts(&s.calls);
+    if !verdicts.is_empty() {
+        h.push_str(
+            "<table id=\"media-verdicts\"><thead><tr><th>media verdict</th><th>calls</th></tr></thead><tbody>",
+        );
+        for (v, n) in verdicts {
+            let _ = write!(
+                h,
+                "<tr><td class=\"{0}\">{0}</td><td class=\"n\">{1}</td></tr>",
+                v.name(),
+                num(n as u64)
+            );
+        }
+        h.push_str("</tbody></table>\n");
+    }
+    // RTCP against the capture: how many streams had a report, and how many disagree.
+    let mut checks: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for r in &s.streams {
+        if let Some(c) = crate::media::rtcp_check::check(&r.stream) {
+            *checks.entry(c.name()).or_default() += 1;
+        }
+    }
+    if !checks.is_empty() {
+        let reported: u64 = checks.values().sum();
+        let parts: Vec<String> = checks
+            .iter()
+            .map(|(k, n)| format!("{k}: {}", num(*n)))
+            .collect();
+        let _ = write!(
+            h,
+            "<p>RTCP receiver reports on {} stream(s), compared with what this capture measured (column rtcp_check): {}.</p>",
+            num(reported),
+            parts.join(" · ")
+        );
+    }
+    if s.streams.is_empty() {
+        return;
+    }
+    let mut shown = crate::report::media::worst_first(&s.streams);
+    let all = shown.len();
+    shown.truncate(MAX_TABLE_STREAMS);
+    let _ = writeln!(
+        h,
+        "<h3 id=\"streams-table\">RTP streams ({}), worst first</h3><p class=\"note\">{}Lowest MOS estimate first, then the highest loss; columns as in streams.csv (docs/schema.md).</p><div class=\"scroll\">",
+        num(all as u64),
+        if shown.len() < all {
+            format!(
+                "The {} worst are listed; all {} are in streams.csv and <code>sipsleuth streams</code>. ",
+                num(shown.len() as u64),
+                num(all as u64)
+            )
+        } else {
+            String::new()
+        }
+    );
+    let mut table = Vec::new();
+    // Into memory: it fails only on an undeclared column, which the tests below rule out.
+    let _ = STREAM_COLUMNS.write(
+        &schema::streams::TABLE.rows(shown, Default::default()),
+        &mut table,
+    );
+    h.push_str(&String::from_utf8_lossy(&table));
+    h.push_str("</div>\n");
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -480,6 +596,17 @@ mod tests {
             .collect();
         assert_eq!(ids, want.iter().map(String::as_str).collect::<Vec<_>>());
         assert_eq!(table_calls(&calls, 10).len(), 10);
+    }
+
+    #[test]
+    fn the_stream_table_shows_only_declared_columns() {
+        let t = crate::report::schema::streams::TABLE.all(&[], Default::default());
+        for name in super::STREAM_COLUMNS.columns {
+            assert!(
+                crate::report::schema::Rows::position(&t, name).is_some(),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -10,6 +10,14 @@
 //! label made safe here stays safe in both renderers. Everything taken from
 //! the capture is untrusted: control and bidi characters never reach the
 //! terminal, and every text in the SVG is XML-escaped.
+//!
+//! RTP is drawn too, as sngrep and Wireshark's VoIP flow draw it: for each
+//! stream of the call an arrow at its first packet ("RTP PT=8 (PCMA) 238 pkts,
+//! lost 12, jitter 6.3 ms", from the streams table's figures) and one at its
+//! last ("RTP stop"), double-lined in the terminal, blue in the SVG. A media
+//! address shares the lifeline of the one signalling address on the same IP
+//! (the phone's SIP port), and has its own when there is none or several
+//! (everything on 127.0.0.1): the full addresses are in the SVG's hover text.
 
 use crate::report::time::utc;
 use crate::sip::{Hdr, Method, SipMessage, Transport};
@@ -31,6 +39,15 @@ pub struct Arrow {
     /// For a 101–299 response to an INVITE: a hash of its To tag, which names the
     /// early dialog (the fork) it belongs to; 0 otherwise.
     pub dialog: u64,
+    /// An RTP stream's start or stop rather than a SIP message.
+    pub media: Option<MediaMark>,
+}
+
+/// Which end of an RTP stream a media arrow marks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaMark {
+    Start,
+    Stop,
 }
 
 /// Longest label kept: a reason phrase is free text and some servers write essays in it.
@@ -73,13 +90,54 @@ impl Arrow {
                 m.cseq().map(|c| c.1).unwrap_or_default(),
                 m.to_tag(),
             ),
+            media: None,
         }
+    }
+
+    /// The two arrows of an RTP stream: its first packet, labelled with its
+    /// payload type, codec, packets, loss and largest jitter, and its last.
+    pub fn rtp(row: &crate::media::StreamRow) -> [Arrow; 2] {
+        let st = &row.stream;
+        let s = &st.stats;
+        let pt = st.first_pt;
+        let codec = safe(row.codec.as_bytes(), 24);
+        let mut label = if codec == pt.to_string() {
+            format!("RTP PT={pt}")
+        } else {
+            format!("RTP PT={pt} ({codec})")
+        };
+        let _ = write!(label, " {} pkts, lost {}", s.packets, s.lost());
+        if s.clock != 0 {
+            let _ = write!(label, ", jitter {:.1} ms", s.max_jitter_ms);
+        }
+        let call_id = safe(
+            row.call_id.as_deref().unwrap_or_default().as_bytes(),
+            usize::MAX,
+        );
+        let arrow = |ts_ns, label: String, mark| Arrow {
+            ts_ns,
+            src: st.src,
+            dst: st.dst,
+            label,
+            retransmission: false,
+            transport: Transport::Udp,
+            call_id: call_id.clone(),
+            dialog: 0,
+            media: Some(mark),
+        };
+        [
+            arrow(s.first_ns, label, MediaMark::Start),
+            arrow(s.last_ns, "RTP stop".into(), MediaMark::Stop),
+        ]
     }
 
     /// The status code when the label is a response's ("486 Busy Here" → 486).
     /// A method is a token and could in theory be three digits; such a request
     /// would be coloured as a response, which is harmless.
     fn status(&self) -> Option<u16> {
+        if self.media.is_some() {
+            return None;
+        }
         let b = self.label.as_bytes();
         let code = b.get(..3)?;
         if code.iter().all(u8::is_ascii_digit) && matches!(b.get(3), None | Some(b' ')) {
@@ -282,7 +340,28 @@ impl Layout {
                 cols.len() - 1
             }
         };
-        let ends = arrows.iter().map(|a| (col(a.src), col(a.dst))).collect();
+        // A media address joins the lifeline of the one signalling address on its IP, if one.
+        let mut signalling: Vec<SocketAddr> = arrows
+            .iter()
+            .filter(|a| a.media.is_none())
+            .flat_map(|a| [a.src, a.dst])
+            .collect();
+        signalling.sort_unstable();
+        signalling.dedup();
+        let home = |a: SocketAddr| {
+            let mut same = signalling.iter().filter(|s| s.ip() == a.ip());
+            match (same.next(), same.next()) {
+                (Some(s), None) => *s,
+                _ => a,
+            }
+        };
+        let ends = arrows
+            .iter()
+            .map(|a| match a.media {
+                Some(_) => (col(home(a.src)), col(home(a.dst))),
+                None => (col(a.src), col(a.dst)),
+            })
+            .collect();
         let first_invite = arrows.iter().find(|a| {
             a.label.starts_with("INVITE") && matches!(a.label.as_bytes().get(6), None | Some(b' '))
         });
@@ -364,6 +443,8 @@ fn since(d_ns: i64, decimals: u32) -> String {
 const MIN_COL: usize = 12;
 /// Widest column: beyond this, longer labels are cut rather than spreading the diagram.
 const MAX_COL: usize = 40;
+/// Widest column for an RTP arrow's label (its figures are at its end), when the width allows.
+const MAX_MEDIA_COL: usize = 56;
 
 /// One line of the text diagram, one string per terminal cell (a wide
 /// character fills its cell and leaves the next one empty).
@@ -431,11 +512,20 @@ pub fn render_text(arrows: &[Arrow], width: usize) -> String {
 
     // A label between neighbours needs itself, a space either side, a dash
     // either side, the arrowhead and the target lifeline: 6 more cells.
-    let longest_label = labels.iter().map(|l| text_width(l)).max().unwrap_or(0);
+    let longest = |media: bool| {
+        labels
+            .iter()
+            .zip(arrows)
+            .filter(|(_, a)| a.media.is_some() == media)
+            .map(|(l, _)| text_width(l))
+            .max()
+            .unwrap_or(0)
+    };
     let longest_addr = addrs.iter().map(|a| text_width(a)).max().unwrap_or(0);
-    let want = (longest_label + 6)
+    let want = (longest(false) + 6)
         .max(longest_addr + 1)
-        .clamp(MIN_COL, MAX_COL);
+        .clamp(MIN_COL, MAX_COL)
+        .max((longest(true) + 6).min(MAX_MEDIA_COL));
     let room = width.saturating_sub(margin) / n;
     let col = want.min(room).max(MIN_COL);
     let line_len = margin + n * col;
@@ -471,7 +561,11 @@ pub fn render_text(arrows: &[Arrow], width: usize) -> String {
         row.put(margin - 1 - text_width(&m), &m);
         let (s, d) = lay.ends[i];
         let (ps, pd) = (lifelines[s], lifelines[d]);
-        let dash = if a.retransmission { '┄' } else { '─' };
+        let dash = match (a.media, a.retransmission) {
+            (Some(_), _) => '═',
+            (None, true) => '┄',
+            (None, false) => '─',
+        };
         if s == d {
             // To itself (a loopback or a B2BUA talking to its own port):
             // a loop mark beside the lifeline, the label after it.
@@ -541,6 +635,9 @@ fn fnv(h: u64, b: &[u8]) -> u64 {
 /// Colour of an arrow: requests dark, provisional grey, 2xx green, 3xx amber,
 /// failures (≥ 400) red.
 fn kind(a: &Arrow) -> (&'static str, &'static str) {
+    if a.media.is_some() {
+        return ("rtp", "#1d4ed8");
+    }
     match a.status() {
         None => ("req", "#1f2937"),
         Some(100..=199) => ("prov", "#6b7280"),
@@ -550,7 +647,8 @@ fn kind(a: &Arrow) -> (&'static str, &'static str) {
     }
 }
 
-const KINDS: [(&str, &str); 5] = [
+const KINDS: [(&str, &str); 6] = [
+    ("rtp", "#1d4ed8"),
     ("req", "#1f2937"),
     ("prov", "#6b7280"),
     ("ok", "#15803d"),
@@ -677,10 +775,16 @@ pub fn render_svg(arrows: &[Arrow], title: &str) -> String {
         let (k, colour) = kind(a);
         let (sc, dc) = lay.ends[i];
         let (xs, xd) = (lifeline(sc), lifeline(dc));
-        let dash = if a.retransmission {
-            r#" stroke-dasharray="5 4""#
+        let dash = match (a.media, a.retransmission) {
+            (Some(MediaMark::Stop), _) => r#" stroke-dasharray="2 3""#,
+            (Some(MediaMark::Start), _) => "",
+            (None, true) => r#" stroke-dasharray="5 4""#,
+            (None, false) => "",
+        };
+        let stroke = if a.media == Some(MediaMark::Start) {
+            "2.5"
         } else {
-            ""
+            "1.5"
         };
         let italic = if a.retransmission {
             r#" font-style="italic""#
@@ -712,7 +816,7 @@ pub fn render_svg(arrows: &[Arrow], title: &str) -> String {
             // To itself: a small loop right of the lifeline, the label after it.
             let _ = writeln!(
                 s,
-                r#"<path d="M{xs},{} h28 v12 h-27" fill="none" stroke="{colour}" stroke-width="1.5"{dash} marker-end="url(#{id}-{k})"/>"#,
+                r#"<path d="M{xs},{} h28 v12 h-27" fill="none" stroke="{colour}" stroke-width="{stroke}"{dash} marker-end="url(#{id}-{k})"/>"#,
                 y - 6
             );
             // Up to the next lifeline; the last column's label has the
@@ -732,7 +836,7 @@ pub fn render_svg(arrows: &[Arrow], title: &str) -> String {
         } else {
             let _ = writeln!(
                 s,
-                r#"<line x1="{xs}" y1="{y}" x2="{xd}" y2="{y}" stroke="{colour}" stroke-width="1.5"{dash} marker-end="url(#{id}-{k})"/>"#
+                r#"<line x1="{xs}" y1="{y}" x2="{xd}" y2="{y}" stroke="{colour}" stroke-width="{stroke}"{dash} marker-end="url(#{id}-{k})"/>"#
             );
             let span = xs.abs_diff(xd);
             let fit = span.saturating_sub(16) * 10 / CHAR_TENTHS;
@@ -988,6 +1092,139 @@ t0 2024-03-01T12:34:56.000000Z (first INVITE)
         assert_eq!(render_text(&arrows, 100), expected);
     }
 
+    /// A call and its two RTP streams (issue #12): each stream's start and stop drawn between
+    /// the phones' own lifelines (their SIP addresses share the media's IP); media from an IP
+    /// with no SIP gets a column of its own.
+    #[test]
+    fn rtp_start_and_stop_between_the_phones() {
+        let (a, b) = (CALLER, CALLEE);
+        let media = |ts_ms: i64, src: &str, dst: &str, label: &str, mark| Arrow {
+            ts_ns: T0 + ts_ms * 1_000_000,
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            label: label.into(),
+            retransmission: false,
+            transport: Transport::Udp,
+            call_id: "c1@example.com".into(),
+            dialog: 0,
+            media: Some(mark),
+        };
+        let start = "RTP PT=0 (PCMU) 150 pkts, lost 3, jitter 4.1 ms";
+        let mut arrows: Vec<Arrow> = [
+            msg(0, a, b, &request("INVITE", "1 INVITE", true)),
+            msg(3_015, b, a, &response("200 OK", "1 INVITE")),
+            msg(3_020, a, b, &request("ACK", "1 ACK", false)),
+        ]
+        .iter()
+        .map(|m| Arrow::from_message(m, false))
+        .collect();
+        arrows.extend([
+            media(
+                3_030,
+                "10.0.0.1:4000",
+                "10.0.0.3:5004",
+                start,
+                MediaMark::Start,
+            ),
+            media(
+                3_040,
+                "10.0.0.3:5004",
+                "10.0.0.1:4000",
+                "RTP PT=0 (PCMU) 149 pkts, lost 0, jitter 1.0 ms",
+                MediaMark::Start,
+            ),
+            media(
+                6_030,
+                "10.0.0.1:4000",
+                "10.0.0.3:5004",
+                "RTP stop",
+                MediaMark::Stop,
+            ),
+            media(
+                6_040,
+                "10.0.0.3:5004",
+                "10.0.0.1:4000",
+                "RTP stop",
+                MediaMark::Stop,
+            ),
+        ]);
+        let out = render_text(&arrows, 120);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[1].split_whitespace().collect::<Vec<_>>(),
+            [a, b],
+            "{out}"
+        );
+        let row = |needle: &str| {
+            *lines
+                .iter()
+                .find(|l| l.contains(needle))
+                .unwrap_or_else(|| panic!("{needle}: {out}"))
+        };
+        let r = row(start);
+        assert!(
+            r.starts_with("+3.030s") && r.contains("├═") && r.contains("═>│"),
+            "{out}"
+        );
+        assert!(row("149 pkts").contains("│<═"), "{out}");
+        assert_eq!(out.matches("RTP stop").count(), 2, "{out}");
+        // At 100 columns the label is cut at its end, the figures that fit kept.
+        assert!(render_text(&arrows, 100).contains("RTP PT=0 (PCMU) 150 pkts, lost 3"));
+
+        // A media relay no SIP message came from: a third column.
+        arrows.push(media(
+            6_050,
+            "10.0.0.9:7000",
+            "10.0.0.1:4000",
+            "RTP PT=8 (PCMA) 1 pkts, lost 0",
+            MediaMark::Start,
+        ));
+        let out = render_text(&arrows, 140);
+        assert!(
+            out.lines().nth(1).unwrap().contains("10.0.0.9:7000"),
+            "{out}"
+        );
+
+        let svg = render_svg(&arrows, "Call c1@example.com");
+        assert_balanced(&svg);
+        assert!(svg.contains(&format!(">{start}</text>")), "{svg}");
+        assert!(svg.contains(r##"stroke="#1d4ed8" stroke-width="2.5""##));
+        assert!(svg.contains(r#"stroke-dasharray="2 3""#));
+        assert_eq!(svg.matches(r#"class="lifeline""#).count(), 3);
+    }
+
+    /// The label comes from the stream's figures as the streams table has them.
+    #[test]
+    fn rtp_arrows_from_a_stream_row() {
+        let mut t = crate::media::MediaTracker::new(true);
+        for seq in (0..100u16).filter(|s| *s != 50) {
+            t.on_rtp(&crate::media::RtpPacket {
+                ts_ns: i64::from(seq) * 20_000_000,
+                origin: Origin::default(),
+                src: "10.0.0.1:4000".parse().unwrap(),
+                dst: "10.0.0.3:5004".parse().unwrap(),
+                ssrc: 1,
+                seq,
+                timestamp: u32::from(seq) * 160,
+                pt: 0,
+                marker: false,
+                payload_len: 160,
+            });
+        }
+        let rows = crate::media::stream_rows(&t);
+        let [start, stop] = Arrow::rtp(&rows[0]);
+        assert_eq!(
+            start.label,
+            "RTP PT=0 (PCMU) 99 pkts, lost 1, jitter 0.0 ms"
+        );
+        assert_eq!((start.ts_ns, stop.ts_ns), (0, 99 * 20_000_000));
+        assert_eq!(
+            (start.media, stop.media, stop.label.as_str()),
+            (Some(MediaMark::Start), Some(MediaMark::Stop), "RTP stop")
+        );
+        assert_eq!(start.status(), None);
+    }
+
     #[test]
     fn too_many_columns_narrow_then_overflow_with_a_note() {
         let addr = |i: usize| -> SocketAddr { format!("192.168.100.{i}:5060").parse().unwrap() };
@@ -1002,6 +1239,7 @@ t0 2024-03-01T12:34:56.000000Z (first INVITE)
                     transport: Transport::Udp,
                     call_id: "c".into(),
                     dialog: 0,
+                    media: None,
                 })
                 .collect()
         };
@@ -1035,6 +1273,7 @@ t0 2024-03-01T12:34:56.000000Z (first INVITE)
             transport: Transport::Tcp,
             call_id: call_id.into(),
             dialog: 0,
+            media: None,
         };
         let arrows = [
             arrow(0, a, b, "INVITE", "leg-a"),
@@ -1135,6 +1374,7 @@ t0 2024-03-01T12:34:56.000000Z (first INVITE)
             transport: Transport::Udp,
             call_id: "c".into(),
             dialog: 0,
+            media: None,
         };
         // A 503 289 µs after the INVITE: milliseconds would say +0.000s twice.
         let fast = [arrow(0, a, b, "INVITE"), arrow(289_000, b, a, "503 Busy")];

@@ -1,6 +1,8 @@
 //! Media outputs in the terminal: the media section of `analyze` (verdicts,
 //! streams, what was not tied to a call) and `sipsleuth streams` (one row per
-//! RTP stream; CSV and JSON come from `report::schema::streams`).
+//! RTP stream; CSV and JSON come from `report::schema::streams`), and the
+//! order in which reports list streams when they list only some
+//! ([`worst_first`]: the HTML report, the jitter/loss chart).
 
 use crate::media::{MediaCounts, StreamRow, Verdict};
 use crate::model::call::CallRecord;
@@ -9,7 +11,8 @@ use crate::report::time::utc;
 use comfy_table::Cell;
 use std::fmt::Write;
 
-const VERDICTS: [Verdict; 5] = [
+/// Every media verdict, in the order reports list them.
+pub const VERDICTS: [Verdict; 5] = [
     Verdict::Ok,
     Verdict::OneWay,
     Verdict::NoMedia,
@@ -44,20 +47,67 @@ pub fn render_summary(
         );
     }
     let mut t = new_table(&["media verdict", "calls"]);
-    for v in VERDICTS {
-        let n = calls
-            .iter()
-            .filter(|c| c.media.as_ref().and_then(|m| m.verdict) == Some(v))
-            .count();
-        if n > 0 {
-            t.add_row(vec![Cell::new(v.name()), Cell::new(group(n as u64))]);
-        }
+    for (v, n) in verdict_counts(calls) {
+        t.add_row(vec![Cell::new(v.name()), Cell::new(group(n as u64))]);
     }
     let _ = writeln!(out, "{t}\n");
 }
 
+/// Share of a stream's expected packets it lost (0 when none expected; duplicates do not make it negative).
+pub fn loss_share(r: &StreamRow) -> f64 {
+    let s = &r.stream.stats;
+    s.lost().max(0) as f64 / s.expected().max(1) as f64
+}
+
+/// The streams worst first: lowest MOS estimate, then highest loss, then
+/// highest jitter; streams without an estimate (no clock rate) after those
+/// with one, by loss. Ties keep their order (the order streams began).
+pub fn worst_first(streams: &[StreamRow]) -> Vec<&StreamRow> {
+    let mut v: Vec<&StreamRow> = streams.iter().collect();
+    v.sort_by(|a, b| {
+        let mos = |r: &StreamRow| r.mos.unwrap_or(f64::INFINITY);
+        mos(a)
+            .total_cmp(&mos(b))
+            .then(loss_share(b).total_cmp(&loss_share(a)))
+            .then(
+                b.stream
+                    .stats
+                    .max_jitter_ms
+                    .total_cmp(&a.stream.stats.max_jitter_ms),
+            )
+    });
+    v
+}
+
+/// Calls per media verdict, in [`VERDICTS`] order, those with none left out.
+pub fn verdict_counts(calls: &[CallRecord]) -> Vec<(Verdict, usize)> {
+    VERDICTS
+        .iter()
+        .map(|&v| {
+            let n = calls
+                .iter()
+                .filter(|c| c.media.as_ref().and_then(|m| m.verdict) == Some(v))
+                .count();
+            (v, n)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
 fn ms(v: f64) -> String {
     format!("{v:.1}")
+}
+
+/// The RTCP comparison in a cell: "agree", "loss_after_capture +9" (reported − seen lost), "-" without a report.
+fn rtcp(r: &StreamRow) -> String {
+    use crate::media::rtcp_check::{check, lost_excess, Check};
+    match (check(&r.stream), lost_excess(&r.stream)) {
+        (Some(c @ (Check::LossAfterCapture | Check::CaptureMissed)), Some(n)) => {
+            format!("{} {n:+}", c.name())
+        }
+        (Some(c), _) => c.name().to_string(),
+        (None, _) => "-".into(),
+    }
 }
 
 /// `sipsleuth streams`: one row per stream.
@@ -73,6 +123,7 @@ pub fn render_table(streams: &[StreamRow]) -> String {
         "max jit ms",
         "mean jit ms",
         "MOS",
+        "RTCP",
         "Call-ID",
     ]);
     for r in streams {
@@ -88,6 +139,7 @@ pub fn render_table(streams: &[StreamRow]) -> String {
             Cell::new(ms(s.max_jitter_ms)),
             Cell::new(ms(s.mean_jitter_ms)),
             Cell::new(r.mos.map_or("-".into(), |m| format!("{m:.2}"))),
+            Cell::new(rtcp(r)),
             text(r.call_id.as_deref().unwrap_or("-")),
         ]);
     }

@@ -59,6 +59,7 @@ pub(super) fn draw<DB: DrawingBackend>(
         Body::Outcomes(o) => draw_outcomes(&area, o),
         Body::Stacked(s) => draw_stacked(&area, s),
         Body::Load(l) => draw_load(&area, l),
+        Body::Streams(st) => draw_streams(&area, st),
     }
 }
 
@@ -469,4 +470,39 @@ pub(super) fn draw_load<DB: DrawingBackend>(
         });
     }
     draw_panel(&panel, &entries, &l.notes)
+}
+
+pub(super) fn draw_streams<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    st: &StreamScatter,
+) -> DrawResult<DB> {
+    let (plot, panel) = split_panel(area);
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(20)
+        .x_label_area_size(60)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0f64..st.x_top, 0f64..st.y_top)?;
+    chart
+        .configure_mesh()
+        .x_desc("largest interarrival jitter (ms)")
+        .y_desc("packets lost (%)")
+        .axis_desc_style(font(DESC_PX))
+        .label_style(font(LABEL_PX))
+        .x_label_formatter(&|v| num_text(*v))
+        .y_label_formatter(&|v| num_text(*v))
+        .draw()?;
+    chart.draw_series(st.points.iter().map(|&(x, y, band)| {
+        let colour = MOS_BANDS.get(band).map_or(GREY_OTHER, |b| b.2);
+        Circle::new((x, y), 6, colour.mix(0.8).filled())
+    }))?;
+    let entries: Vec<LegendEntry> = st
+        .bands
+        .iter()
+        .map(|(label, color)| LegendEntry {
+            label: label.clone(),
+            color: *color,
+            mark: Mark::Box,
+        })
+        .collect();
+    draw_panel(&panel, &entries, &st.notes)
 }

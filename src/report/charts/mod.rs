@@ -1,7 +1,8 @@
 //! Charts: pictures of what the analyses found, as SVG and PNG — the PDD
 //! histogram and CDF, call outcomes by category, final response codes over
 //! time, load (calls and registrations started per second, concurrent calls,
-//! the 503 onset marked) and registration failures by cause over time.
+//! the 503 onset marked), registration failures by cause over time, and the
+//! RTP streams' loss against jitter (one dot per stream, coloured by MOS).
 //!
 //! Like every report module it computes no figures of its own: it bins and
 //! draws the call records, registration attempts and findings it is given
@@ -43,16 +44,18 @@ pub enum ChartKind {
     FinalCodesOverTime,
     Load,
     RegistrationFailuresOverTime,
+    StreamQuality,
 }
 
 impl ChartKind {
-    pub const ALL: [ChartKind; 6] = [
+    pub const ALL: [ChartKind; 7] = [
         ChartKind::PddHistogram,
         ChartKind::PddCdf,
         ChartKind::Outcomes,
         ChartKind::FinalCodesOverTime,
         ChartKind::Load,
         ChartKind::RegistrationFailuresOverTime,
+        ChartKind::StreamQuality,
     ];
 
     /// The file name without extension.
@@ -64,6 +67,7 @@ impl ChartKind {
             ChartKind::FinalCodesOverTime => "final_codes_over_time",
             ChartKind::Load => "load",
             ChartKind::RegistrationFailuresOverTime => "registration_failures_over_time",
+            ChartKind::StreamQuality => "rtp_loss_jitter",
         }
     }
 
@@ -75,6 +79,7 @@ impl ChartKind {
             ChartKind::FinalCodesOverTime => "Final response codes over time",
             ChartKind::Load => "Load: calls and registrations started, concurrent calls",
             ChartKind::RegistrationFailuresOverTime => "Registration failures by cause over time",
+            ChartKind::StreamQuality => "RTP streams: packet loss and jitter",
         }
     }
 }
@@ -115,6 +120,8 @@ struct ChartData<'a> {
     calls: &'a [CallRecord],
     attempts: &'a [RegistrationAttempt],
     findings: &'a [Finding],
+    /// RTP streams (none unless set: `from_summary` sets them).
+    streams: &'a [crate::media::StreamRow],
     /// The time axis: the capture's first and last frame, widened to every item drawn.
     start_ns: i64,
     end_ns: i64,
@@ -122,13 +129,16 @@ struct ChartData<'a> {
 
 impl<'a> ChartData<'a> {
     fn from_summary(s: &'a Summary) -> Self {
-        ChartData::new(
-            &s.calls,
-            &s.registrations.attempts,
-            &s.findings,
-            s.first_ns,
-            s.last_ns,
-        )
+        ChartData {
+            streams: &s.streams,
+            ..ChartData::new(
+                &s.calls,
+                &s.registrations.attempts,
+                &s.findings,
+                s.first_ns,
+                s.last_ns,
+            )
+        }
     }
 
     fn new(
@@ -159,6 +169,7 @@ impl<'a> ChartData<'a> {
             calls,
             attempts,
             findings,
+            streams: &[],
             start_ns,
             end_ns,
         }

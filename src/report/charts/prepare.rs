@@ -14,6 +14,18 @@ pub(super) enum Body {
     Outcomes(Vec<(Category, u64)>),
     Stacked(Stacked),
     Load(Load),
+    Streams(StreamScatter),
+}
+
+/// One dot per RTP stream: largest jitter (x) against the share lost (y), coloured by MOS band.
+pub(super) struct StreamScatter {
+    /// (max jitter ms, loss %, band index into `bands`), worst stream last (drawn on top).
+    pub(super) points: Vec<(f64, f64, usize)>,
+    pub(super) x_top: f64,
+    pub(super) y_top: f64,
+    /// (label with its count, colour) per MOS band, best first.
+    pub(super) bands: Vec<(String, RGBColor)>,
+    pub(super) notes: Vec<String>,
 }
 
 /// PDD values in bins of equal width.
@@ -70,6 +82,7 @@ pub(super) fn prepare(kind: ChartKind, d: &ChartData<'_>) -> Option<Chart> {
         ChartKind::FinalCodesOverTime => Body::Stacked(final_codes(d)?),
         ChartKind::Load => Body::Load(load(d)?),
         ChartKind::RegistrationFailuresOverTime => Body::Stacked(registration_failures(d)?),
+        ChartKind::StreamQuality => Body::Streams(stream_scatter(d.streams)?),
     };
     Some(Chart { kind, body })
 }
@@ -435,4 +448,75 @@ pub(super) fn concurrency(calls: &[CallRecord], tl: &Timeline, capture_end_ns: i
         *slot = peak.max(0) as u64;
     }
     out
+}
+
+/// Streams drawn at most: the worst ones (a load test has hundreds of thousands; the
+/// SVG would not open).
+pub(super) const MAX_STREAM_POINTS: usize = 5000;
+
+/// MOS bands (lower bound, name, colour), best first; the last holds streams without an estimate.
+pub(super) const MOS_BANDS: [(f64, &str, RGBColor); 5] = [
+    (4.0, "MOS ≥ 4.0", GREEN),
+    (3.6, "MOS 3.6–4.0", RGBColor(188, 189, 34)),
+    (3.1, "MOS 3.1–3.6", ORANGE),
+    (f64::NEG_INFINITY, "MOS < 3.1", RED),
+    (f64::NAN, "no MOS (no clock rate)", GREY_OTHER),
+];
+
+fn mos_band(mos: Option<f64>) -> usize {
+    match mos {
+        Some(m) => MOS_BANDS.iter().position(|b| m >= b.0).unwrap_or(3),
+        None => 4,
+    }
+}
+
+pub(super) fn stream_scatter(streams: &[crate::media::StreamRow]) -> Option<StreamScatter> {
+    if streams.is_empty() {
+        return None;
+    }
+    let worst = crate::report::media::worst_first(streams);
+    let mut counts = [0u64; 5];
+    for r in streams {
+        counts[mos_band(r.mos)] += 1;
+    }
+    let drawn = &worst[..worst.len().min(MAX_STREAM_POINTS)];
+    // Best first, so that the worst are drawn last, on top.
+    let points: Vec<(f64, f64, usize)> = drawn
+        .iter()
+        .rev()
+        .map(|r| {
+            let j = r.stream.stats.max_jitter_ms;
+            let j = if j.is_finite() { j.max(0.0) } else { 0.0 };
+            (
+                j,
+                100.0 * crate::report::media::loss_share(r),
+                mos_band(r.mos),
+            )
+        })
+        .collect();
+    let x_max = points.iter().map(|p| p.0).fold(0.0, f64::max);
+    let y_max = points.iter().map(|p| p.1).fold(0.0, f64::max);
+    let bands = MOS_BANDS
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| *n > 0)
+        .map(|(b, n)| (format!("{} ({n})", b.1), b.2))
+        .collect();
+    let mut notes = vec![format!("streams: {}", streams.len())];
+    if drawn.len() < streams.len() {
+        notes.push(format!("the {} worst drawn", drawn.len()));
+    }
+    let lossy = streams.iter().filter(|r| r.stream.stats.lost() > 0).count();
+    notes.push(format!("with loss: {lossy}"));
+    notes.push(String::new());
+    notes.push("x: largest RFC 3550 jitter".into());
+    notes.push("y: lost / expected packets".into());
+    notes.push("MOS: E-model estimate".into());
+    Some(StreamScatter {
+        points,
+        x_top: nice_ceil((x_max * 1.1).max(1.0)),
+        y_top: nice_ceil((y_max * 1.1).max(1.0)).min(100.0),
+        bands,
+        notes,
+    })
 }

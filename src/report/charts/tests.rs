@@ -139,6 +139,32 @@ fn sample() -> (Vec<CallRecord>, Vec<RegistrationAttempt>, Vec<Finding>) {
     (calls, attempts, vec![onset(T0 + 80 * S)])
 }
 
+/// `n` RTP streams of 100 G.711 packets (heuristic: no call), stream k losing 2k packets
+/// and arriving with up to 3k ms of jitter: from clean to bad (also the HTML report's).
+pub(crate) fn streams(n: usize) -> Vec<crate::media::StreamRow> {
+    let mut t = crate::media::MediaTracker::new(true);
+    for k in 0..n {
+        let src: std::net::SocketAddr = format!("10.9.0.1:{}", 10_000 + 2 * k).parse().unwrap();
+        let dst: std::net::SocketAddr = format!("10.9.0.2:{}", 20_000 + 2 * k).parse().unwrap();
+        for seq in (0..100u16).filter(|s| !(10..10 + 2 * k as u16).contains(s)) {
+            let late_ms = if seq % 2 == 1 { 3 * k as i64 } else { 0 };
+            t.on_rtp(&crate::media::RtpPacket {
+                ts_ns: T0 + (i64::from(seq) * 20 + late_ms) * 1_000_000,
+                origin: Default::default(),
+                src,
+                dst,
+                ssrc: k as u32,
+                seq,
+                timestamp: u32::from(seq) * 160,
+                pt: 0,
+                marker: false,
+                payload_len: 160,
+            });
+        }
+    }
+    crate::media::stream_rows(&t)
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("sipsleuth-charts-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -173,7 +199,11 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 #[test]
 fn every_chart_is_written_as_svg_and_png() {
     let (calls, attempts, findings) = sample();
-    let d = ChartData::new(&calls, &attempts, &findings, Some(T0), Some(T0 + 150 * S));
+    let streams = streams(12);
+    let d = ChartData {
+        streams: &streams,
+        ..ChartData::new(&calls, &attempts, &findings, Some(T0), Some(T0 + 150 * S))
+    };
     let dir = temp_dir("all");
     let written = write_all(&dir, &d).unwrap();
     let mut expected = Vec::new();
@@ -209,6 +239,13 @@ fn every_chart_is_written_as_svg_and_png() {
                 "failed attempts per 5 s",
                 "AUTH_REJECTED (15)",
             ],
+            ChartKind::StreamQuality => &[
+                "largest interarrival jitter (ms)",
+                "packets lost (%)",
+                "MOS ≥ 4.0 (",
+                "MOS &lt; 3.1 (",
+                "streams: 12",
+            ],
         };
         for l in labels {
             assert!(svg.contains(l), "{}: {l:?} missing", k.name());
@@ -220,11 +257,13 @@ fn every_chart_is_written_as_svg_and_png() {
 
 #[test]
 fn charts_of_a_real_capture() {
-    // SIPp calls through kamailio (10 attempts, 9 final codes) and a registration capture, together.
+    // SIPp calls through kamailio (10 attempts, 9 final codes), a registration capture and
+    // a call with RTP (its two streams: one with loss), together.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
     let inputs = [
         crate::capture::InputSpec::Path(root.join("calls/calls-udp.pcap")),
         crate::capture::InputSpec::Path(root.join("registrations/registrations.pcap")),
+        crate::capture::InputSpec::Path(root.join("media/loss.pcap")),
     ];
     let s = crate::summary::summarize(
         &inputs,
@@ -232,7 +271,7 @@ fn charts_of_a_real_capture() {
         &Default::default(),
         &Default::default(),
     );
-    assert_eq!(s.calls.len(), 10);
+    assert_eq!((s.calls.len(), s.streams.len()), (11, 2));
     let dir = temp_dir("real");
     let written = write_charts(&dir, &s).unwrap();
     assert_eq!(written.len(), 2 * ChartKind::ALL.len());
@@ -247,7 +286,12 @@ fn charts_of_a_real_capture() {
         svg,
         std::fs::read_to_string(dir.join("outcomes.svg")).unwrap()
     );
-    assert!(svg.contains("outcome category (10 calls)"));
+    assert!(svg.contains("outcome category (11 calls)"));
+    let rtp = chart_svg(ChartKind::StreamQuality, &s).unwrap();
+    assert!(
+        rtp.contains("streams: 2") && rtp.contains("with loss: 1"),
+        "{rtp}"
+    );
     keep_for_viewing(&written, "real-");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -273,8 +317,12 @@ fn single_values_and_a_zero_length_capture_draw() {
     let calls = [call(0, T0, Some(200), Some(0.0))];
     let attempts = [attempt(0, T0, Some(FailureCause::Forbidden))];
     let findings = [onset(T0)];
+    let one_stream = streams(1);
     for (start, end) in [(None, None), (Some(T0), Some(T0))] {
-        let d = ChartData::new(&calls, &attempts, &findings, start, end);
+        let d = ChartData {
+            streams: &one_stream,
+            ..ChartData::new(&calls, &attempts, &findings, start, end)
+        };
         for k in ChartKind::ALL {
             let c = prepare(k, &d).unwrap_or_else(|| panic!("{} has data", k.name()));
             assert!(render_svg(&c).unwrap().contains(k.title()));
@@ -302,7 +350,11 @@ fn single_values_and_a_zero_length_capture_draw() {
 #[test]
 fn output_is_deterministic() {
     let (calls, attempts, findings) = sample();
-    let d = ChartData::new(&calls, &attempts, &findings, None, None);
+    let streams = streams(5);
+    let d = ChartData {
+        streams: &streams,
+        ..ChartData::new(&calls, &attempts, &findings, None, None)
+    };
     for k in ChartKind::ALL {
         let c = prepare(k, &d).unwrap();
         assert_eq!(render_svg(&c).unwrap(), render_svg(&c).unwrap());

@@ -41,6 +41,8 @@ impl Exporter for HtmlTable {
                 let v = rows.cell(r, c);
                 let shown = match &v {
                     Value::Null => "–".to_string(),
+                    // A MOS estimate reads in hundredths (4.41, 3.87); durations in tenths of ms.
+                    Value::F64(x) if rows.column(c).0 == "mos" => format!("{x:.2}"),
                     Value::F64(x) => format!("{x:.1}"),
                     v => esc(&text(v, ty)),
                 };
@@ -48,7 +50,9 @@ impl Exporter for HtmlTable {
                     Type::U32 | Type::U64 | Type::Ms => {
                         write!(out, "<td class=\"n\">{shown}</td>")?
                     }
-                    Type::Word => write!(out, "<td class=\"{shown}\">{shown}</td>")?,
+                    Type::Word if v != Value::Null => {
+                        write!(out, "<td class=\"{shown}\">{shown}</td>")?
+                    }
                     Type::Text if rows.column(c).0 == "call_id" => {
                         write!(out, "<td><code>{shown}</code></td>")?
                     }

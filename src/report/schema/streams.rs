@@ -3,7 +3,7 @@
 //! (definitions and constants: docs/metrics.md, "Media").
 
 use super::{col, Column, Table, Type::*, Value};
-use crate::media::StreamRow;
+use crate::media::{rtcp_check, StreamRow};
 
 pub static TABLE: Table<StreamRow> = Table {
     name: "streams",
@@ -47,7 +47,9 @@ static COLUMNS: &[Column<StreamRow>] = &[
     col("ssrc_change", Bool, "another SSRC came earlier between the same two addresses", |r, _| r.stream.ssrc_change.into()),
     col("rtcp_fraction_lost", U32, "the last RTCP report block about this SSRC: fraction lost (out of 256)", |r, _| r.stream.rtcp_report.map(|b| u32::from(b.fraction_lost)).into()),
     col("rtcp_cumulative_lost", Text, "… its cumulative number of packets lost", |r, _| r.stream.rtcp_report.map(|b| b.cumulative_lost.to_string()).into()),
-    col("rtcp_jitter_ms", Ms, "… its interarrival jitter, converted to ms with clock_hz", |r, _| r.stream.rtcp_report.filter(|_| r.stream.stats.clock != 0).map(|b| f64::from(b.jitter) * 1000.0 / f64::from(r.stream.stats.clock)).into()),
+    col("rtcp_jitter_ms", Ms, "… its interarrival jitter, converted to ms with clock_hz", |r, _| rtcp_check::reported_jitter_ms(&r.stream).into()),
+    col("rtcp_lost_excess", Text, "… its cumulative loss minus the loss this capture had measured when it arrived: > 0 the receiver lost packets the capture saw", |r, _| rtcp_check::lost_excess(&r.stream).map(|n| n.to_string()).into()),
+    col("rtcp_check", Word, "RTCP against the capture (docs/metrics.md): agree, loss_after_capture (receiver reports more loss than seen here), capture_missed (seen lost here, not by the receiver), jitter_after_capture (reported jitter > max_jitter_ms + 10); empty without a report", |r, _| rtcp_check::check(&r.stream).map(|c| c.name()).into()),
     col("xr_mos_lq", Ms, "the last RTCP-XR VoIP metrics block about this SSRC: MOS-LQ (RFC 3611 §4.7.5)", |r, _| r.stream.rtcp_xr.filter(|x| x.mos_lq != 127).map(|x| f64::from(x.mos_lq) / 10.0).into()),
     col("xr_r_factor", U32, "… its R factor", |r, _| r.stream.rtcp_xr.filter(|x| x.r_factor != 127).map(|x| u32::from(x.r_factor)).into()),
     col("first_frame", U64, "frame number of the first packet (in its input)", |r, _| r.stream.first_frame.into()),
