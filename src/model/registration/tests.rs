@@ -675,28 +675,46 @@ fn chains_past_their_limit_are_forgotten_and_counted() {
     let c1 = by_call_id(r, "c1");
     assert_eq!(c1.len(), 2);
     assert!(c1.iter().all(|a| a.outcome == RegOutcome::Registered));
-    assert!(!c1[1].is_refresh, "a forgotten chain's REGISTER is not a refresh");
+    assert!(
+        !c1[1].is_refresh,
+        "a forgotten chain's REGISTER is not a refresh"
+    );
     assert_eq!(by_call_id(r, "c2")[0].outcome, RegOutcome::Registered);
 }
 
-/// Each REGISTER queues one entry per order; stale ones are dropped as they
-/// pile up, so a chain refreshed a million times keeps the queues small.
+/// Once a bound has been hit, each REGISTER queues one entry per order; stale
+/// ones are dropped as they pile up, so a chain refreshed 20,000 times keeps the
+/// queues small.
 #[test]
 fn the_eviction_queues_stay_within_the_state_they_order() {
     let mut txs = Transactions::default();
-    let mut reg = RegistrationTracker::with_limits(RegLimits::default(), 10, None);
+    let limits = RegLimits {
+        max_open: 1,
+        max_chains: 1,
+    };
+    let mut reg = RegistrationTracker::with_limits(limits, 10, None);
+    let mut feed = |reg: &mut RegistrationTracker, ts: i64, from_ua: bool, text: &str| {
+        let (src, dst) = if from_ua { (UA, REG) } else { (REG, UA) };
+        let m = msg(ts, src, dst, text);
+        let ev = txs.on_message(&m);
+        reg.on_message(&m, ev, &txs);
+        txs.sweep(ts);
+    };
+    // Another chain first: r1's first REGISTER puts the tracker past both bounds.
+    feed(
+        &mut reg,
+        0,
+        true,
+        &register(1, "").replace("Call-ID: r1", "Call-ID: r0"),
+    );
     for k in 1..=20_000u32 {
         let ts = i64::from(k) * S;
-        for (from_ua, text) in [(true, register(k, "")), (false, reply("200 OK", k, ""))] {
-            let (src, dst) = if from_ua { (UA, REG) } else { (REG, UA) };
-            let m = msg(ts, src, dst, &text);
-            let ev = txs.on_message(&m);
-            reg.on_message(&m, ev, &txs);
-        }
-        txs.sweep(ts);
+        feed(&mut reg, ts, true, &register(k, ""));
+        feed(&mut reg, ts, false, &reply("200 OK", k, ""));
     }
     assert!(reg.queued() <= 2 * (1024 + 4), "{}", reg.queued());
     let f = reg.finish(20_001 * S);
-    assert_eq!(f.limits.attempts_evicted, 0);
+    assert_eq!((f.limits.attempts_evicted, f.limits.chains_evicted), (1, 1));
     assert_eq!(f.limits.peak_open, 1);
+    assert_eq!(f.registrations.stats.chains, 2);
 }

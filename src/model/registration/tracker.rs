@@ -76,8 +76,6 @@ struct Open {
     tx_last_ts: i64,
     final_reason: Option<String>,
     final_warning: Option<String>,
-    /// Stamp of the last REGISTER of the chain while this attempt was open (its place in `open_order`).
-    stamp: u64,
 }
 
 #[derive(Default)]
@@ -85,8 +83,12 @@ struct Chain {
     /// An attempt of this chain succeeded: the next ones are refreshes.
     succeeded: bool,
     open: Option<Box<Open>>,
-    /// Stamp of the chain's last REGISTER (its place in `chain_order`).
-    touched: u64,
+    /// Stamp of the chain's last REGISTER: its place in `chain_order`, and in
+    /// `open_order` for its open attempt. 32 bits keep a chain in 16 bytes (its
+    /// table entry in 32, beside the 128-bit key); stamps wrap after 4 billion
+    /// REGISTERs, which only ever compare equal to tell stale queue entries
+    /// (a queue entry 2^32 REGISTERs old is long compacted away).
+    touched: u32,
 }
 
 /// Bounds on the tracker's state in flight (documented defaults; README, reliability;
@@ -139,13 +141,17 @@ pub struct RegistrationTracker {
     /// Attempts in `chains` with an open attempt.
     open_count: usize,
     /// Stamps handed to REGISTERs, in capture order.
-    next_stamp: u64,
+    next_stamp: u32,
+    /// The orders below are kept only from the first time a bound is hit (made
+    /// then by sorting the state by stamp): a run within the bounds pays nothing for
+    /// them (they were 33 MB of the million-Call-ID capture's peak).
+    ordered: bool,
     /// (stamp, chain) of each open attempt's last REGISTER, oldest first. An entry
-    /// whose stamp is no longer its attempt's is stale: skipped, and dropped when
+    /// whose stamp is no longer its chain's is stale: skipped, and dropped when
     /// stale entries outnumber live ones (so each costs O(1) amortised).
-    open_order: VecDeque<(u64, u128)>,
+    open_order: VecDeque<(u32, u128)>,
     /// (stamp, chain) of each chain's last REGISTER, oldest first; stale entries as above.
-    chain_order: VecDeque<(u64, u128)>,
+    chain_order: VecDeque<(u32, u128)>,
 }
 
 /// Keeps a closed attempt, or past the bound its figures (if the filter wants it).
@@ -289,14 +295,15 @@ impl RegistrationTracker {
     /// A REGISTER that opens a transaction: the chain's state moves on, and the
     /// bounds are enforced at its time.
     fn on_new_request(&mut self, key: u128, m: &SipMessage, tx: &Transaction) {
-        self.next_stamp += 1;
+        self.next_stamp = self.next_stamp.wrapping_add(1);
         let stamp = self.next_stamp;
         self.apply_new_request(key, m, tx);
         if let Some(chain) = self.chains.get_mut(&key) {
             chain.touched = stamp;
-            self.chain_order.push_back((stamp, key));
-            if let Some(o) = chain.open.as_deref_mut() {
-                o.stamp = stamp;
+            if self.ordered {
+                self.chain_order.push_back((stamp, key));
+            }
+            if chain.open.is_some() && self.ordered {
                 self.open_order.push_back((stamp, key));
             }
         }
@@ -307,6 +314,23 @@ impl RegistrationTracker {
     /// Closes the least recently active attempts and forgets the least recently
     /// active chains beyond [`RegLimits`], at capture time `now`.
     fn enforce_limits(&mut self, now: i64) {
+        let over =
+            self.open_count > self.limits.max_open || self.chains.len() > self.limits.max_chains;
+        if over && !self.ordered {
+            self.ordered = true;
+            let mut chains: Vec<(u32, u128)> =
+                self.chains.iter().map(|(k, c)| (c.touched, *k)).collect();
+            chains.sort_unstable();
+            self.chain_order = chains.into();
+            let mut open: Vec<(u32, u128)> = self
+                .chains
+                .iter()
+                .filter(|(_, c)| c.open.is_some())
+                .map(|(k, c)| (c.touched, *k))
+                .collect();
+            open.sort_unstable();
+            self.open_order = open.into();
+        }
         while self.open_count > self.limits.max_open {
             let Some((stamp, key)) = self.open_order.pop_front() else {
                 break;
@@ -314,7 +338,10 @@ impl RegistrationTracker {
             let Some(chain) = self.chains.get_mut(&key) else {
                 continue;
             };
-            let Some(o) = chain.open.take_if(|o| o.stamp == stamp) else {
+            if chain.touched != stamp {
+                continue;
+            }
+            let Some(o) = chain.open.take() else {
                 continue;
             };
             self.open_count -= 1;
@@ -353,8 +380,7 @@ impl RegistrationTracker {
             self.open_order.retain(|(stamp, key)| {
                 chains
                     .get(key)
-                    .and_then(|c| c.open.as_deref())
-                    .is_some_and(|o| o.stamp == *stamp)
+                    .is_some_and(|c| c.open.is_some() && c.touched == *stamp)
             });
         }
         if self.chain_order.len() > 2 * self.chains.len() + 1024 {
@@ -463,7 +489,6 @@ impl RegistrationTracker {
             tx_last_ts: m.ts_ns,
             final_reason: None,
             final_warning: None,
-            stamp: 0,
         });
         read_request(&mut o, m);
         chain.open = Some(o);

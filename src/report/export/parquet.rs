@@ -154,7 +154,10 @@ mod tests {
     };
 
     fn names(df: &DataFrame) -> Vec<&str> {
-        df.get_column_names().into_iter().map(|n| n.as_str()).collect()
+        df.get_column_names()
+            .into_iter()
+            .map(|n| n.as_str())
+            .collect()
     }
 
     fn read(bytes: Vec<u8>) -> (DataFrame, usize) {
@@ -185,7 +188,11 @@ mod tests {
             &DataType::Datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
         );
         assert_eq!(
-            df.column("run_id").unwrap().str().unwrap().get(recs.len() - 1),
+            df.column("run_id")
+                .unwrap()
+                .str()
+                .unwrap()
+                .get(recs.len() - 1),
             Some("run-1")
         );
     }
