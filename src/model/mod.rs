@@ -53,6 +53,7 @@ const SWEEP_EVERY_NS: i64 = 1_000_000_000;
 pub struct ModelLimits {
     pub transactions: transaction::TxLimits,
     pub calls: call::CallLimits,
+    pub registrations: registration::RegLimits,
     /// Rows kept for output (call records, registration attempts, message and transaction rows).
     pub rows: rows::RowLimits,
 }
@@ -65,6 +66,15 @@ pub struct ModelStats {
     /// Forgotten early at `ModelLimits` (their calls may lack detail): 0 unless a limit was hit.
     pub transactions_evicted: u64,
     pub calls_evicted: u64,
+    /// The most registration attempts open at once (one per REGISTER not yet followed
+    /// by the next of its Call-ID and AOR).
+    pub peak_open_registrations: u64,
+    /// Registration attempts closed early at `model.registration_attempts` or
+    /// `model.registration_chains`, judged from what was seen by then.
+    pub registrations_evicted: u64,
+    /// Registration chains (Call-ID + AOR) forgotten at `model.registration_chains`:
+    /// their next REGISTER starts a new chain, not a refresh.
+    pub registration_chains_evicted: u64,
     /// Rows not kept for output past `--limit rows.*` (counted; the summary's figures stay exact).
     pub rows_not_kept: rows::RowsNotKept,
 }
@@ -102,8 +112,11 @@ impl Model {
             .with_limits(limits.transactions, limits.rows.transactions);
         self.calls =
             CallTracker::with_limits(limits.calls, limits.rows.calls, self.call_filter.clone());
-        self.registrations =
-            RegistrationTracker::with_row_limit(limits.rows.registrations, self.reg_filter.clone());
+        self.registrations = RegistrationTracker::with_limits(
+            limits.registrations,
+            limits.rows.registrations,
+            self.reg_filter.clone(),
+        );
         self
     }
 
@@ -165,6 +178,7 @@ impl Model {
             transactions_evicted: self.txs.stats.evicted,
             calls_evicted: self.calls.evicted,
             rows_not_kept: Default::default(),
+            ..Default::default()
         };
         let finished = self.calls.finish(&self.txs, end, closed);
         let tx_stats = self.txs.stats.clone();
@@ -183,6 +197,9 @@ impl Model {
         let mut stats = stats;
         stats.rows_not_kept.calls = finished.records_not_kept;
         stats.rows_not_kept.registrations = registrations.attempts_not_kept;
+        stats.peak_open_registrations = registrations.limits.peak_open;
+        stats.registrations_evicted = registrations.limits.attempts_evicted;
+        stats.registration_chains_evicted = registrations.limits.chains_evicted;
         stats.rows_not_kept.transactions = transaction_rows_not_kept;
         ModelOutput {
             stats,

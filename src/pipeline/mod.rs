@@ -74,6 +74,14 @@ pub const LIMIT_NAMES: &[(&str, &str)] = &[
     ("model.transactions", "SIP transactions open at once"),
     ("model.calls", "calls open at once"),
     (
+        "model.registration_attempts",
+        "registration attempts open at once (past it the oldest is closed early, counted)",
+    ),
+    (
+        "model.registration_chains",
+        "registration chains (Call-ID + AOR) remembered (past it the least recent is forgotten, counted)",
+    ),
+    (
         "rows.calls",
         "call records kept for output (past it: counted, figures still exact)",
     ),
@@ -121,6 +129,8 @@ impl Limits {
             "sip.message_bytes" => n(self.tcp.max_message_bytes),
             "model.transactions" => n(self.model.transactions.max_open),
             "model.calls" => n(self.model.calls.max_open),
+            "model.registration_attempts" => n(self.model.registrations.max_open),
+            "model.registration_chains" => n(self.model.registrations.max_chains),
             "rows.calls" => n(self.model.rows.calls),
             "rows.registrations" => n(self.model.rows.registrations),
             "rows.messages" => n(self.model.rows.messages),
@@ -160,6 +170,8 @@ impl Limits {
             "sip.message_bytes" => self.tcp.max_message_bytes = n,
             "model.transactions" => self.model.transactions.max_open = n,
             "model.calls" => self.model.calls.max_open = n,
+            "model.registration_attempts" => self.model.registrations.max_open = n,
+            "model.registration_chains" => self.model.registrations.max_chains = n,
             "rows.calls" => self.model.rows.calls = n,
             "rows.registrations" => self.model.rows.registrations = n,
             "rows.messages" => self.model.rows.messages = n,

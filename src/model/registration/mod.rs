@@ -77,7 +77,10 @@
 //!
 //! Memory: a chain with no attempt open costs a 128-bit key, a flag and an empty slot; an
 //! open attempt holds two short strings (Call-ID, AOR), the user agent and the
-//! normalised Contact, copied once. No message is kept.
+//! normalised Contact, copied once. No message is kept. Both are bounded
+//! ([`RegLimits`]: `--limit model.registration_attempts`, `model.registration_chains`);
+//! the AOR states are made at the end from the attempts kept, so
+//! `rows.registrations` bounds them.
 
 //!
 //! Layout: this file holds the definitions and the records; [`tracker`] the state
@@ -90,7 +93,7 @@ mod auth;
 mod tracker;
 
 pub use aor::{aor_states, normalize_uri, AorState, AorStateKind};
-pub use tracker::{FinishedRegistrations, RegistrationTracker};
+pub use tracker::{FinishedRegistrations, RegLimitStats, RegLimits, RegistrationTracker};
 
 use serde::Serialize;
 use std::net::SocketAddr;

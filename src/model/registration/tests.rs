@@ -548,3 +548,173 @@ fn aor_normalisation() {
         "sip:a@host:5062"
     );
 }
+
+/// Feeds (time, Call-ID, from the UA?, text of chain r1) to a tracker with `limits`.
+fn run_limited(
+    limits: RegLimits,
+    steps: &[(i64, &str, bool, String)],
+    end: i64,
+) -> FinishedRegistrations {
+    let mut txs = Transactions::default();
+    let mut reg = RegistrationTracker::with_limits(limits, usize::MAX, None);
+    for (ts, call_id, from_ua, text) in steps {
+        let (src, dst) = if *from_ua { (UA, REG) } else { (REG, UA) };
+        let text = text.replace("Call-ID: r1\n", &format!("Call-ID: {call_id}\n"));
+        let m = msg(*ts, src, dst, &text);
+        let ev = txs.on_message(&m);
+        reg.on_message(&m, ev, &txs);
+    }
+    reg.finish(end)
+}
+
+fn by_call_id<'a>(r: &'a Registrations, call_id: &str) -> Vec<&'a RegistrationAttempt> {
+    r.attempts.iter().filter(|a| a.call_id == call_id).collect()
+}
+
+/// Issue #17: 333,000 unanswered REGISTERs of a million-Call-ID capture were all
+/// held to the end. Past `model.registration_attempts` the attempt whose last
+/// REGISTER is oldest is closed at once, judged from what was seen by then.
+#[test]
+fn open_attempts_past_their_limit_are_closed_early_and_counted() {
+    let limits = RegLimits {
+        max_open: 2,
+        ..Default::default()
+    };
+    let f = run_limited(
+        limits,
+        &[
+            (0, "c1", true, register(1, "")),
+            (S, "c2", true, register(1, "")),
+            (2 * S, "c3", true, register(1, "")),
+            // c1 was closed at 2 s: its answer now comes too late to count.
+            (2 * S + 1, "c1", false, reply("200 OK", 1, "")),
+            (3 * S, "c2", false, reply("200 OK", 1, "")),
+        ],
+        60 * S,
+    );
+    assert_eq!(f.limits.attempts_evicted, 1);
+    assert_eq!(f.limits.chains_evicted, 0);
+    assert_eq!(f.limits.peak_open, 2);
+    let r = &f.registrations;
+    assert_eq!(r.attempts.len(), 3, "every attempt has its record");
+    let c1 = by_call_id(r, "c1");
+    failed(c1[0], FailureCause::NoResponse);
+    assert_eq!(c1[0].last_request_ns, 0);
+    assert_eq!(r.stats.late_responses, 1);
+    // The rest are judged as without the limit.
+    assert_eq!(by_call_id(r, "c2")[0].outcome, RegOutcome::Registered);
+    failed(by_call_id(r, "c3")[0], FailureCause::NoResponse);
+}
+
+/// The least recently active attempt goes first, not the first opened: a chain
+/// that registered again since is younger than one that has been silent.
+#[test]
+fn the_attempt_evicted_is_the_least_recently_active() {
+    let limits = RegLimits {
+        max_open: 2,
+        ..Default::default()
+    };
+    let f = run_limited(
+        limits,
+        &[
+            (0, "c1", true, register(1, "Expires: 60\n")),
+            (1, "c1", false, reply("200 OK", 1, "Expires: 60\n")),
+            (S, "c2", true, register(1, "Expires: 60\n")),
+            (S + 1, "c2", false, reply("200 OK", 1, "Expires: 60\n")),
+            // c1 refreshes: its first attempt closes, the refresh is the youngest.
+            (30 * S, "c1", true, register(2, "Expires: 60\n")),
+            (30 * S + 1, "c1", false, reply("200 OK", 2, "Expires: 60\n")),
+            (31 * S, "c3", true, register(1, "Expires: 60\n")),
+            (31 * S + 1, "c3", false, reply("200 OK", 1, "Expires: 60\n")),
+        ],
+        40 * S,
+    );
+    assert_eq!(f.limits.attempts_evicted, 1);
+    let r = &f.registrations;
+    // c2 was evicted at 31 s: already REGISTERED, its record is what it would have been.
+    let c2 = by_call_id(r, "c2");
+    assert_eq!(c2.len(), 1);
+    assert_eq!(c2[0].outcome, RegOutcome::Registered);
+    assert_eq!(c2[0].granted_expires, Some(60));
+    let c1 = by_call_id(r, "c1");
+    assert_eq!(c1.len(), 2);
+    assert!(c1[1].is_refresh, "the chain is remembered: {:#?}", c1[1]);
+    // AOR states cover every attempt: alice is registered (c1 and c3 until 90 s).
+    assert_eq!(r.aors.len(), 1);
+    assert_eq!(r.aors[0].state, AorStateKind::Registered);
+}
+
+/// Past `model.registration_chains` the least recently active chain is
+/// forgotten: its open attempt closed early, its next REGISTER a new chain (not
+/// a refresh); both counted.
+#[test]
+fn chains_past_their_limit_are_forgotten_and_counted() {
+    let limits = RegLimits {
+        max_chains: 2,
+        ..Default::default()
+    };
+    let f = run_limited(
+        limits,
+        &[
+            (0, "c1", true, register(1, "")),
+            (1, "c1", false, reply("200 OK", 1, "")),
+            (S, "c2", true, register(1, "")),
+            (S + 1, "c2", false, reply("200 OK", 1, "")),
+            (2 * S, "c3", true, register(1, "")),
+            (2 * S + 1, "c3", false, reply("200 OK", 1, "")),
+            // c1 was forgotten at 2 s: this refresh starts a chain of its own.
+            (3 * S, "c1", true, register(2, "")),
+            (3 * S + 1, "c1", false, reply("200 OK", 2, "")),
+        ],
+        10 * S,
+    );
+    assert_eq!(f.limits.chains_evicted, 2, "c1, then c2 for c1's return");
+    assert_eq!(f.limits.attempts_evicted, 2);
+    let r = &f.registrations;
+    assert_eq!(r.stats.chains, 4);
+    let c1 = by_call_id(r, "c1");
+    assert_eq!(c1.len(), 2);
+    assert!(c1.iter().all(|a| a.outcome == RegOutcome::Registered));
+    assert!(
+        !c1[1].is_refresh,
+        "a forgotten chain's REGISTER is not a refresh"
+    );
+    assert_eq!(by_call_id(r, "c2")[0].outcome, RegOutcome::Registered);
+}
+
+/// Once a bound has been hit, each REGISTER queues one entry per order; stale
+/// ones are dropped as they pile up, so a chain refreshed 20,000 times keeps the
+/// queues small.
+#[test]
+fn the_eviction_queues_stay_within_the_state_they_order() {
+    let mut txs = Transactions::default();
+    let limits = RegLimits {
+        max_open: 1,
+        max_chains: 1,
+    };
+    let mut reg = RegistrationTracker::with_limits(limits, 10, None);
+    let mut feed = |reg: &mut RegistrationTracker, ts: i64, from_ua: bool, text: &str| {
+        let (src, dst) = if from_ua { (UA, REG) } else { (REG, UA) };
+        let m = msg(ts, src, dst, text);
+        let ev = txs.on_message(&m);
+        reg.on_message(&m, ev, &txs);
+        txs.sweep(ts);
+    };
+    // Another chain first: r1's first REGISTER puts the tracker past both bounds.
+    feed(
+        &mut reg,
+        0,
+        true,
+        &register(1, "").replace("Call-ID: r1", "Call-ID: r0"),
+    );
+    for k in 1..=20_000u32 {
+        let ts = i64::from(k) * S;
+        feed(&mut reg, ts, true, &register(k, ""));
+        feed(&mut reg, ts, false, &reply("200 OK", k, ""));
+    }
+    assert!(reg.queued() <= 2 * (1024 + 4), "{}", reg.queued());
+    let f = reg.finish(20_001 * S);
+    assert_eq!((f.limits.attempts_evicted, f.limits.chains_evicted), (1, 1));
+    assert_eq!(f.limits.peak_open, 1);
+    assert_eq!(f.registrations.stats.chains, 2);
+}

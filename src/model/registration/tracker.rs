@@ -2,6 +2,13 @@
 //! grouped into chains (Call-ID + AOR) and attempts with their steps
 //! (challenges answered, 423 retried), closed into [`RegistrationAttempt`]s
 //! when the client moves on or the capture ends. Definitions: the parent module.
+//!
+//! The state it holds is bounded ([`RegLimits`]): the attempts open at once and
+//! the chains remembered. Past either bound the least recently active goes
+//! first — an attempt is closed early and judged from what was seen by then, as
+//! at the end of the capture; a chain is forgotten, so its next REGISTER starts
+//! a new chain (not a refresh) — and each is counted, never silent. What is
+//! kept for output is bounded apart (`rows.registrations`, [`Bounded`]).
 
 use super::aor::{aor_states, normalize_uri_into};
 use super::auth::{
@@ -14,7 +21,7 @@ use crate::sip::values::{
     display as lossy, first_item, leading_u32, list_items, param, split_addr,
 };
 use crate::sip::{Hdr, Method, SipMessage};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 
 /// The deciding final response of the attempt's current request.
@@ -76,6 +83,46 @@ struct Chain {
     /// An attempt of this chain succeeded: the next ones are refreshes.
     succeeded: bool,
     open: Option<Box<Open>>,
+    /// Stamp of the chain's last REGISTER: its place in `chain_order`, and in
+    /// `open_order` for its open attempt. 32 bits keep a chain in 16 bytes (its
+    /// table entry in 32, beside the 128-bit key); stamps wrap after 4 billion
+    /// REGISTERs, which only ever compare equal to tell stale queue entries
+    /// (a queue entry 2^32 REGISTERs old is long compacted away).
+    touched: u32,
+}
+
+/// Bounds on the tracker's state in flight (documented defaults; README, reliability;
+/// `--limit model.registration_attempts`, `model.registration_chains`).
+#[derive(Clone, Copy, Debug)]
+pub struct RegLimits {
+    /// Attempts open at once. An attempt stays open until the next REGISTER of its
+    /// chain (a refresh an hour later, for a successful one) or the end: a registrar's
+    /// capture holds about one per registered device, an attack one per unanswered
+    /// REGISTER. Past it the attempt whose last REGISTER is oldest is closed early.
+    pub max_open: usize,
+    /// Chains (Call-ID + AOR) remembered, open attempt or not. Past it the least
+    /// recently active is forgotten (its open attempt closed early).
+    pub max_chains: usize,
+}
+
+impl Default for RegLimits {
+    fn default() -> Self {
+        RegLimits {
+            max_open: 500_000,
+            max_chains: 2_000_000,
+        }
+    }
+}
+
+/// What the bounds of [`RegLimits`] cost: 0 evictions unless one was hit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RegLimitStats {
+    /// The most attempts open at once.
+    pub peak_open: u64,
+    /// Attempts closed early at a bound (either), judged from what was seen by then.
+    pub attempts_evicted: u64,
+    /// Chains forgotten at `max_chains` (their next REGISTER starts a new chain).
+    pub chains_evicted: u64,
 }
 
 /// Builds registration attempts from REGISTER transactions, in capture order.
@@ -89,6 +136,22 @@ pub struct RegistrationTracker {
     filter: Option<RegFilter>,
     stats: RegStats,
     scratch: String,
+    limits: RegLimits,
+    limit_stats: RegLimitStats,
+    /// Attempts in `chains` with an open attempt.
+    open_count: usize,
+    /// Stamps handed to REGISTERs, in capture order.
+    next_stamp: u32,
+    /// The orders below are kept only from the first time a bound is hit (made
+    /// then by sorting the state by stamp): a run within the bounds pays nothing for
+    /// them (they were 33 MB of the million-Call-ID capture's peak).
+    ordered: bool,
+    /// (stamp, chain) of each open attempt's last REGISTER, oldest first. An entry
+    /// whose stamp is no longer its chain's is stale: skipped, and dropped when
+    /// stale entries outnumber live ones (so each costs O(1) amortised).
+    open_order: VecDeque<(u32, u128)>,
+    /// (stamp, chain) of each chain's last REGISTER, oldest first; stale entries as above.
+    chain_order: VecDeque<(u32, u128)>,
 }
 
 /// Keeps a closed attempt, or past the bound its figures (if the filter wants it).
@@ -109,6 +172,7 @@ fn keep(
 pub struct FinishedRegistrations {
     pub registrations: Registrations,
     pub attempts_not_kept: u64,
+    pub limits: RegLimitStats,
 }
 
 /// When an attempt is closed.
@@ -116,7 +180,8 @@ pub struct FinishedRegistrations {
 enum Close {
     /// A new REGISTER of the chain starts another attempt: the client went on.
     Superseded,
-    /// The capture ended at this time.
+    /// The capture ended at this time, or the attempt was closed early at a
+    /// [`RegLimits`] bound at this time: either way judged from what was seen by then.
     End(i64),
 }
 
@@ -125,13 +190,21 @@ impl RegistrationTracker {
         Self::default()
     }
 
-    /// A tracker keeping at most `rows` attempts (`--limit rows.registrations`).
-    pub fn with_row_limit(rows: usize, filter: Option<RegFilter>) -> Self {
+    /// A tracker holding at most `limits` in flight and keeping at most `rows`
+    /// attempts (`--limit rows.registrations`).
+    pub fn with_limits(limits: RegLimits, rows: usize, filter: Option<RegFilter>) -> Self {
         RegistrationTracker {
             done: Bounded::new(rows),
             filter,
+            limits,
             ..Default::default()
         }
+    }
+
+    /// Entries in the eviction queues, stale ones included (for tests).
+    #[cfg(test)]
+    pub(super) fn queued(&self) -> usize {
+        self.open_order.len() + self.chain_order.len()
     }
 
     fn keep(&mut self, rec: RegistrationAttempt) {
@@ -200,6 +273,7 @@ impl RegistrationTracker {
                 stats: self.stats,
             },
             attempts_not_kept,
+            limits: self.limit_stats,
         }
     }
 
@@ -218,7 +292,105 @@ impl RegistrationTracker {
         Some((u128::from(a.finish()) << 64) | u128::from(b.finish()))
     }
 
+    /// A REGISTER that opens a transaction: the chain's state moves on, and the
+    /// bounds are enforced at its time.
     fn on_new_request(&mut self, key: u128, m: &SipMessage, tx: &Transaction) {
+        self.next_stamp = self.next_stamp.wrapping_add(1);
+        let stamp = self.next_stamp;
+        self.apply_new_request(key, m, tx);
+        if let Some(chain) = self.chains.get_mut(&key) {
+            chain.touched = stamp;
+            if self.ordered {
+                self.chain_order.push_back((stamp, key));
+            }
+            if chain.open.is_some() && self.ordered {
+                self.open_order.push_back((stamp, key));
+            }
+        }
+        self.enforce_limits(m.ts_ns);
+        self.limit_stats.peak_open = self.limit_stats.peak_open.max(self.open_count as u64);
+    }
+
+    /// Closes the least recently active attempts and forgets the least recently
+    /// active chains beyond [`RegLimits`], at capture time `now`.
+    fn enforce_limits(&mut self, now: i64) {
+        let over =
+            self.open_count > self.limits.max_open || self.chains.len() > self.limits.max_chains;
+        if over && !self.ordered {
+            self.ordered = true;
+            let mut chains: Vec<(u32, u128)> =
+                self.chains.iter().map(|(k, c)| (c.touched, *k)).collect();
+            chains.sort_unstable();
+            self.chain_order = chains.into();
+            let mut open: Vec<(u32, u128)> = self
+                .chains
+                .iter()
+                .filter(|(_, c)| c.open.is_some())
+                .map(|(k, c)| (c.touched, *k))
+                .collect();
+            open.sort_unstable();
+            self.open_order = open.into();
+        }
+        while self.open_count > self.limits.max_open {
+            let Some((stamp, key)) = self.open_order.pop_front() else {
+                break;
+            };
+            let Some(chain) = self.chains.get_mut(&key) else {
+                continue;
+            };
+            if chain.touched != stamp {
+                continue;
+            }
+            let Some(o) = chain.open.take() else {
+                continue;
+            };
+            self.open_count -= 1;
+            self.limit_stats.attempts_evicted += 1;
+            let (rec, ok) = close(*o, Close::End(now));
+            chain.succeeded |= ok;
+            keep(
+                &mut self.done,
+                &mut self.not_kept,
+                self.filter.as_ref(),
+                rec,
+            );
+        }
+        while self.chains.len() > self.limits.max_chains {
+            let Some((stamp, key)) = self.chain_order.pop_front() else {
+                break;
+            };
+            if self.chains.get(&key).is_none_or(|c| c.touched != stamp) {
+                continue;
+            }
+            let Some(chain) = self.chains.remove(&key) else {
+                continue;
+            };
+            self.limit_stats.chains_evicted += 1;
+            if let Some(o) = chain.open {
+                self.open_count -= 1;
+                self.limit_stats.attempts_evicted += 1;
+                let (rec, _) = close(*o, Close::End(now));
+                self.keep(rec);
+            }
+        }
+        // Stale entries (an attempt or chain seen again since) are dropped once they
+        // outnumber the live ones: the queues stay within twice the state they order.
+        if self.open_order.len() > 2 * self.open_count + 1024 {
+            let chains = &self.chains;
+            self.open_order.retain(|(stamp, key)| {
+                chains
+                    .get(key)
+                    .is_some_and(|c| c.open.is_some() && c.touched == *stamp)
+            });
+        }
+        if self.chain_order.len() > 2 * self.chains.len() + 1024 {
+            let chains = &self.chains;
+            self.chain_order
+                .retain(|(stamp, key)| chains.get(key).is_some_and(|c| c.touched == *stamp));
+        }
+    }
+
+    fn apply_new_request(&mut self, key: u128, m: &SipMessage, tx: &Transaction) {
         let chain = self.chains.entry(key).or_insert_with(|| {
             self.stats.chains += 1;
             Chain::default()
@@ -274,6 +446,7 @@ impl RegistrationTracker {
                 return;
             }
             let o = chain.open.take().expect("checked above");
+            self.open_count -= 1;
             let (rec, ok) = close(*o, Close::Superseded);
             chain.succeeded |= ok;
             keep(
@@ -319,6 +492,7 @@ impl RegistrationTracker {
         });
         read_request(&mut o, m);
         chain.open = Some(o);
+        self.open_count += 1;
     }
 
     fn on_retransmission(&mut self, key: u128, tx: &Transaction, ts: i64) {

@@ -24,12 +24,11 @@
 //! ones; other runs' files are never touched.
 
 use super::out_dir::{write_atomic, FilesError};
-use super::parquet::{frame, write_frame};
+use super::parquet::write_rows;
 use super::{manifest, out_lock};
 use crate::report::schema::{self, Context, Table};
 use crate::report::time::civil_from_days;
 use crate::summary::Summary;
-use polars::prelude::*;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -110,13 +109,9 @@ fn put<R>(
             rows.iter().map(|&k| &records[k]).collect(),
             Context::default(),
         );
-        let mut df = frame(&bound).map_err(|e| io(std::io::Error::other(e)))?;
-        let n = df.height();
-        df.with_column(Column::new("run_id".into(), vec![id.to_string(); n]))
-            .map_err(|e| io(std::io::Error::other(e)))?;
         std::fs::create_dir_all(&dir).map_err(io)?;
         let path = dir.join(format!("run-{id}.parquet"));
-        write_atomic(&path, |f| write_frame(&mut df, f))?;
+        write_atomic(&path, |f| write_rows(&bound, Some(id), f))?;
         written.push(path);
     }
     Ok(())
