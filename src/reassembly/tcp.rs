@@ -68,6 +68,8 @@ pub struct TcpStats {
     pub retransmitted_segments: u64,
     pub out_of_order_segments: u64,
     pub streams_evicted: u64,
+    /// Streams forgotten [`CLOSED_LINGER_NS`] after their FIN or RST.
+    pub streams_closed: u64,
     pub incomplete_at_end: u64,
     /// Segments whose sequence number jumped beyond any window: a new connection on the same ports.
     pub sequence_jumps: u64,
@@ -80,6 +82,12 @@ pub struct TcpStats {
 /// (ports reused by a new connection whose SYN was not captured, or two captures spliced).
 const MAX_SEQ_DISTANCE: i64 = 16 << 20;
 
+/// A direction that sent FIN or RST is forgotten this long after (capture time),
+/// once quiet as long: late retransmissions still find it. Without this, a load
+/// test with a connection per call held every closed connection until the
+/// 10-minute idle sweep, about 4 KB each (issue #16).
+pub const CLOSED_LINGER_NS: i64 = 30_000_000_000;
+
 impl TcpStats {
     pub fn merge(&mut self, o: &TcpStats) {
         self.streams += o.streams;
@@ -91,6 +99,7 @@ impl TcpStats {
         self.retransmitted_segments += o.retransmitted_segments;
         self.out_of_order_segments += o.out_of_order_segments;
         self.streams_evicted += o.streams_evicted;
+        self.streams_closed += o.streams_closed;
         self.incomplete_at_end += o.incomplete_at_end;
         self.sequence_jumps += o.sequence_jumps;
         self.bodies_truncated += o.bodies_truncated;
@@ -123,6 +132,8 @@ struct Stream {
     /// Where the last scan of an incomplete message stopped, so that the next
     /// segment resumes there instead of re-scanning the whole header section.
     wait: Option<Wait>,
+    /// When this direction sent FIN or RST (cleared by a new SYN).
+    closed_ts: Option<i64>,
 }
 
 /// An incomplete message at stream position `start`, and what must arrive before
@@ -247,8 +258,12 @@ impl TcpReassembler {
         let st = self.streams.entry(key).or_default();
         st.last_ts = at.ts_ns;
         st.tunnelled |= seg.ctx.tunnelled;
+        if seg.fin || seg.rst {
+            st.closed_ts.get_or_insert(at.ts_ns);
+        }
         let mut seq = seg.seq;
         if seg.syn {
+            st.closed_ts = None;
             // A new connection on this 4-tuple: settle what the old one left.
             if !st.buf.is_empty() || !st.ooo.is_empty() {
                 Self::resolve_leftovers(
@@ -686,31 +701,48 @@ impl TcpReassembler {
         self.last_sweep_ts = ts;
         // Saturating: capture times come from the file and may be anywhere in i64.
         let limit = ts.saturating_sub(self.limits.idle_timeout_ns);
-        let idle: Vec<Key> = self
-            .streams
-            .iter()
-            .filter(|(_, s)| s.last_ts < limit)
-            .map(|(k, _)| *k)
-            .collect();
+        let closed_limit = ts.saturating_sub(CLOSED_LINGER_NS);
+        let mut idle = Vec::new();
+        let mut closed = Vec::new();
+        for (k, s) in &self.streams {
+            if s.last_ts < limit {
+                idle.push(*k);
+            } else if s.last_ts < closed_limit && s.closed_ts.is_some_and(|c| c < closed_limit) {
+                closed.push(*k);
+            }
+        }
         for k in idle {
             self.evict(k, out, counts);
         }
+        for k in closed {
+            if self.settle(k, out, counts) {
+                self.stats.streams_closed += 1;
+            }
+        }
     }
 
-    /// Settles a stream's leftovers and forgets it.
+    /// Settles a stream's leftovers and forgets it (counted as evicted).
     fn evict(&mut self, k: Key, out: &mut Vec<Item>, counts: &mut FrameCounts) {
-        if let Some(mut st) = self.streams.remove(&k) {
-            Self::resolve_leftovers(
-                &mut st,
-                k,
-                out,
-                counts,
-                &mut self.stats,
-                &mut self.ooo_total,
-                self.limits.max_message_bytes,
-            );
+        if self.settle(k, out, counts) {
             self.stats.streams_evicted += 1;
         }
+    }
+
+    /// Settles a stream's leftovers and forgets it; false if there was none.
+    fn settle(&mut self, k: Key, out: &mut Vec<Item>, counts: &mut FrameCounts) -> bool {
+        let Some(mut st) = self.streams.remove(&k) else {
+            return false;
+        };
+        Self::resolve_leftovers(
+            &mut st,
+            k,
+            out,
+            counts,
+            &mut self.stats,
+            &mut self.ooo_total,
+            self.limits.max_message_bytes,
+        );
+        true
     }
 
     /// Settles the least recently active sixteenth of the streams. Found in one
@@ -785,6 +817,34 @@ mod tests {
 
     const A: &[u8] = b"OPTIONS sip:a SIP/2.0\r\nCall-ID: 1\r\nContent-Length: 5\r\n\r\nabc\r\n";
     const B: &[u8] = b"SIP/2.0 200 OK\r\nCall-ID: 1\r\nl: 0\r\n\r\n";
+
+    /// Issue #16: a connection per call kept every closed connection for the
+    /// 10-minute idle timeout; a FIN lets it go 30 s after, a late retransmission
+    /// before that still finds it (and is a duplicate, not a new message).
+    #[test]
+    fn a_closed_connection_is_forgotten_after_its_linger_not_the_idle_timeout() {
+        let mut r = TcpReassembler::new(TcpLimits::default());
+        let (mut out, mut counts) = (Vec::new(), FrameCounts::default());
+        let at = |s: i64| At {
+            ts_ns: s * 1_000_000_000,
+            origin: Origin::default(),
+        };
+        r.segment(&seg(1, A), at(0), &mut out, &mut counts);
+        let mut fin = seg(1 + A.len() as u32, b"");
+        fin.fin = true;
+        r.segment(&fin, at(1), &mut out, &mut counts);
+        // A retransmission inside the linger is recognised.
+        r.segment(&seg(1, A), at(20), &mut out, &mut counts);
+        assert_eq!((out.len(), r.stats.retransmitted_segments), (1, 1));
+        // Another connection's segment 45 s later sweeps the closed one away.
+        let mut other = seg(1, B);
+        other.src = "10.0.0.3:5060".parse().unwrap();
+        r.segment(&other, at(65), &mut out, &mut counts);
+        assert_eq!(r.streams.len(), 1);
+        assert_eq!((r.stats.streams_closed, r.stats.streams_evicted), (1, 0));
+        r.finish(&mut out, &mut counts);
+        assert_eq!(out.len(), 2);
+    }
 
     /// Regression: at the stream limit, each new stream scanned every stream to
     /// settle one; a flood of SYN-less streams was quadratic.

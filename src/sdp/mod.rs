@@ -240,6 +240,17 @@ fn text(s: &str) -> Text {
     }
 }
 
+/// The lines of `body`, split at LF by memchr (a CR before it is trimmed with the rest).
+fn lines_of(body: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let rest = body.get(at..).filter(|r| !r.is_empty())?;
+        let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        at += end + 1;
+        rest.get(..end)
+    })
+}
+
 /// Parses an SDP body (any line ending; unknown lines ignored).
 ///
 /// Lines are found with memchr on the bytes and only m=, c= and a= lines are
@@ -247,8 +258,7 @@ fn text(s: &str) -> Text {
 /// INVITE and answer, and the whole-body text conversion and per-line
 /// splitting this replaced cost more than the call model itself (issue #16).
 pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
-    let mut lines = body
-        .split(|&b| b == b'\n')
+    let mut lines = lines_of(body)
         .map(|l| l.trim_ascii())
         .filter(|l| !l.is_empty());
     if lines.next() != Some(b"v=0".as_slice()) {
@@ -266,7 +276,12 @@ pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
             [k @ (b'm' | b'c' | b'a'), b'=', ..] => *k,
             _ => continue,
         };
-        let value = String::from_utf8_lossy(raw.get(2..).unwrap_or_default());
+        let rest = raw.get(2..).unwrap_or_default();
+        // Text as is when it is UTF-8 (nearly always: SDP is ASCII), else with replacements.
+        let value = match std::str::from_utf8(rest) {
+            Ok(v) => std::borrow::Cow::Borrowed(v),
+            Err(_) => String::from_utf8_lossy(rest),
+        };
         let value = value.trim();
         match (key, sdp.media.last_mut()) {
             (b'm', _) => {
