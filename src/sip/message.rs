@@ -275,7 +275,8 @@ impl SipMessage {
     pub fn header_values(&self, name: &str) -> Vec<Cow<'_, [u8]>> {
         let want = Hdr::lookup(name.as_bytes());
         let mut out = Vec::new();
-        self.for_each_header(|n, v| {
+        let first = name.as_bytes().first().map(u8::to_ascii_lowercase);
+        self.for_each_header(may_be(&[first]), |n, v| {
             if name_matches(n, name, want) {
                 out.push(v);
             }
@@ -288,7 +289,8 @@ impl SipMessage {
     pub fn first_values<const N: usize>(&self, names: [&str; N]) -> [Option<Cow<'_, [u8]>>; N] {
         let wants = names.map(|n| Hdr::lookup(n.as_bytes()));
         let mut out: [Option<Cow<'_, [u8]>>; N] = std::array::from_fn(|_| None);
-        self.for_each_header(|n, v| {
+        let firsts = names.map(|n| n.as_bytes().first().map(u8::to_ascii_lowercase));
+        self.for_each_header(may_be(&firsts), |n, v| {
             for ((slot, name), want) in out.iter_mut().zip(names).zip(wants) {
                 if slot.is_none() && name_matches(n, name, want) {
                     *slot = Some(v.clone());
@@ -299,19 +301,38 @@ impl SipMessage {
     }
 
     /// Calls `f` with every header's name and value (trimmed; unfolded when it
-    /// spanned several lines), in order, up to the blank line.
-    fn for_each_header<'a>(&'a self, mut f: impl FnMut(&'a [u8], Cow<'a, [u8]>)) {
+    /// spanned several lines), in order, up to the blank line — of the header
+    /// lines `may_match` lets through (see [`may_be`]): lines are found with
+    /// memchr and the others are not even split, since this runs on the model
+    /// thread for every initial INVITE (issue #16: 6 500 instructions each before).
+    fn for_each_header<'a>(
+        &'a self,
+        may_match: impl Fn(&[u8]) -> bool,
+        mut f: impl FnMut(&'a [u8], Cow<'a, [u8]>),
+    ) {
         let hdrs = self
             .raw
             .get(..self.head.body.start as usize)
             .unwrap_or(&self.raw);
         let mut current: Option<(&[u8], Cow<'a, [u8]>)> = None;
-        for line in hdrs.split(|&b| b == b'\n').skip(1) {
+        let mut skipping = false;
+        let mut lines = memchr::memchr_iter(b'\n', hdrs);
+        let mut at = match lines.next() {
+            Some(i) => i + 1,
+            None => return,
+        };
+        while at < hdrs.len() {
+            let end = lines.next().unwrap_or(hdrs.len());
+            let line = hdrs.get(at..end).unwrap_or_default();
+            at = end + 1;
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if line.is_empty() {
                 break;
             }
             if matches!(line.first(), Some(b' ' | b'\t')) {
+                if skipping {
+                    continue;
+                }
                 if let Some((_, v)) = current.as_mut() {
                     let v = v.to_mut();
                     v.push(b' ');
@@ -321,6 +342,10 @@ impl SipMessage {
             }
             if let Some((n, v)) = current.take() {
                 f(n, v);
+            }
+            skipping = !may_match(line);
+            if skipping {
+                continue;
             }
             if let Some((n, v)) = split_once(line, b':') {
                 current = Some((trim_bytes(n), Cow::Borrowed(trim_bytes(v))));
@@ -487,6 +512,16 @@ pub fn trim_bytes(v: &[u8]) -> &[u8] {
 }
 
 /// Whether a header line's name is `name` (by its known form and compact form when it has one).
+/// Which header lines may hold one of the names whose first letters are `firsts`
+/// (lower case): those starting with one of them, and any one-letter name (a
+/// compact form, RFC 3261 §7.3.3, which starts with another letter).
+fn may_be(firsts: &[Option<u8>]) -> impl Fn(&[u8]) -> bool + '_ {
+    move |line| {
+        let c = line.first().map(u8::to_ascii_lowercase);
+        firsts.contains(&c) || matches!(line.get(1), Some(b':' | b' ' | b'\t'))
+    }
+}
+
 fn name_matches(n: &[u8], name: &str, known: Option<Hdr>) -> bool {
     match known {
         Some(h) => h.matches(n),

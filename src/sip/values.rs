@@ -146,6 +146,11 @@ pub fn uri_user(v: &[u8]) -> &[u8] {
 /// replaced, at most `max` bytes of input.
 pub fn display(v: &[u8], max: usize) -> String {
     let v = v.get(..v.len().min(max)).unwrap_or_default();
+    // Printable ASCII, nearly every value: one copy, no per-char rebuilding (it ran
+    // for every URI of every call on the model thread).
+    if v.iter().all(|b| (0x20..0x7f).contains(b)) {
+        return String::from_utf8_lossy(v).into_owned();
+    }
     String::from_utf8_lossy(v)
         .chars()
         .map(|c| if c.is_control() { '\u{fffd}' } else { c })
