@@ -265,12 +265,16 @@ pub const UNDECIDED_AFTER_NS: i64 = 300_000_000_000;
 pub struct CallLimits {
     /// Call-IDs tracked at once; past it the least recently started are closed early (counted).
     pub max_open: usize,
+    /// Call-IDs remembered as no call (first request not an INVITE) or as a call in
+    /// progress at the start; past it the oldest verdicts are forgotten early (counted).
+    pub max_verdicts: usize,
 }
 
 impl Default for CallLimits {
     fn default() -> Self {
         CallLimits {
             max_open: 1_000_000,
+            max_verdicts: 2_000_000,
         }
     }
 }
@@ -307,6 +311,8 @@ pub struct CallTracker {
     in_progress_seen: KeyMap<i64>,
     /// Calls closed early because [`CallLimits::max_open`] were open at once.
     pub evicted: u64,
+    /// Verdicts forgotten early because [`CallLimits::max_verdicts`] were remembered.
+    pub verdicts_evicted: u64,
     /// The most calls open at once.
     pub peak_open: u64,
 }
@@ -357,11 +363,23 @@ impl CallTracker {
         // stamped at the end of time once made this loop spin forever).
         let mut budget = self.verdicts.len();
         while let Some((due, k)) = self.verdicts.first() {
-            if due > now || budget == 0 {
+            // A flood of distinct Call-IDs that are not calls (OPTIONS, MESSAGE,
+            // REGISTER) is bounded by count too, not only by the 64 s each is kept.
+            let over = self.verdicts.len() > self.limits.max_verdicts;
+            if (due > now && !over) || budget == 0 {
                 break;
             }
             budget -= 1;
             self.verdicts.pop_first();
+            if over {
+                if matches!(self.by_call_id.get(&k), Some(&(NOT_A_CALL | IN_PROGRESS))) {
+                    self.by_call_id.remove(&k);
+                    self.in_progress_seen.remove(&k);
+                    self.verdicts_evicted += 1;
+                    closed.call_closed(k, None);
+                }
+                continue;
+            }
             match self.by_call_id.get(&k) {
                 Some(&NOT_A_CALL) => {
                     self.by_call_id.remove(&k);
@@ -902,6 +920,34 @@ mod tests {
             m.on_message(&msg(*t, src, dst, text));
         }
         m.finish(Some(end))
+    }
+
+    /// Issue #17: verdicts on Call-IDs that are not calls were bounded by time only
+    /// (64 s each): a flood of distinct OPTIONS Call-IDs held rate × 64 s of them.
+    #[test]
+    fn verdicts_on_call_ids_that_are_not_calls_are_bounded_by_count() {
+        let limits = crate::model::ModelLimits {
+            calls: super::CallLimits {
+                max_verdicts: 100,
+                ..super::CallLimits::default()
+            },
+            ..Default::default()
+        };
+        let mut m = Model::default().with_limits(limits);
+        let mut most = 0;
+        for i in 0..5_000i64 {
+            let text = format!(
+                "OPTIONS sip:p SIP/2.0\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKo{i}\n\
+From: <sip:a@x>;tag=f{i}\nTo: <sip:p>\nCall-ID: flood-{i}\nCSeq: 1 OPTIONS\nContent-Length: 0\n\n"
+            );
+            m.on_message(&msg(i * 2 * MS, CALLER, PROXY, &text));
+            most = most.max(m.calls.verdicts.len());
+        }
+        // Checked at each sweep (every second of capture time: 500 Call-IDs here).
+        assert!(most <= 100 + 501, "{most} verdicts held");
+        let out = m.finish(Some(10 * S));
+        assert!(out.stats.call_verdicts_evicted >= 4_000, "{:?}", out.stats);
+        assert!(out.calls.is_empty());
     }
 
     fn answered_call() -> Vec<(i64, bool, String)> {

@@ -66,6 +66,9 @@ pub struct ModelStats {
     /// Forgotten early at `ModelLimits` (their calls may lack detail): 0 unless a limit was hit.
     pub transactions_evicted: u64,
     pub calls_evicted: u64,
+    /// Call-IDs remembered as no call or as in progress at the start, forgotten early at
+    /// `model.call_verdicts` (a later message of one is taken as new).
+    pub call_verdicts_evicted: u64,
     /// The most registration attempts open at once (one per REGISTER not yet followed
     /// by the next of its Call-ID and AOR).
     pub peak_open_registrations: u64,
@@ -177,6 +180,7 @@ impl Model {
             peak_open_calls: self.calls.peak_open,
             transactions_evicted: self.txs.stats.evicted,
             calls_evicted: self.calls.evicted,
+            call_verdicts_evicted: self.calls.verdicts_evicted,
             rows_not_kept: Default::default(),
             ..Default::default()
         };

@@ -74,6 +74,10 @@ pub const LIMIT_NAMES: &[(&str, &str)] = &[
     ("model.transactions", "SIP transactions open at once"),
     ("model.calls", "calls open at once"),
     (
+        "model.call_verdicts",
+        "Call-IDs remembered as no call or in progress at the start (past it the oldest are forgotten, counted)",
+    ),
+    (
         "model.registration_attempts",
         "registration attempts open at once (past it the oldest is closed early, counted)",
     ),
@@ -129,6 +133,7 @@ impl Limits {
             "sip.message_bytes" => n(self.tcp.max_message_bytes),
             "model.transactions" => n(self.model.transactions.max_open),
             "model.calls" => n(self.model.calls.max_open),
+            "model.call_verdicts" => n(self.model.calls.max_verdicts),
             "model.registration_attempts" => n(self.model.registrations.max_open),
             "model.registration_chains" => n(self.model.registrations.max_chains),
             "rows.calls" => n(self.model.rows.calls),
@@ -170,6 +175,7 @@ impl Limits {
             "sip.message_bytes" => self.tcp.max_message_bytes = n,
             "model.transactions" => self.model.transactions.max_open = n,
             "model.calls" => self.model.calls.max_open = n,
+            "model.call_verdicts" => self.model.calls.max_verdicts = n,
             "model.registration_attempts" => self.model.registrations.max_open = n,
             "model.registration_chains" => self.model.registrations.max_chains = n,
             "rows.calls" => self.model.rows.calls = n,
