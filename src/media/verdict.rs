@@ -186,22 +186,10 @@ fn codec_of(c: &CallMedia, st: &Stream) -> (String, f64) {
     (side.codec_name(st.line, st.first_pt), ptime)
 }
 
-/// The media summary of `call` (its own Call-ID, else a B2BUA leg's that carried SDP).
-pub fn summarize(
-    call: &CallRecord,
-    t: &MediaTracker,
-    capture_has_rtp: bool,
-) -> Option<MediaSummary> {
-    let media = std::iter::once(&call.call_id)
-        .chain(&call.b2bua_call_ids)
-        .filter_map(|id| t.call(id))
-        .find(|c| !c.streams.is_empty())
-        .or_else(|| t.call(&call.call_id));
-    judge(call, media, t, capture_has_rtp)
-}
-
-/// The media summary of `call` from `media`, the SDP state of the Call-ID that stands
-/// for it (None: it carried no SDP).
+/// The media summary of `call` from `media`, the SDP state of its Call-ID (None: it
+/// carried no SDP), judged as the call closes (`tracker`'s `OnCallClosed`). A
+/// B2BUA's legs are judged each on its own; folding them keeps the first leg's
+/// that carried RTP (`model::b2bua`).
 pub fn judge(
     call: &CallRecord,
     media: Option<&CallMedia>,

@@ -219,6 +219,31 @@ mod tests {
         assert_eq!(out.calls[0].b2bua_call_ids, vec!["b-leg".to_string()]);
     }
 
+    /// Media is judged per Call-ID as each leg closes (issue #16); the folded call
+    /// keeps the media of the first leg that carried RTP, as a B2BUA anchoring media
+    /// on its outgoing leg shows it.
+    #[test]
+    fn a_folded_call_keeps_the_media_of_the_leg_that_carried_rtp() {
+        struct Stamp;
+        impl crate::model::call::OnCallClosed for Stamp {
+            fn call_closed(&mut self, _: u128, r: Option<&mut super::CallRecord>) {
+                if let Some(r) = r {
+                    let mut media = crate::media::MediaSummary::no_media();
+                    media.codec = Some(r.call_id.clone());
+                    media.has_streams = r.call_id == "b-leg";
+                    r.media = Some(media);
+                }
+            }
+        }
+        let mut m = Model::default();
+        call(&mut m, 0, PHONE, PBX_IN, "a-leg", "");
+        call(&mut m, 10 * MS, PBX_OUT, CALLEE, "b-leg", "X-CID: a-leg\n");
+        let out = m.finish_closing(None, &mut Stamp);
+        assert_eq!(out.calls.len(), 1);
+        let media = out.calls[0].media.as_ref().unwrap();
+        assert_eq!(media.codec.as_deref(), Some("b-leg"));
+    }
+
     #[test]
     fn unrelated_calls_are_left_apart() {
         // Too late to be the same call.
