@@ -12,7 +12,8 @@
 use super::{host, secs, Evidence, Finding, Input, Kind, Severity};
 use crate::model::call::Category;
 use crate::model::registration::{FailureCause, RegOutcome};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
 
 /// Refusals after the last success needed to call it a rate limit.
 pub const MIN_REFUSALS: usize = 3;
@@ -26,7 +27,7 @@ pub const MIN_RETRANSMISSIONS: u32 = 2;
 /// One request from a source: when, to whom, for which account, and how it ended.
 struct Req<'a> {
     ts: i64,
-    server: String,
+    server: &'a str,
     account: &'a str,
     id: &'a str,
     ok: bool,
@@ -38,36 +39,71 @@ struct Req<'a> {
     reason: Option<&'a str>,
 }
 
-fn by_source<'a>(input: &Input<'a>) -> BTreeMap<(String, &'static str), Vec<Req<'a>>> {
-    let mut m: BTreeMap<(String, &'static str), Vec<Req<'_>>> = BTreeMap::new();
+/// The host (IP) of every address the requests name, written once each: a load
+/// test has a million requests from a few hundred addresses, and writing each
+/// request's two IPs afresh was a tenth of the run's single-threaded tail.
+#[derive(Default)]
+struct Hosts(HashMap<IpAddr, String>);
+
+impl Hosts {
+    fn of(input: &Input<'_>) -> Self {
+        let mut h = Hosts::default();
+        let mut add = |a: &std::net::SocketAddr| {
+            h.0.entry(a.ip()).or_insert_with(|| host(a));
+        };
+        for a in &input.registrations.attempts {
+            add(&a.client);
+            add(&a.registrar);
+        }
+        for c in input.calls {
+            add(&c.caller);
+            add(&c.first_hop);
+        }
+        h
+    }
+
+    fn name(&self, a: &std::net::SocketAddr) -> &str {
+        self.ip_name(&a.ip())
+    }
+
+    fn ip_name(&self, ip: &IpAddr) -> &str {
+        // Every address was added by `of` from the same input.
+        self.0.get(ip).map_or("", String::as_str)
+    }
+}
+
+type BySource<'a> = BTreeMap<(&'a str, &'static str), Vec<Req<'a>>>;
+
+fn by_source<'a>(input: &Input<'a>, hosts: &'a Hosts) -> BySource<'a> {
+    // Grouped by address first (hashing an IP is cheaper than comparing two
+    // written ones), then ordered by the written host as the findings are.
+    let mut m: HashMap<(IpAddr, &'static str), Vec<Req<'a>>> = HashMap::new();
     for a in &input.registrations.attempts {
         if a.outcome == RegOutcome::Pending {
             continue;
         }
-        m.entry((host(&a.client), "REGISTER"))
-            .or_default()
-            .push(Req {
-                ts: a.first_ts_ns,
-                server: host(&a.registrar),
-                account: &a.aor,
-                id: &a.call_id,
-                ok: a.outcome == RegOutcome::Registered,
-                refused: matches!(
-                    a.cause,
-                    Some(FailureCause::Forbidden | FailureCause::ServiceUnavailable)
-                ) || a.final_code == Some(429),
-                unanswered: matches!(a.cause, Some(FailureCause::NoResponse)),
-                retransmitted: a.retransmissions,
-                reason: a.final_reason.as_deref(),
-            });
+        m.entry((a.client.ip(), "REGISTER")).or_default().push(Req {
+            ts: a.first_ts_ns,
+            server: hosts.name(&a.registrar),
+            account: &a.aor,
+            id: &a.call_id,
+            ok: a.outcome == RegOutcome::Registered,
+            refused: matches!(
+                a.cause,
+                Some(FailureCause::Forbidden | FailureCause::ServiceUnavailable)
+            ) || a.final_code == Some(429),
+            unanswered: matches!(a.cause, Some(FailureCause::NoResponse)),
+            retransmitted: a.retransmissions,
+            reason: a.final_reason.as_deref(),
+        });
     }
     for c in input.calls {
         if c.category == Category::Incomplete {
             continue;
         }
-        m.entry((host(&c.caller), "INVITE")).or_default().push(Req {
+        m.entry((c.caller.ip(), "INVITE")).or_default().push(Req {
             ts: c.start_ns,
-            server: host(&c.first_hop),
+            server: hosts.name(&c.first_hop),
             account: &c.from_uri,
             id: &c.call_id,
             // Any final response but a refusal means the server let the call through.
@@ -78,29 +114,29 @@ fn by_source<'a>(input: &Input<'a>) -> BTreeMap<(String, &'static str), Vec<Req<
             reason: c.final_reason.as_deref(),
         });
     }
-    for v in m.values_mut() {
-        v.sort_by_key(|r| r.ts);
-    }
-    m
+    m.into_iter()
+        .map(|((ip, method), mut v)| {
+            v.sort_by_key(|r| r.ts);
+            ((hosts.ip_name(&ip), method), v)
+        })
+        .collect()
 }
 
 pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
-    let sources = by_source(input);
+    let hosts = Hosts::of(input);
+    let sources = by_source(input, &hosts);
     // Servers that answered someone: silence toward one source is then targeted.
     let mut answered_by: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for ((src, _), reqs) in &sources {
         for r in reqs.iter().filter(|r| !r.unanswered) {
-            answered_by
-                .entry(r.server.as_str())
-                .or_default()
-                .insert(src.as_str());
+            answered_by.entry(r.server).or_default().insert(*src);
         }
     }
     let wide = server_blackholes(&sources);
     for ((src, method), reqs) in &sources {
         rate_limit(src, method, reqs, out);
         // A source inside a server-wide blackhole is reported with it, not alone.
-        if !wide.iter().any(|b| b.sources.contains(src.as_str())) {
+        if !wide.iter().any(|b| b.sources.contains(src)) {
             blackhole(src, method, reqs, &answered_by, input.capture_end_ns, out);
         }
     }
@@ -112,7 +148,8 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
 /// The servers (host) that went silent for everyone after a burst: the
 /// NO_RESPONSE detector leaves them to this one.
 pub(super) fn blackholed_servers(input: &Input<'_>) -> BTreeSet<String> {
-    let sources = by_source(input);
+    let hosts = Hosts::of(input);
+    let sources = by_source(input, &hosts);
     server_blackholes(&sources)
         .into_iter()
         .map(|b| b.server)
@@ -146,16 +183,14 @@ struct ServerBlackhole<'a> {
 /// sources — answered nobody at all until the capture ended: flood protection
 /// that blocks every source (or a server the burst brought down). Without the
 /// burst the same silence is a server that stopped answering (NO_RESPONSE).
-fn server_blackholes<'a>(
-    sources: &'a BTreeMap<(String, &'static str), Vec<Req<'a>>>,
-) -> Vec<ServerBlackhole<'a>> {
+fn server_blackholes<'a>(sources: &'a BySource<'a>) -> Vec<ServerBlackhole<'a>> {
     let mut by_server: BTreeMap<&str, Vec<(&'a str, &'static str, &'a Req<'a>)>> = BTreeMap::new();
     for ((src, method), reqs) in sources {
         for r in reqs {
             by_server
-                .entry(r.server.as_str())
+                .entry(r.server)
                 .or_default()
-                .push((src.as_str(), method, r));
+                .push((src, method, r));
         }
     }
     let mut out = Vec::new();
@@ -303,7 +338,7 @@ fn rate_limit(src: &str, method: &str, reqs: &[Req<'_>], out: &mut Vec<Finding>)
     ev.address(src);
     after.iter().filter(|r| r.refused).for_each(|r| {
         ev.call_id(r.id);
-        ev.address(&r.server);
+        ev.address(r.server);
     });
     ev.span(reqs[0].ts);
     ev.span(reqs[first_refusal].ts);
@@ -361,7 +396,7 @@ fn blackhole(
         return;
     }
     // The same servers still answered other sources: this address is the one dropped.
-    let servers: BTreeSet<&str> = silent.iter().map(|r| r.server.as_str()).collect();
+    let servers: BTreeSet<&str> = silent.iter().map(|r| r.server).collect();
     let others_answered = servers.iter().all(|s| {
         answered_by
             .get(s)
