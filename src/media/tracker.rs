@@ -25,10 +25,9 @@
 use super::rtp::{RtcpPacket, RtpPacket};
 use super::stream::{Sample, StreamStats};
 use crate::model::call::{CallRecord, OnCallClosed};
-use crate::model::keys::{key128, KeyMap};
+use crate::model::keys::{key128, KeyMap, SmallMap};
 use crate::sdp::{self, Sdp};
 use crate::sip::SipMessage;
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -198,7 +197,7 @@ pub struct MediaTracker {
     by_call_id: KeyMap<u32>,
     pub calls: Vec<CallMedia>,
     /// Announced receive addresses → (call, side).
-    endpoints: HashMap<SocketAddr, Endpoint>,
+    endpoints: SmallMap<SocketAddr, Endpoint>,
     /// Open streams by (src, dst, SSRC).
     active: KeyMap<u32>,
     /// Streams whose address their call withdrew (moved to T.38, say): they go on if the

@@ -12,7 +12,7 @@
 //! and turns it into [`CallRecord`]s at the end; figures over all calls are
 //! computed in `analysis::calls`.
 
-use super::keys::KeyMap;
+use super::keys::{KeyMap, SmallMap};
 use super::rows::Bounded;
 use super::transaction::{Transaction, Transactions, TxEvent, TxId, RETIRE_AFTER_NS};
 use crate::sip::{Method, SipMessage, Transport};
@@ -291,7 +291,7 @@ pub struct CallTracker {
     by_call_id: KeyMap<u32>,
     /// Boxed: the table holds a pointer per bucket, not a 370-byte state, so its
     /// spare buckets and its growth (old and new table at once) cost little.
-    calls: std::collections::HashMap<u32, Box<CallState>>,
+    calls: SmallMap<u32, Box<CallState>>,
     next: u32,
     /// Closing candidates by the time to look at each again.
     expiry: super::deadlines::Deadlines<u32>,

@@ -15,7 +15,7 @@
 //! This module only matches; what a transaction means for a call or a
 //! registration is decided in `call` and `registration`.
 
-use super::keys::{key128, KeyMap};
+use super::keys::{key128, KeyMap, SmallMap};
 use super::rows::Bounded;
 use crate::sip::ids::method_key;
 use crate::sip::{Method, SipMessage, Transport};
@@ -230,7 +230,7 @@ pub struct Transactions {
     /// Retirement candidates by the time to look at each again.
     expiry: super::deadlines::Deadlines<TxId>,
     /// The Call-ID of every open transaction, kept only when rows are wanted (`keep_call_ids`).
-    call_ids: std::collections::HashMap<TxId, Box<str>>,
+    call_ids: SmallMap<TxId, Box<str>>,
     keep_call_ids: bool,
     /// Retired transactions with their Call-IDs (only with `keep_call_ids`; the first `rows.transactions`).
     rows: Bounded<(Transaction, Box<str>)>,

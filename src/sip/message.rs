@@ -95,6 +95,9 @@ pub struct SipMessage {
     head: SipHead,
     /// CSeq number and the span of its method, read once in [`SipMessage::new`].
     cseq: Option<(u32, Span)>,
+    /// The From and To tags, found once in [`SipMessage::new`]: the model asks
+    /// for them several times a message on its one thread.
+    tags: [Option<Span>; 2],
     /// The keys the model looks up, hashed once where the message is made (a
     /// decode thread for UDP), not on the model's one thread.
     ids: Ids,
@@ -122,19 +125,17 @@ impl SipMessage {
             raw,
             head,
             cseq: None,
+            tags: [None, None],
             ids: Ids::default(),
             sdp: None,
         };
-        let cseq = m.parse_cseq().map(|(n, method)| {
-            // The method is a slice of `raw`: its offset is where it starts.
-            let start = (method.as_ptr() as usize).saturating_sub(m.raw.as_ptr() as usize);
-            let span = Span {
-                start: start as u32,
-                end: (start + method.len()) as u32,
-            };
-            (n, span)
+        m.cseq = m.parse_cseq().map(|(n, method)| (n, m.span_of(method)));
+        m.tags = [Hdr::From, Hdr::To].map(|h| {
+            m.head
+                .span(h)
+                .and_then(|s| addr_param(s.get(&m.raw), b"tag"))
+                .map(|t| m.span_of(t))
         });
-        m.cseq = cseq;
         // A CSeq that is there but does not read "number method" (RFC 3261 §20.16),
         // or whose method is not the request's (§8.1.1.5): matching falls back or fails.
         if m.head.span(Hdr::CSeq).is_some_and(|s| !s.is_empty()) {
@@ -150,6 +151,15 @@ impl SipMessage {
         m.ids = Ids::of(&m);
         m.sdp = m.read_sdp();
         m
+    }
+
+    /// The span of `part`, a slice of `raw` (its offset is where it starts).
+    fn span_of(&self, part: &[u8]) -> Span {
+        let start = (part.as_ptr() as usize).saturating_sub(self.raw.as_ptr() as usize);
+        Span {
+            start: start as u32,
+            end: (start + part.len()) as u32,
+        }
     }
 
     fn read_sdp(&self) -> Option<Result<Arc<Sdp>, SdpError>> {
@@ -416,14 +426,10 @@ impl SipMessage {
         Some((trim_bytes(sent_by), transport))
     }
     pub fn from_tag(&self) -> Option<&[u8]> {
-        self.head
-            .span(Hdr::From)
-            .and_then(|s| addr_param(s.get(&self.raw), b"tag"))
+        self.tags[0].map(|s| s.get(&self.raw))
     }
     pub fn to_tag(&self) -> Option<&[u8]> {
-        self.head
-            .span(Hdr::To)
-            .and_then(|s| addr_param(s.get(&self.raw), b"tag"))
+        self.tags[1].map(|s| s.get(&self.raw))
     }
     pub fn from_uri(&self) -> Option<&[u8]> {
         self.head
