@@ -346,21 +346,39 @@ pub fn summarize(
             c.media = Some(crate::media::MediaSummary::no_media());
         }
     }
-    let streams = crate::media::stream_rows(&media);
-    let mut call_summary = calls::summarize(&all_calls, &out.calls_not_kept);
+    registrations.attempts.sort_by_key(|a| a.first_ts_ns);
+    let inputs: Vec<_> = per.iter().map(|i| (&i.report, &i.traffic)).collect();
+    // Each reads the records and none writes them: run side by side (this tail
+    // is single-threaded otherwise, and a load test's is a tenth of its run).
+    let ((mut call_summary, registration_summary), (findings, (per_file, streams))) = rayon::join(
+        || {
+            rayon::join(
+                || calls::summarize(&all_calls, &out.calls_not_kept),
+                || reg_analysis::summarize(&registrations),
+            )
+        },
+        || {
+            rayon::join(
+                || {
+                    diagnosis::diagnose(&diagnosis::Input {
+                        calls: &all_calls,
+                        registrations: &registrations,
+                        icmp: &icmp,
+                        capture_start_ns: start,
+                        capture_end_ns: end,
+                    })
+                },
+                || {
+                    rayon::join(
+                        || per_file::rows(&inputs, &all_calls, &registrations.attempts),
+                        || crate::media::stream_rows(&media),
+                    )
+                },
+            )
+        },
+    );
     call_summary.in_progress_at_start = out.in_progress_at_start;
     call_summary.b2bua_legs_merged = out.b2bua_legs_merged;
-    registrations.attempts.sort_by_key(|a| a.first_ts_ns);
-    let registration_summary = reg_analysis::summarize(&registrations);
-    let findings = diagnosis::diagnose(&diagnosis::Input {
-        calls: &all_calls,
-        registrations: &registrations,
-        icmp: &icmp,
-        capture_start_ns: start,
-        capture_end_ns: end,
-    });
-    let inputs: Vec<_> = per.iter().map(|i| (&i.report, &i.traffic)).collect();
-    let per_file = per_file::rows(&inputs, &all_calls, &registrations.attempts);
     stages.mark("analysis+diagnosis");
     Summary {
         per_file,
