@@ -245,7 +245,7 @@ fn isolated(input: &Input<'_>, out: &mut Vec<Finding>) {
         for (map, key) in [
             (&mut dests, dest),
             (&mut domains, domain(&c.request_uri)),
-            (&mut call_uas, c.user_agent.clone()),
+            (&mut call_uas, c.user_agent.to_string()),
         ] {
             if key.is_empty() {
                 continue;

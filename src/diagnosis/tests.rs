@@ -84,7 +84,7 @@ fn call(i: usize, ts: i64, code: Option<u16>, legs: Vec<Leg>) -> CallRecord {
         final_ns: code.map(|_| ts + S),
         retry_after_s: if code == Some(503) { Some(30) } else { None },
         final_reason: None,
-        labels: vec![],
+        labels: Default::default(),
         pdd_ms: None,
         pdd_code: None,
         srd_ms: None,
@@ -106,8 +106,7 @@ fn call(i: usize, ts: i64, code: Option<u16>, legs: Vec<Leg>) -> CallRecord {
         early_dialogs: 0,
         legs,
         b2bua_call_ids: vec![],
-        correlation_id: None,
-        session_id: None,
+        fold_keys: None,
         media: None,
     }
 }

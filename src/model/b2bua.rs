@@ -45,12 +45,18 @@ pub fn fold_legs(calls: &mut Vec<CallRecord>) -> u64 {
     let mut claimed = vec![false; calls.len()];
     for (i, c) in calls.iter().enumerate() {
         let explicit = c
-            .correlation_id
-            .as_deref()
+            .fold_keys
+            .as_ref()
+            .and_then(|k| k.correlation_id.as_deref())
             .and_then(|id| by_id.get(id).copied())
             .filter(|&j| j != i)
             .or_else(|| {
-                let s = c.session_id.as_deref().filter(|s| !s.is_empty())?;
+                let s = c
+                    .fold_keys
+                    .as_ref()?
+                    .session_id
+                    .as_deref()
+                    .filter(|s| !s.is_empty())?;
                 match session.get(s) {
                     Some(&j) => Some(j),
                     None => {

@@ -6,7 +6,9 @@
 pub mod b2bua;
 pub mod call;
 pub mod deadlines;
+pub(crate) mod intern;
 pub mod keys;
+pub mod labels;
 pub mod registration;
 pub mod rows;
 #[cfg(test)]

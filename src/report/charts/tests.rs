@@ -26,7 +26,7 @@ pub(crate) fn call(i: usize, start: i64, code: Option<u16>, pdd_ms: Option<f64>)
         final_ns: code.map(|_| start + S / 2),
         retry_after_s: None,
         final_reason: None,
-        labels: vec![],
+        labels: Default::default(),
         pdd_ms,
         pdd_code: pdd_ms.map(|_| 180),
         srd_ms: None,
@@ -44,8 +44,7 @@ pub(crate) fn call(i: usize, start: i64, code: Option<u16>, pdd_ms: Option<f64>)
         early_dialogs: 0,
         legs: vec![],
         b2bua_call_ids: vec![],
-        correlation_id: None,
-        session_id: None,
+        fold_keys: None,
         media: None,
     }
 }
