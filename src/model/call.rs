@@ -947,7 +947,7 @@ mod tests {
             // equal keys apart, so stability shows.
             let items: Vec<(u32, usize)> = (0..n).map(|i| (((i * 7919) % 13) as u32, i)).collect();
             let mut want = items.clone();
-            want.sort_by(|a, b| a.0.cmp(&b.0));
+            want.sort_by_key(|a| a.0);
             let mut got = items;
             super::sort_moving_once(&mut got, |a, b| a.0.cmp(&b.0));
             assert_eq!(got, want, "n = {n}");
