@@ -183,6 +183,7 @@ pub fn summarize(
         // moment of either side; sixteen held 64 MB of messages waiting on a
         // model that is the slower stage anyway (issue #16).
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(MODEL_QUEUE);
+        let (give_back, reuse) = crate::pipeline::batch::recycling(MODEL_QUEUE + 2);
         let n_inputs = inputs.len();
         let model_thread = scope.spawn(move || {
             let mut per_input = vec![TrafficCounts::default(); n_inputs.max(1)];
@@ -200,8 +201,8 @@ pub fn summarize(
             let mut messages = crate::model::rows::Bounded::new(limits.model.rows.messages);
             let mut icmp = Vec::new();
             let mut media = MediaTracker::new(options.rtp_heuristic);
-            for batch in rx {
-                for item in batch {
+            for mut batch in rx {
+                for item in batch.drain(..) {
                     // Traffic counts follow the filter message by message; the model sees
                     // everything (its records are filtered afterwards).
                     let (counted, file) = match &item {
@@ -238,6 +239,7 @@ pub fn summarize(
                         _ => {}
                     }
                 }
+                give_back.give(batch);
             }
             if stage_times {
                 eprintln!("model thread cpu: {:.3} s", thread_cpu_s());
@@ -261,7 +263,7 @@ pub fn summarize(
                 media,
             }
         });
-        let mut buf = crate::pipeline::batch::ItemBatcher::new();
+        let mut buf = crate::pipeline::batch::ItemBatcher::reusing(reuse);
         let (reports, timeline) = run_timeline(inputs, limits, progress, &mut |item| {
             if let Some(batch) = buf.push(item) {
                 // Only fails if the model thread is gone (it panicked): its join reports that.

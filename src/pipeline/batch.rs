@@ -7,6 +7,7 @@
 //! `--limit sip.message_bytes` bounds).
 
 use crate::reassembly::Item;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 /// Items per batch at most.
 pub const BATCH_ITEMS: usize = 4096;
@@ -21,17 +22,65 @@ pub fn item_bytes(item: &Item) -> usize {
     }
 }
 
+/// The emptied vectors of batches, sent back from the thread that drains them to the
+/// thread that fills them. A vector allocated afresh per batch and freed on another
+/// thread cost a SIP-heavy run a fifth of its producing threads' time: every batch
+/// grew a new buffer by doubling, into pages the allocator had just returned to the
+/// system and the kernel had to zero again (issue #16, `clear_page` in the profile).
+pub fn recycling<T>(spare: usize) -> (GiveBack<T>, Reuse<T>) {
+    let (tx, rx) = sync_channel(spare);
+    (GiveBack { tx }, Reuse { rx })
+}
+
+/// The draining side of [`recycling`].
+pub struct GiveBack<T> {
+    tx: SyncSender<Vec<T>>,
+}
+
+impl<T> GiveBack<T> {
+    /// Hands an emptied vector back; dropped if enough are spare already, or if the
+    /// filling side is gone.
+    pub fn give(&self, mut v: Vec<T>) {
+        v.clear();
+        let _ = self.tx.try_send(v);
+    }
+}
+
+/// The filling side of [`recycling`].
+pub struct Reuse<T> {
+    rx: Receiver<Vec<T>>,
+}
+
+impl<T> Reuse<T> {
+    /// An empty vector: one given back if any is waiting, else a new one of `capacity`.
+    pub fn take(&self, capacity: usize) -> Vec<T> {
+        self.rx
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(capacity))
+    }
+}
+
 /// Collects items into batches of at most [`BATCH_ITEMS`] items and, past one
 /// item, [`BATCH_BYTES`] bytes.
 #[derive(Default)]
 pub struct ItemBatcher {
     items: Vec<Item>,
     bytes: usize,
+    reuse: Option<Reuse<Item>>,
 }
 
 impl ItemBatcher {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A batcher that fills the vectors the consumer gives back (see [`recycling`]).
+    pub fn reusing(reuse: Reuse<Item>) -> Self {
+        ItemBatcher {
+            items: reuse.take(BATCH_ITEMS),
+            bytes: 0,
+            reuse: Some(reuse),
+        }
     }
 
     /// Adds an item; returns a full batch when this one filled it.
@@ -48,7 +97,11 @@ impl ItemBatcher {
 
     fn take(&mut self) -> Vec<Item> {
         self.bytes = 0;
-        std::mem::take(&mut self.items)
+        let next = self
+            .reuse
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.take(BATCH_ITEMS));
+        std::mem::replace(&mut self.items, next)
     }
 }
 
@@ -97,6 +150,21 @@ mod tests {
             sizes.iter().all(|&s| s == 4),
             "batches of 1 MiB messages: {sizes:?}"
         );
+    }
+
+    #[test]
+    fn vectors_given_back_are_filled_again() {
+        let (give, reuse) = recycling(2);
+        let mut b = ItemBatcher::reusing(reuse);
+        let first = (0..BATCH_ITEMS).find_map(|_| b.push(message(0))).unwrap();
+        let ptr = first.as_ptr();
+        give.give(first);
+        // The batcher took its next vector before this one came back; the one after is it.
+        let second = (0..BATCH_ITEMS).find_map(|_| b.push(message(0))).unwrap();
+        assert_ne!(second.as_ptr(), ptr);
+        let third = (0..BATCH_ITEMS).find_map(|_| b.push(message(0))).unwrap();
+        assert_eq!(third.as_ptr(), ptr);
+        assert_eq!(third.len(), BATCH_ITEMS);
     }
 
     #[test]

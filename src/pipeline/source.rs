@@ -10,6 +10,7 @@
 //! source runs at most a few batches ahead, whatever the size of its file, and a
 //! batch sent holds at most [`EVENT_BATCH_BYTES`] (past one event).
 
+use super::batch::Reuse;
 use super::frames::{stage_a, Work};
 use super::Progress;
 use crate::accounting::{Bucket, FrameCounts};
@@ -170,6 +171,7 @@ pub(crate) fn produce(
     input: &InputSpec,
     progress: &Progress,
     tx: SyncSender<Vec<Event>>,
+    reuse: Reuse<Event>,
 ) -> SourceEnd {
     let mut counts = FrameCounts::default();
     let mut open = true;
@@ -188,7 +190,7 @@ pub(crate) fn produce(
         } else {
             batch.iter().map(|f| stage_a(f, index)).collect()
         };
-        let mut events = Vec::new();
+        let mut events = reuse.take(batch.len());
         let mut held = 0usize;
         for (f, w) in batch.iter().zip(work) {
             let kind = match w {
@@ -212,10 +214,10 @@ pub(crate) fn produce(
             });
             // A batch of 8,192 frames of 64 KiB would queue half a gigabyte: sent in parts.
             if held >= EVENT_BATCH_BYTES {
-                if open && tx.send(std::mem::take(&mut events)).is_err() {
+                let full = std::mem::replace(&mut events, reuse.take(batch.len()));
+                if open && tx.send(full).is_err() {
                     open = false;
                 }
-                events.clear();
                 held = 0;
             }
         }

@@ -20,6 +20,7 @@
 //! The same file named twice (a directory and a file inside it, a glob and a
 //! list) is read once; the second is reported as skipped.
 
+use super::batch::{recycling, GiveBack};
 use super::ordered::Ordered;
 use super::source::{produce, Event, SourceEnd};
 use super::{InputReport, Limits, Progress};
@@ -104,13 +105,15 @@ pub fn run_timeline(
             while started.len() < lookahead && heads.len() + started.len() < max_open {
                 let Some(i) = queue.pop_front() else { break };
                 let (tx, rx) = sync_channel(SOURCE_QUEUE);
+                let (give_back, reuse) = recycling(SOURCE_QUEUE + 1);
                 let spec = &inputs[i];
-                let handle = scope.spawn(move || produce(i as u32, spec, progress, tx));
+                let handle = scope.spawn(move || produce(i as u32, spec, progress, tx, reuse));
                 started.push_back(Source {
                     index: i,
                     first_ts: first_ts[i],
                     rx,
-                    batch: Vec::new().into_iter(),
+                    batch: VecDeque::new(),
+                    give_back,
                     handle,
                 });
             }
@@ -178,7 +181,7 @@ pub fn run_timeline(
                         continue;
                     }
                 }
-                if let Some(ev) = s.batch.next() {
+                if let Some(ev) = s.batch.pop_front() {
                     merged_to = Some(merged_to.map_or(ev.ts_ns, |m| m.max(ev.ts_ns)));
                     ordered.event(ev, sink);
                     took = true;
@@ -271,20 +274,26 @@ struct Source<'scope> {
     index: usize,
     first_ts: Option<i64>,
     rx: Receiver<Vec<Event>>,
-    batch: std::vec::IntoIter<Event>,
+    /// A deque only to take events from its front and give the emptied vector back
+    /// (`Vec` ⇄ `VecDeque` conversions keep the allocation).
+    batch: VecDeque<Event>,
+    give_back: GiveBack<Event>,
     handle: ScopedJoinHandle<'scope, SourceEnd>,
 }
 
 impl Source<'_> {
     fn head(&self) -> Option<i64> {
-        self.batch.as_slice().first().map(|e| e.ts_ns)
+        self.batch.front().map(|e| e.ts_ns)
     }
 
     /// Makes sure a batch is pending; false once the input is exhausted.
     fn refill(&mut self) -> bool {
-        while self.batch.as_slice().is_empty() {
+        while self.batch.is_empty() {
             match self.rx.recv() {
-                Ok(b) => self.batch = b.into_iter(),
+                Ok(b) => {
+                    let done = std::mem::replace(&mut self.batch, VecDeque::from(b));
+                    self.give_back.give(Vec::from(done));
+                }
                 Err(_) => return false,
             }
         }
