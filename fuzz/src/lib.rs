@@ -435,7 +435,7 @@ pub mod sip {
         let origin = Origin { file: 0, frame: n };
         SipMessage::new(
             (ts, src, dst, Transport::Udp, origin, Carriage::default()),
-            raw.into(),
+            raw.to_vec().into(),
             head,
         )
     }

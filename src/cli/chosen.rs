@@ -55,7 +55,9 @@ pub fn collect(
         };
         let Some(cid) = m.call_id() else { return };
         if call_ids.iter().any(|c| cid.starts_with(c.as_bytes())) {
-            candidates.push(*m);
+            let mut m = *m;
+            m.own_bytes();
+            candidates.push(m);
         }
     });
     (choose(candidates, call_ids), reports)

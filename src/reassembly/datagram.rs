@@ -23,7 +23,7 @@ pub(crate) fn classify(
             let (ts, src, dst, transport, origin) = meta;
             let mut m = SipMessage::new(
                 (ts, src, dst, transport, origin, carriage),
-                payload.into(),
+                crate::sip::chunks::copy(payload),
                 head,
             );
             if cut {

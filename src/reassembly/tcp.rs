@@ -516,7 +516,7 @@ impl TcpReassembler {
                                             at.origin,
                                             carriage(st, multi),
                                         ),
-                                        m.into_boxed_slice(),
+                                        m.into(),
                                         head,
                                     );
                                     msg.frames = Self::frames_of(st, range.0, range.1, at.origin);
@@ -572,7 +572,7 @@ impl TcpReassembler {
                             at.origin,
                             carriage(st, multi),
                         ),
-                        raw.into(),
+                        crate::sip::chunks::copy(raw),
                         head,
                     );
                     msg.frames = Self::frames_of(st, start, start + len as u64, at.origin);

@@ -10,6 +10,7 @@ use super::ids::Ids;
 use super::scan::{Defects, Method, SipHead, Span, StartLine};
 use super::values::{param, split_addr};
 use crate::sdp::{Sdp, SdpError};
+use bytes::Bytes;
 use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -91,7 +92,8 @@ pub struct SipMessage {
     pub carriage: Carriage,
     /// The frames that carried it, when more than `origin` alone.
     pub frames: Frames,
-    raw: Box<[u8]>,
+    /// Shared with other messages' bytes in a chunk (`sip::chunks`) or its own.
+    raw: Bytes,
     head: SipHead,
     /// CSeq number and the span of its method, read once in [`SipMessage::new`].
     cseq: Option<(u32, Span)>,
@@ -110,7 +112,7 @@ impl SipMessage {
     /// Builds the record from bytes the scanner accepted (`head` must come from scanning `raw`).
     pub fn new(
         meta: (i64, SocketAddr, SocketAddr, Transport, Origin, Carriage),
-        raw: Box<[u8]>,
+        raw: Bytes,
         head: SipHead,
     ) -> SipMessage {
         let (ts_ns, src, dst, transport, origin, carriage) = meta;
@@ -205,6 +207,12 @@ impl SipMessage {
         self.head.defects.set(defect)
     }
 
+    /// Gives the message an allocation of its own: for a message kept past the
+    /// pipeline, which would otherwise keep the whole chunk it shares (`sip::chunks`).
+    pub fn own_bytes(&mut self) {
+        self.raw = Bytes::copy_from_slice(&self.raw);
+    }
+
     /// Cuts the message to `max` bytes by dropping the end of its body (never
     /// a header: those are what the analysis reads), marks it
     /// [`Defects::BODY_TRUNCATED`] and returns the bytes dropped (0 if it fits).
@@ -220,9 +228,8 @@ impl SipMessage {
         if dropped == 0 {
             return 0;
         }
-        let mut raw = std::mem::take(&mut self.raw).into_vec();
-        raw.truncate(keep_end);
-        self.raw = raw.into_boxed_slice();
+        // A copy, not `Bytes::truncate`: that would keep the whole allocation.
+        self.raw = Bytes::copy_from_slice(self.raw.get(..keep_end).unwrap_or_default());
         self.head.body.end = keep_end as u32;
         self.head.len = keep_end as u32;
         self.head.defects.set(Defects::BODY_TRUNCATED);
@@ -588,7 +595,7 @@ pub(crate) mod tests {
                 Origin { file: 0, frame: 1 },
                 Carriage::default(),
             ),
-            b.into(),
+            Bytes::copy_from_slice(b),
             head,
         )
     }

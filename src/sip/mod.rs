@@ -22,6 +22,7 @@
     )
 )]
 
+pub mod chunks;
 pub mod codes;
 pub mod header;
 pub mod ids;
