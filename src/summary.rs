@@ -201,6 +201,7 @@ pub fn summarize(
             let mut messages = crate::model::rows::Bounded::new(limits.model.rows.messages);
             let mut icmp = Vec::new();
             let mut media = MediaTracker::new(options.rtp_heuristic);
+            let mut boxes = crate::sip::recycle::GiveBack::default();
             for mut batch in rx {
                 for item in batch.drain(..) {
                     // Traffic counts follow the filter message by message; the model sees
@@ -234,6 +235,7 @@ pub fn summarize(
                                 row.retransmission = repeated;
                                 let _ = messages.push(row);
                             }
+                            boxes.give(m);
                         }
                         Item::Icmp(e) if icmp.len() < MAX_ICMP_KEPT => icmp.push(e),
                         _ => {}

@@ -29,7 +29,7 @@ pub(crate) fn classify(
             if cut {
                 m.mark(Defects::SNAPLEN_CUT);
             }
-            (Bucket::Sip, Some(Item::Sip(Box::new(m))))
+            (Bucket::Sip, Some(Item::Sip(crate::sip::recycle::boxed(m))))
         }
         Err(ScanError::Malformed(reason)) => (
             Bucket::SipMalformed,

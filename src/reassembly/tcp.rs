@@ -521,7 +521,7 @@ impl TcpReassembler {
                                     );
                                     msg.frames = Self::frames_of(st, range.0, range.1, at.origin);
                                     truncate(&mut msg, max_message, stats);
-                                    out.push(Item::Sip(Box::new(msg)));
+                                    out.push(Item::Sip(crate::sip::recycle::boxed(msg)));
                                 }
                                 Err(ScanError::Malformed(reason)) => {
                                     malformed += 1;
@@ -577,7 +577,7 @@ impl TcpReassembler {
                     );
                     msg.frames = Self::frames_of(st, start, start + len as u64, at.origin);
                     truncate(&mut msg, max_message, stats);
-                    out.push(Item::Sip(Box::new(msg)));
+                    out.push(Item::Sip(crate::sip::recycle::boxed(msg)));
                     consumed += len;
                 }
                 Err(ScanError::Incomplete) => {

@@ -207,6 +207,14 @@ impl SipMessage {
         self.head.defects.set(defect)
     }
 
+    /// Lets go of what the message owns (its bytes, frames and SDP), keeping the
+    /// rest as it was: for its box to wait for reuse (`sip::recycle`) holding nothing.
+    pub(crate) fn release(&mut self) {
+        self.raw = Bytes::new();
+        self.frames = Frames::default();
+        self.sdp = None;
+    }
+
     /// Gives the message an allocation of its own: for a message kept past the
     /// pipeline, which would otherwise keep the whole chunk it shares (`sip::chunks`).
     pub fn own_bytes(&mut self) {

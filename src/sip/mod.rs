@@ -27,6 +27,7 @@ pub mod codes;
 pub mod header;
 pub mod ids;
 pub mod message;
+pub mod recycle;
 pub mod scan;
 pub mod values;
 
