@@ -108,7 +108,7 @@ fn call(i: usize, ts: i64, code: Option<u16>, legs: Vec<Leg>) -> CallRecord {
         reinvites: 0,
         early_dialogs: 0,
         legs: legs.into(),
-        b2bua_call_ids: vec![],
+        b2bua_call_ids: Box::default(),
         fold_keys: None,
         media: None,
     }

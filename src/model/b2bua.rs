@@ -147,7 +147,9 @@ pub fn fold_legs(calls: &mut Vec<CallRecord>) -> u64 {
             continue;
         };
         if let Some(Some(call)) = legs_of.get_mut(r) {
-            call.b2bua_call_ids.push(leg.call_id);
+            let mut ids = std::mem::take(&mut call.b2bua_call_ids).into_vec();
+            ids.push(leg.call_id);
+            call.b2bua_call_ids = ids.into_boxed_slice();
             call.destination = leg.destination;
             // The call's media is the first leg's that carried RTP (a B2BUA that anchors
             // media sends it on one leg only), else the caller's leg's.
@@ -210,7 +212,7 @@ mod tests {
         assert_eq!(out.calls.len(), 1);
         let c = &out.calls[0];
         assert_eq!(
-            (&*c.call_id, c.b2bua_call_ids.clone()),
+            (&*c.call_id, c.b2bua_call_ids.to_vec()),
             ("a-leg", vec!["b-leg".into()])
         );
         assert_eq!(*c.destination, CALLEE.parse().unwrap());
@@ -224,7 +226,7 @@ mod tests {
         call(&mut m, 20 * MS, PBX_OUT, CALLEE, "b-leg", "");
         let out = m.finish(None);
         assert_eq!(out.b2bua_legs_merged, 1);
-        assert_eq!(out.calls[0].b2bua_call_ids, vec!["b-leg".into()]);
+        assert_eq!(out.calls[0].b2bua_call_ids.to_vec(), vec!["b-leg".into()]);
     }
 
     /// Media is judged per Call-ID as each leg closes (issue #16); the folded call

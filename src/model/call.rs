@@ -89,6 +89,24 @@ impl Category {
     }
 }
 
+/// A side of a call: who hung up (1 byte in the record, not a 16-byte `&str`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Party {
+    Caller,
+    Callee,
+}
+
+impl Party {
+    /// "caller" or "callee", as the calls table writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Party::Caller => "caller",
+            Party::Callee => "callee",
+        }
+    }
+}
+
 /// One hop of a call.
 #[derive(Clone, Debug, Serialize)]
 pub struct Leg {
@@ -157,8 +175,8 @@ pub struct CallRecord {
     /// BYE → its final response (RFC 6076 SDD).
     pub disconnect_ms: OptF64,
     pub end_ns: OptI64,
-    /// "caller" or "callee" (who sent the BYE), when the call was answered and ended.
-    pub hangup_by: Option<&'static str>,
+    /// Who sent the BYE, when the call was answered and ended.
+    pub hangup_by: Option<Party>,
     pub bye_final_code: Option<u16>,
     pub auth_challenges: u32,
     /// Transmissions of initial INVITEs on the caller's leg, retransmissions included.
@@ -170,7 +188,7 @@ pub struct CallRecord {
     pub early_dialogs: u32,
     pub legs: Box<[Leg]>,
     /// Call-IDs of the legs a B2BUA re-originated this call with (`b2bua`).
-    pub b2bua_call_ids: Vec<Box<str>>,
+    pub b2bua_call_ids: Box<[Box<str>]>,
     /// What ties a B2BUA's legs together (None when the INVITE named neither).
     #[serde(skip)]
     pub fold_keys: Option<Box<FoldKeys>>,
@@ -905,9 +923,9 @@ fn record(
             b.final_ts.map(|f| ms(b.first_ts, f)),
             Some(b.final_ts.unwrap_or(b.first_ts)),
             Some(if b.client == caller {
-                "caller"
+                Party::Caller
             } else {
-                "callee"
+                Party::Callee
             }),
             b.final_code,
         ),
@@ -962,7 +980,7 @@ fn record(
         reinvites: c.reinvites,
         early_dialogs: c.to_tags.len() as u32,
         legs: leg_records,
-        b2bua_call_ids: Vec::new(),
+        b2bua_call_ids: Box::default(),
         fold_keys: (c.correlation_id.is_some() || c.session_id.is_some()).then(|| {
             Box::new(FoldKeys {
                 correlation_id: c.correlation_id,

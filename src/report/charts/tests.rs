@@ -43,7 +43,7 @@ pub(crate) fn call(i: usize, start: i64, code: Option<u16>, pdd_ms: Option<f64>)
         reinvites: 0,
         early_dialogs: 0,
         legs: Box::default(),
-        b2bua_call_ids: vec![],
+        b2bua_call_ids: Box::default(),
         fold_keys: None,
         media: None,
     }

@@ -35,7 +35,7 @@ static COLUMNS: &[Column<CallRecord>] = &[
     col("duration_ms", Ms, "2xx → BYE", |c, _| c.duration_ms.into()),
     col("disconnect_ms", Ms, "BYE → its response (RFC 6076 SDD)", |c, _| c.disconnect_ms.into()),
     col("end", Datetime, "end of the call (the response to the BYE that ended it; empty while every BYE was refused)", |c, _| Value::time_opt(c.end_ns.get())),
-    col("hangup_by", Word, "caller or callee (who sent the BYE)", |c, _| c.hangup_by.into()),
+    col("hangup_by", Word, "caller or callee (who sent the BYE)", |c, _| c.hangup_by.map(|p| p.name()).into()),
     col("bye_final_code", U32, "final response to the BYE", |c, _| c.bye_final_code.into()),
     col("retry_after_s", U32, "Retry-After (seconds) on the failure response", |c, _| c.retry_after_s.into()),
     col("auth_challenges", U32, "401/407 challenges to the caller's INVITEs", |c, _| c.auth_challenges.into()),
@@ -99,7 +99,7 @@ fn leg_path(l: &Leg) -> String {
 /// The filter for a call and its B2BUA legs (each leg has its own Call-ID).
 fn call_filter(c: &CallRecord) -> String {
     std::iter::once(&c.call_id)
-        .chain(&c.b2bua_call_ids)
+        .chain(c.b2bua_call_ids.iter())
         .map(|id| wireshark_filter(id))
         .collect::<Vec<_>>()
         .join(" || ")
