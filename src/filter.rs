@@ -235,12 +235,8 @@ impl Filter {
 
     pub fn call(&self, c: &CallRecord) -> bool {
         let legs = c.legs.iter().flat_map(|l| [l.client.ip(), l.server.ip()]);
-        (self.call_ids.is_empty() || self.call_ids.contains(&c.call_id))
-            && self.user_ok([
-                c.from_uri.as_str(),
-                c.to_uri.as_str(),
-                c.request_uri.as_str(),
-            ])
+        (self.call_ids.is_empty() || self.call_ids.iter().any(|id| **id == *c.call_id))
+            && self.user_ok([&*c.from_uri, &*c.to_uri, &*c.request_uri])
             && self.ip_ok(
                 [c.caller.ip(), c.first_hop.ip(), c.destination.ip()]
                     .into_iter()

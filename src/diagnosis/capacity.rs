@@ -45,7 +45,7 @@ fn attributed(refusals: &[Refusal<'_>], input: &Input<'_>) -> Vec<bool> {
     let served = |origin: SocketAddr| {
         ok_calls
             .iter()
-            .filter(move |c| c.first_hop == origin || c.legs.iter().any(|l| l.server == origin))
+            .filter(move |c| *c.first_hop == origin || c.legs.iter().any(|l| *l.server == origin))
     };
     let ok_regs = |registrar: SocketAddr| {
         input
@@ -131,9 +131,9 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
                 .iter()
                 .rev()
                 .find(|l| l.final_code == Some(503))
-                .map_or(c.first_hop, |l| l.server);
+                .map_or(*c.first_hop, |l| *l.server);
             refusals.push(Refusal {
-                ts: c.final_ns.unwrap_or(c.start_ns),
+                ts: c.final_ns.get().unwrap_or(c.start_ns),
                 retry_after: c.retry_after_s,
                 what: "INVITE",
                 id: &c.call_id,
@@ -172,8 +172,8 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
     // In flight at the onset: started, not yet finished.
     // An answered call lasts until its BYE (or the end of the capture); the others until their final response.
     let done_at = |c: &crate::model::call::CallRecord| match c.category {
-        crate::model::call::Category::Success => c.end_ns.unwrap_or(end),
-        _ => c.final_ns.unwrap_or(end),
+        crate::model::call::Category::Success => c.end_ns.get().unwrap_or(end),
+        _ => c.final_ns.get().unwrap_or(end),
     };
     let calls_in_flight = input
         .calls

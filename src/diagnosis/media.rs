@@ -57,22 +57,22 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
             Deaf {
                 call_id: &c.call_id,
                 start_ns: c.start_ns,
-                asked: m.caller_sdp,
+                asked: m.caller_sdp.get(),
                 nat: m.caller_nat,
                 signalling: m.caller_signalling,
                 side: "caller",
-                sdp_ns: m.caller_sdp_ns,
+                sdp_ns: m.caller_sdp_ns.get(),
                 working_first_ns: m.to_callee().first_ns,
             }
         } else {
             Deaf {
                 call_id: &c.call_id,
                 start_ns: c.start_ns,
-                asked: m.callee_sdp,
+                asked: m.callee_sdp.get(),
                 nat: m.callee_nat,
                 signalling: m.callee_signalling,
                 side: "callee",
-                sdp_ns: m.callee_sdp_ns,
+                sdp_ns: m.callee_sdp_ns.get(),
                 working_first_ns: m.to_caller().first_ns,
             }
         };

@@ -21,7 +21,7 @@ struct Server<'a> {
 pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
     let mut servers: BTreeMap<SocketAddr, Server<'_>> = BTreeMap::new();
     for c in input.calls {
-        let s = servers.entry(c.first_hop).or_default();
+        let s = servers.entry(*c.first_hop).or_default();
         match c.category {
             Category::NoAnswer => {
                 s.unanswered.push((&c.call_id, c.start_ns, "INVITE"));
@@ -57,7 +57,7 @@ pub(super) fn detect(input: &Input<'_>, out: &mut Vec<Finding>) {
         let sources: std::collections::BTreeSet<_> = input
             .calls
             .iter()
-            .filter(|c| c.first_hop == *addr && c.category == Category::NoAnswer)
+            .filter(|c| *c.first_hop == *addr && c.category == Category::NoAnswer)
             .map(|c| c.caller.ip())
             .chain(
                 input

@@ -108,7 +108,7 @@ fn cac(input: &Input<'_>, out: &mut Vec<Finding>) {
     for c in &rejected {
         ev.call_id(&c.call_id);
         ev.span(c.start_ns);
-        ev.address(c.destination);
+        ev.address(*c.destination);
     }
     ev.count("calls", rejected.len() as u64);
     out.push(Finding {
@@ -285,7 +285,7 @@ fn routing_loop(input: &Input<'_>, out: &mut Vec<Finding>) {
         ev.call_id(&c.call_id);
         ev.span(c.start_ns);
         for l in &c.legs {
-            *seen.entry(l.server).or_default() += 1;
+            *seen.entry(*l.server).or_default() += 1;
         }
     }
     for a in &regs {

@@ -69,11 +69,13 @@ fn call(i: usize, ts: i64, code: Option<u16>, legs: Vec<Leg>) -> CallRecord {
         None => Category::NoAnswer,
     };
     CallRecord {
-        call_id: format!("call-{i}"),
+        call_id: format!("call-{i}").into(),
         start_ns: ts,
-        caller: addr("10.1.0.1:5060"),
-        first_hop: addr("10.0.0.1:5060"),
-        destination: legs.last().map_or(addr("10.0.0.1:5060"), |l| l.server),
+        caller: addr("10.1.0.1:5060").into(),
+        first_hop: addr("10.0.0.1:5060").into(),
+        destination: legs
+            .last()
+            .map_or(addr("10.0.0.1:5060").into(), |l| l.server.clone()),
         transport: Transport::Udp,
         from_uri: "sip:a@x".into(),
         to_uri: "sip:b@x".into(),
@@ -81,22 +83,23 @@ fn call(i: usize, ts: i64, code: Option<u16>, legs: Vec<Leg>) -> CallRecord {
         user_agent: "UA".into(),
         category,
         final_code: code,
-        final_ns: code.map(|_| ts + S),
+        final_ns: code.map(|_| ts + S).into(),
         retry_after_s: if code == Some(503) { Some(30) } else { None },
         final_reason: None,
         labels: Default::default(),
-        pdd_ms: None,
+        pdd_ms: None.into(),
         pdd_code: None,
-        srd_ms: None,
-        answer_ms: None,
-        ring_ms: None,
-        duration_ms: None,
-        disconnect_ms: None,
+        srd_ms: None.into(),
+        answer_ms: None.into(),
+        ring_ms: None.into(),
+        duration_ms: None.into(),
+        disconnect_ms: None.into(),
         end_ns: if code == Some(200) {
             Some(ts + 60 * S)
         } else {
             None
-        },
+        }
+        .into(),
         hangup_by: None,
         bye_final_code: None,
         auth_challenges: 0,
@@ -104,8 +107,8 @@ fn call(i: usize, ts: i64, code: Option<u16>, legs: Vec<Leg>) -> CallRecord {
         invite_retransmissions: if code.is_none() { 6 } else { 0 },
         reinvites: 0,
         early_dialogs: 0,
-        legs,
-        b2bua_call_ids: vec![],
+        legs: legs.into(),
+        b2bua_call_ids: Box::default(),
         fold_keys: None,
         media: None,
     }
@@ -113,12 +116,12 @@ fn call(i: usize, ts: i64, code: Option<u16>, legs: Vec<Leg>) -> CallRecord {
 
 fn leg(client: &str, server: &str, code: Option<u16>) -> Leg {
     Leg {
-        client: addr(client),
-        server: addr(server),
+        client: addr(client).into(),
+        server: addr(server).into(),
         invites: 1,
         final_code: code,
-        pdd_ms: None,
-        answer_ms: None,
+        pdd_ms: None.into(),
+        answer_ms: None.into(),
     }
 }
 

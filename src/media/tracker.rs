@@ -213,6 +213,8 @@ pub struct MediaTracker {
     free: Vec<u32>,
     heuristic: bool,
     pub counts: MediaCounts,
+    /// Codec names, one copy for all the call records that name them.
+    codecs: crate::model::intern::Interner,
 }
 
 #[derive(Clone, Debug)]
@@ -717,7 +719,11 @@ impl MediaTracker {
 impl OnCallClosed for MediaTracker {
     fn call_closed(&mut self, call_id_key: u128, record: Option<&mut CallRecord>) {
         if let Some(r) = record {
-            r.media = super::verdict::judge(r, self.call_by_key(call_id_key), self, false);
+            // Taken out for the call: `judge` reads the tracker as a whole.
+            let mut codecs = std::mem::take(&mut self.codecs);
+            r.media =
+                super::verdict::judge(r, self.call_by_key(call_id_key), self, false, &mut codecs);
+            self.codecs = codecs;
         }
         self.retire(call_id_key);
     }

@@ -22,8 +22,10 @@
 use super::quality;
 use super::tracker::{CallMedia, MediaTracker, Side, Stream};
 use crate::model::call::{CallRecord, Category};
+use crate::model::compact::{OptAddr, OptF64, OptI64};
 use serde::Serialize;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// First RTP later than this after the 200 OK is LATE_MEDIA: a person says "hello"
 /// within about a second of answering, and two seconds of silence lose it.
@@ -112,7 +114,10 @@ impl MediaSummary {
     }
 }
 
-/// What a call's media amounts to (a column group of the calls table).
+/// What a call's media amounts to (a column group of the calls table). Most
+/// records carry one (every call with SDP), so it is kept small (issue #16):
+/// the codec name shared, the optional numbers and addresses compact
+/// (`model::compact`).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct MediaSummary {
     pub verdict: Option<Verdict>,
@@ -120,11 +125,12 @@ pub struct MediaSummary {
     /// capture carry SDP and no RTP, and a record per call is what a long
     /// capture keeps (issue #16).
     flows: Option<Box<Flows>>,
-    /// Audio codec of the callee's answer (else the offer).
-    pub codec: Option<String>,
+    /// Audio codec of the callee's answer (else the offer), shared between the
+    /// calls that name it (`MediaTracker`'s interner).
+    pub codec: Option<Arc<str>>,
     /// Where each side announced its audio.
-    pub caller_sdp: Option<SocketAddr>,
-    pub callee_sdp: Option<SocketAddr>,
+    pub caller_sdp: OptAddr,
+    pub callee_sdp: OptAddr,
     /// A private c= announced from a public signalling address, per side.
     pub caller_nat: bool,
     pub callee_nat: bool,
@@ -132,14 +138,14 @@ pub struct MediaSummary {
     pub caller_signalling: Option<std::net::IpAddr>,
     pub callee_signalling: Option<std::net::IpAddr>,
     /// When each side's latest SDP was sent.
-    pub caller_sdp_ns: Option<i64>,
-    pub callee_sdp_ns: Option<i64>,
+    pub caller_sdp_ns: OptI64,
+    pub callee_sdp_ns: OptI64,
     pub hold: bool,
     pub no_common_codec: bool,
     /// Payload types sent that the receiver did not list.
-    pub unexpected_pts: Vec<u8>,
+    pub unexpected_pts: Box<[u8]>,
     /// ms from the 200 OK to the later direction's first RTP.
-    pub media_delay_ms: Option<f64>,
+    pub media_delay_ms: OptF64,
     pub ssrc_changes: u32,
     /// Some RTP of the call went to an address its SDP did not announce (NAT latching, ICE,
     /// a relay): the SDP does not tell which directions to expect there.
@@ -195,6 +201,7 @@ pub fn judge(
     media: Option<&CallMedia>,
     t: &MediaTracker,
     capture_has_rtp: bool,
+    codecs: &mut crate::model::intern::Interner,
 ) -> Option<MediaSummary> {
     let answered = call.category == Category::Success;
     let Some(c) = media else {
@@ -205,8 +212,8 @@ pub fn judge(
         });
     };
     let mut s = MediaSummary {
-        caller_sdp: c.side(Side::Caller).audio,
-        callee_sdp: c.side(Side::Callee).audio,
+        caller_sdp: c.side(Side::Caller).audio.into(),
+        callee_sdp: c.side(Side::Callee).audio.into(),
         caller_nat: c.side(Side::Caller).nat,
         callee_nat: c.side(Side::Callee).nat,
         caller_signalling: c.side(Side::Caller).signalling,
@@ -215,12 +222,14 @@ pub fn judge(
             .side(Side::Caller)
             .sdp
             .as_ref()
-            .map(|_| c.side(Side::Caller).ts_ns),
+            .map(|_| c.side(Side::Caller).ts_ns)
+            .into(),
         callee_sdp_ns: c
             .side(Side::Callee)
             .sdp
             .as_ref()
-            .map(|_| c.side(Side::Callee).ts_ns),
+            .map(|_| c.side(Side::Callee).ts_ns)
+            .into(),
         hold: c.hold,
         no_common_codec: c.no_common_codec,
         has_streams: !c.streams.is_empty(),
@@ -233,7 +242,9 @@ pub fn judge(
             continue;
         };
         let (codec, ptime) = codec_of(c, st);
-        s.codec.get_or_insert(codec.clone());
+        if s.codec.is_none() {
+            s.codec = Some(codecs.get(&codec));
+        }
         unexpected |= st.unexpected_pts;
         s.ssrc_changes += u32::from(st.ssrc_change);
         s.media_elsewhere |= st.elsewhere;
@@ -254,15 +265,15 @@ pub fn judge(
                 a.codecs
                     .iter()
                     .find(|x| x.is_voice())
-                    .map(|x| x.name.to_string())
+                    .map(|x| codecs.get(&x.name))
             })
             .next();
     }
-    let answered_ns = c.answered_ns.or(call.final_ns.filter(|_| answered));
+    let answered_ns = c.answered_ns.or(call.final_ns.get().filter(|_| answered));
     let firsts = (s.to_callee().first_ns, s.to_caller().first_ns);
     let later_first = firsts.0.max(firsts.1);
     if let (Some(first), Some(ans)) = (later_first, answered_ns) {
-        s.media_delay_ms = Some((first - ans) as f64 / 1e6);
+        s.media_delay_ms = Some((first - ans) as f64 / 1e6).into();
     }
     // Which directions the SDP asked for: the sender's direction must send and the receiver's receive.
     let wants = |from: Side, to: Side| {

@@ -37,7 +37,7 @@ pub fn fold_legs(calls: &mut Vec<CallRecord>) -> u64 {
     let by_id: HashMap<&str, usize> = calls
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.call_id.as_str(), i))
+        .map(|(i, c)| (&*c.call_id, i))
         .collect();
     let mut session: HashMap<&str, usize> = HashMap::new();
     // parent[i] = Some(j): record i is a leg of record j.
@@ -147,7 +147,9 @@ pub fn fold_legs(calls: &mut Vec<CallRecord>) -> u64 {
             continue;
         };
         if let Some(Some(call)) = legs_of.get_mut(r) {
-            call.b2bua_call_ids.push(leg.call_id);
+            let mut ids = std::mem::take(&mut call.b2bua_call_ids).into_vec();
+            ids.push(leg.call_id);
+            call.b2bua_call_ids = ids.into_boxed_slice();
             call.destination = leg.destination;
             // The call's media is the first leg's that carried RTP (a B2BUA that anchors
             // media sends it on one leg only), else the caller's leg's.
@@ -156,7 +158,9 @@ pub fn fold_legs(calls: &mut Vec<CallRecord>) -> u64 {
             if !has_streams(&call.media) && has_streams(&leg.media) {
                 call.media = leg.media;
             }
-            call.legs.extend(leg.legs);
+            let mut legs = std::mem::take(&mut call.legs).into_vec();
+            legs.extend(leg.legs);
+            call.legs = legs.into_boxed_slice();
             n += 1;
         }
     }
@@ -208,10 +212,10 @@ mod tests {
         assert_eq!(out.calls.len(), 1);
         let c = &out.calls[0];
         assert_eq!(
-            (c.call_id.as_str(), c.b2bua_call_ids.clone()),
-            ("a-leg", vec!["b-leg".to_string()])
+            (&*c.call_id, c.b2bua_call_ids.to_vec()),
+            ("a-leg", vec!["b-leg".into()])
         );
-        assert_eq!(c.destination, CALLEE.parse().unwrap());
+        assert_eq!(*c.destination, CALLEE.parse().unwrap());
         assert_eq!(c.legs.len(), 2);
     }
 
@@ -222,7 +226,7 @@ mod tests {
         call(&mut m, 20 * MS, PBX_OUT, CALLEE, "b-leg", "");
         let out = m.finish(None);
         assert_eq!(out.b2bua_legs_merged, 1);
-        assert_eq!(out.calls[0].b2bua_call_ids, vec!["b-leg".to_string()]);
+        assert_eq!(out.calls[0].b2bua_call_ids.to_vec(), vec!["b-leg".into()]);
     }
 
     /// Media is judged per Call-ID as each leg closes (issue #16); the folded call
@@ -235,8 +239,8 @@ mod tests {
             fn call_closed(&mut self, _: u128, r: Option<&mut super::CallRecord>) {
                 if let Some(r) = r {
                     let mut media = crate::media::MediaSummary::no_media();
-                    media.codec = Some(r.call_id.clone());
-                    media.has_streams = r.call_id == "b-leg";
+                    media.codec = Some(r.call_id.as_ref().into());
+                    media.has_streams = &*r.call_id == "b-leg";
                     r.media = Some(media);
                 }
             }

@@ -12,12 +12,19 @@
 //! and turns it into [`CallRecord`]s at the end; figures over all calls are
 //! computed in `analysis::calls`.
 
+use super::compact::{OptF64, OptI64};
+use super::intern::Interner;
 use super::keys::{KeyMap, SmallMap};
 use super::rows::Bounded;
 use super::transaction::{Transaction, Transactions, TxEvent, TxId, RETIRE_AFTER_NS};
 use crate::sip::{Method, SipMessage, Transport};
 use serde::Serialize;
 use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// An address as a record keeps it: shared between the records that name it
+/// (`model::intern`): 8 bytes where a `SocketAddr` takes 32.
+pub type Addr = Arc<SocketAddr>;
 
 /// Timer B (RFC 3261 §17.1.1.2): 64 × T1 = 32 s without a final response ends an INVITE client transaction.
 pub const TIMER_B_NS: i64 = 32_000_000_000;
@@ -82,16 +89,34 @@ impl Category {
     }
 }
 
+/// A side of a call: who hung up (1 byte in the record, not a 16-byte `&str`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Party {
+    Caller,
+    Callee,
+}
+
+impl Party {
+    /// "caller" or "callee", as the calls table writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Party::Caller => "caller",
+            Party::Callee => "callee",
+        }
+    }
+}
+
 /// One hop of a call.
 #[derive(Clone, Debug, Serialize)]
 pub struct Leg {
-    pub client: SocketAddr,
-    pub server: SocketAddr,
+    pub client: Addr,
+    pub server: Addr,
     /// Initial INVITE transactions on this hop (auth retries included).
     pub invites: u32,
     pub final_code: Option<u16>,
-    pub pdd_ms: Option<f64>,
-    pub answer_ms: Option<f64>,
+    pub pdd_ms: OptF64,
+    pub answer_ms: OptF64,
 }
 
 /// The headers of an INVITE that tie a B2BUA's legs into one call
@@ -107,47 +132,51 @@ pub struct FoldKeys {
 
 /// One call attempt, as the caller saw it, with every leg.
 #[derive(Clone, Debug, Serialize)]
+///
+/// A long capture keeps one per call (issue #16): what repeats between calls —
+/// addresses, URIs, User-Agent, reason phrase — is shared (`model::intern`), the
+/// optional numbers take the width of the number (`model::compact`).
 pub struct CallRecord {
-    pub call_id: String,
+    pub call_id: Box<str>,
     /// First transmission of the first INVITE.
     pub start_ns: i64,
-    pub caller: SocketAddr,
+    pub caller: Addr,
     /// Where the caller sent the INVITE (a proxy, or the callee).
-    pub first_hop: SocketAddr,
+    pub first_hop: Addr,
     /// The server of the last leg seen: the callee as far as the capture shows.
-    pub destination: SocketAddr,
+    pub destination: Addr,
     pub transport: Transport,
-    pub from_uri: String,
-    pub to_uri: String,
-    pub request_uri: String,
-    /// Shared between the calls that name the same User-Agent (`model::intern`).
-    pub user_agent: std::sync::Arc<str>,
+    pub from_uri: Arc<str>,
+    pub to_uri: Arc<str>,
+    /// The same copy as `to_uri` when they are equal, as they mostly are.
+    pub request_uri: Arc<str>,
+    pub user_agent: Arc<str>,
     pub category: Category,
     pub final_code: Option<u16>,
     /// When the caller got the final response.
-    pub final_ns: Option<i64>,
+    pub final_ns: OptI64,
     /// Retry-After (seconds) on a failure response to the caller (503, 480, 486…).
     pub retry_after_s: Option<u32>,
     /// Reason phrase of the last final response the caller got ("Rate Limit Exceeded").
-    pub final_reason: Option<String>,
+    pub final_reason: Option<Arc<str>>,
     /// Finer labels: auth_challenged, cancelled, forked, redirected, no_answer, incomplete, reinvite, …
     pub labels: super::labels::Labels,
-    pub pdd_ms: Option<f64>,
+    pub pdd_ms: OptF64,
     /// The provisional that ended PDD (180 or 183).
     pub pdd_code: Option<u16>,
     /// RFC 6076 SRD: first INVITE → first non-100 response (provisional or final).
-    pub srd_ms: Option<f64>,
+    pub srd_ms: OptF64,
     /// First INVITE → 2xx.
-    pub answer_ms: Option<f64>,
+    pub answer_ms: OptF64,
     /// First 18x → 2xx.
-    pub ring_ms: Option<f64>,
+    pub ring_ms: OptF64,
     /// 2xx → BYE (RFC 6076 SDT for completed sessions).
-    pub duration_ms: Option<f64>,
+    pub duration_ms: OptF64,
     /// BYE → its final response (RFC 6076 SDD).
-    pub disconnect_ms: Option<f64>,
-    pub end_ns: Option<i64>,
-    /// "caller" or "callee" (who sent the BYE), when the call was answered and ended.
-    pub hangup_by: Option<&'static str>,
+    pub disconnect_ms: OptF64,
+    pub end_ns: OptI64,
+    /// Who sent the BYE, when the call was answered and ended.
+    pub hangup_by: Option<Party>,
     pub bye_final_code: Option<u16>,
     pub auth_challenges: u32,
     /// Transmissions of initial INVITEs on the caller's leg, retransmissions included.
@@ -157,9 +186,9 @@ pub struct CallRecord {
     pub reinvites: u32,
     /// Distinct To tags in responses on the caller's leg (more than one: forking).
     pub early_dialogs: u32,
-    pub legs: Vec<Leg>,
+    pub legs: Box<[Leg]>,
     /// Call-IDs of the legs a B2BUA re-originated this call with (`b2bua`).
-    pub b2bua_call_ids: Vec<String>,
+    pub b2bua_call_ids: Box<[Box<str>]>,
     /// What ties a B2BUA's legs together (None when the INVITE named neither).
     #[serde(skip)]
     pub fold_keys: Option<Box<FoldKeys>>,
@@ -170,42 +199,34 @@ pub struct CallRecord {
 
 /// What the call summary counts of one call: its record reduced to about a tenth,
 /// kept for the calls past `--limit rows.calls` so that the figures over all calls
-/// stay exact (`analysis::calls::summarize`). Durations are f64 with NaN for none.
+/// stay exact (`analysis::calls::summarize`).
 #[derive(Clone, Debug)]
 pub struct CallFigures {
     pub category: Category,
-    pub destination: SocketAddr,
+    pub destination: Addr,
     pub auth_challenged: bool,
     final_code: u16,
     bye_final_code: u16,
-    pdd_ms: f64,
-    srd_ms: f64,
-    answer_ms: f64,
-    duration_ms: f64,
-    disconnect_ms: f64,
-}
-
-fn nan_none(v: Option<f64>) -> f64 {
-    v.unwrap_or(f64::NAN)
-}
-
-fn none_nan(v: f64) -> Option<f64> {
-    (!v.is_nan()).then_some(v)
+    pdd_ms: OptF64,
+    srd_ms: OptF64,
+    answer_ms: OptF64,
+    duration_ms: OptF64,
+    disconnect_ms: OptF64,
 }
 
 impl CallFigures {
     pub fn of(c: &CallRecord) -> Self {
         CallFigures {
             category: c.category,
-            destination: c.destination,
+            destination: c.destination.clone(),
             auth_challenged: c.auth_challenges > 0,
             final_code: c.final_code.unwrap_or(0),
             bye_final_code: c.bye_final_code.unwrap_or(0),
-            pdd_ms: nan_none(c.pdd_ms),
-            srd_ms: nan_none(c.srd_ms),
-            answer_ms: nan_none(c.answer_ms),
-            duration_ms: nan_none(c.duration_ms),
-            disconnect_ms: nan_none(c.disconnect_ms),
+            pdd_ms: c.pdd_ms,
+            srd_ms: c.srd_ms,
+            answer_ms: c.answer_ms,
+            duration_ms: c.duration_ms,
+            disconnect_ms: c.disconnect_ms,
         }
     }
     pub fn final_code(&self) -> Option<u16> {
@@ -215,19 +236,19 @@ impl CallFigures {
         (self.bye_final_code != 0).then_some(self.bye_final_code)
     }
     pub fn pdd_ms(&self) -> Option<f64> {
-        none_nan(self.pdd_ms)
+        self.pdd_ms.get()
     }
     pub fn srd_ms(&self) -> Option<f64> {
-        none_nan(self.srd_ms)
+        self.srd_ms.get()
     }
     pub fn answer_ms(&self) -> Option<f64> {
-        none_nan(self.answer_ms)
+        self.answer_ms.get()
     }
     pub fn duration_ms(&self) -> Option<f64> {
-        none_nan(self.duration_ms)
+        self.duration_ms.get()
     }
     pub fn disconnect_ms(&self) -> Option<f64> {
-        none_nan(self.disconnect_ms)
+        self.disconnect_ms.get()
     }
 }
 
@@ -241,10 +262,10 @@ struct CallState {
     /// None until the first request decides whether this Call-ID is a call attempt.
     is_attempt: Option<bool>,
     caller: Option<SocketAddr>,
-    from_uri: String,
-    to_uri: String,
-    request_uri: String,
-    user_agent: std::sync::Arc<str>,
+    from_uri: Arc<str>,
+    to_uri: Arc<str>,
+    request_uri: Arc<str>,
+    user_agent: Arc<str>,
     correlation_id: Option<String>,
     session_id: Option<String>,
     /// Initial INVITE transactions, in order.
@@ -254,7 +275,7 @@ struct CallState {
     reinvites: u32,
     to_tags: Vec<Box<[u8]>>,
     retry_after: Option<u32>,
-    final_reason: Option<String>,
+    final_reason: Option<Arc<str>>,
     /// The Call-ID's key in `by_call_id`.
     key: u128,
     /// The last message of this Call-ID.
@@ -324,8 +345,31 @@ pub struct CallTracker {
     pub verdicts_evicted: u64,
     /// The most calls open at once.
     pub peak_open: u64,
-    /// User-Agents, one copy each for all the calls that name them.
-    agents: super::intern::Interner,
+    /// What the records of many calls repeat, one copy each.
+    shared: Shared,
+}
+
+/// Values the records of many calls repeat, kept once (`model::intern`). The
+/// bounds on users and addresses cover a load test's few thousand phones
+/// (a full table costs about 1.3 MB each).
+struct Shared {
+    agents: Interner,
+    reasons: Interner,
+    from: Interner,
+    to: Interner,
+    addrs: Interner<SocketAddr>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            agents: Interner::default(),
+            reasons: Interner::default(),
+            from: Interner::with_max(16_384),
+            to: Interner::with_max(16_384),
+            addrs: Interner::with_max(16_384),
+        }
+    }
 }
 
 /// Told of every Call-ID the call tracker lets go, with its record when it made
@@ -472,7 +516,7 @@ impl CallTracker {
             .collect();
         let key = st.key;
         let rec = if st.is_attempt == Some(true) && !st.invites.is_empty() {
-            record(*st, txs, now)
+            record(*st, txs, now, &mut self.shared.addrs)
         } else {
             None
         };
@@ -568,10 +612,16 @@ impl CallTracker {
                         return;
                     }
                     st.caller = Some(tx.client);
-                    st.from_uri = m.from_uri().map(lossy).unwrap_or_default();
-                    st.to_uri = m.to_uri().map(lossy).unwrap_or_default();
-                    st.request_uri = m.request_uri().map(lossy).unwrap_or_default();
-                    st.user_agent = self.agents.get(
+                    let sh = &mut self.shared;
+                    st.from_uri = sh.from.get(&m.from_uri().map(lossy).unwrap_or_default());
+                    st.to_uri = sh.to.get(&m.to_uri().map(lossy).unwrap_or_default());
+                    let ruri = m.request_uri().map(lossy).unwrap_or_default();
+                    st.request_uri = if *ruri == *st.to_uri {
+                        st.to_uri.clone()
+                    } else {
+                        sh.to.get(&ruri)
+                    };
+                    st.user_agent = sh.agents.get(
                         &m.header(crate::sip::Hdr::UserAgent)
                             .map(|v| lossy(&v))
                             .unwrap_or_default(),
@@ -624,7 +674,11 @@ impl CallTracker {
                     && Some(t.client) == st.caller
                     && m.status().is_some_and(|c| c >= 200)
                 {
-                    st.final_reason = m.reason().map(lossy).filter(|r| !r.is_empty());
+                    st.final_reason = m
+                        .reason()
+                        .map(lossy)
+                        .filter(|r| !r.is_empty())
+                        .map(|r| self.shared.reasons.get(&r));
                 }
                 if t.method == Method::Invite && !t.in_dialog && Some(t.client) == st.caller {
                     if let Some(tag) = m.to_tag() {
@@ -660,7 +714,7 @@ impl CallTracker {
         self.done.reserve(open.len());
         for (_, c) in open {
             let key = c.key;
-            if let Some(mut r) = record(*c, txs, capture_end_ns) {
+            if let Some(mut r) = record(*c, txs, capture_end_ns, &mut self.shared.addrs) {
                 closed.call_closed(key, Some(&mut r));
                 self.keep(r);
             }
@@ -739,7 +793,12 @@ fn ending_bye<'a>(
 }
 
 /// The record of one call; None if its transactions were forgotten (evicted at a limit).
-fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
+fn record(
+    c: CallState,
+    txs: &Transactions,
+    end: i64,
+    addrs: &mut Interner<SocketAddr>,
+) -> Option<CallRecord> {
     let caller = c.caller?;
     // Legs: one per (client, server) pair, the caller's first.
     let mut legs: Vec<(SocketAddr, SocketAddr, Vec<&Transaction>)> = Vec::new();
@@ -751,14 +810,14 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
         }
     }
     legs.sort_by_key(|l| (l.0 != caller, l.2[0].first_ts));
-    let leg_records: Vec<Leg> = legs
+    let leg_records: Box<[Leg]> = legs
         .iter()
         .map(|(client, server, ts)| {
             let start = ts[0].first_ts;
             let last = ts.iter().rev().find(|t| t.final_code.is_some());
             Leg {
-                client: *client,
-                server: *server,
+                client: addrs.get(client),
+                server: addrs.get(server),
                 invites: ts.len() as u32,
                 final_code: last.and_then(|t| t.final_code),
                 pdd_ms: ts
@@ -766,12 +825,14 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
                     .filter_map(|t| t.first_ringing)
                     .map(|r| r.1)
                     .min()
-                    .map(|r| ms(start, r)),
+                    .map(|r| ms(start, r))
+                    .into(),
                 answer_ms: ts
                     .iter()
                     .find(|t| t.final_code.is_some_and(|f| (200..300).contains(&f)))
                     .and_then(|t| t.final_ts)
-                    .map(|a| ms(start, a)),
+                    .map(|a| ms(start, a))
+                    .into(),
             }
         })
         .collect();
@@ -862,9 +923,9 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
             b.final_ts.map(|f| ms(b.first_ts, f)),
             Some(b.final_ts.unwrap_or(b.first_ts)),
             Some(if b.client == caller {
-                "caller"
+                Party::Caller
             } else {
-                "callee"
+                Party::Callee
             }),
             b.final_code,
         ),
@@ -883,11 +944,11 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
         _ => (None, None, None, None, None),
     };
     Some(CallRecord {
-        call_id: c.call_id,
+        call_id: c.call_id.into_boxed_str(),
         start_ns: start,
-        caller,
-        first_hop: first.server,
-        destination: legs.last().map(|l| l.1).unwrap_or(first.server),
+        caller: addrs.get(&caller),
+        first_hop: addrs.get(&first.server),
+        destination: addrs.get(&legs.last().map(|l| l.1).unwrap_or(first.server)),
         transport: first.transport,
         from_uri: c.from_uri,
         to_uri: c.to_uri,
@@ -895,21 +956,22 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
         user_agent: c.user_agent,
         category,
         final_code,
-        final_ns: final_tx.and_then(|t| t.final_ts),
+        final_ns: final_tx.and_then(|t| t.final_ts).into(),
         retry_after_s: c.retry_after,
         final_reason: c.final_reason,
         labels,
-        pdd_ms: ringing.map(|r| ms(start, r.1)),
+        pdd_ms: ringing.map(|r| ms(start, r.1)).into(),
         pdd_code: ringing.map(|r| r.0),
-        srd_ms: srd_end.map(|e| ms(start, e)),
-        answer_ms: answer_ts.map(|a| ms(start, a)),
+        srd_ms: srd_end.map(|e| ms(start, e)).into(),
+        answer_ms: answer_ts.map(|a| ms(start, a)).into(),
         ring_ms: match (ringing, answer_ts) {
             (Some(r), Some(a)) if a >= r.1 => Some(ms(r.1, a)),
             _ => None,
-        },
-        duration_ms,
-        disconnect_ms,
-        end_ns,
+        }
+        .into(),
+        duration_ms: duration_ms.into(),
+        disconnect_ms: disconnect_ms.into(),
+        end_ns: end_ns.into(),
         hangup_by,
         bye_final_code,
         auth_challenges,
@@ -918,7 +980,7 @@ fn record(c: CallState, txs: &Transactions, end: i64) -> Option<CallRecord> {
         reinvites: c.reinvites,
         early_dialogs: c.to_tags.len() as u32,
         legs: leg_records,
-        b2bua_call_ids: Vec::new(),
+        b2bua_call_ids: Box::default(),
         fold_keys: (c.correlation_id.is_some() || c.session_id.is_some()).then(|| {
             Box::new(FoldKeys {
                 correlation_id: c.correlation_id,
@@ -939,6 +1001,21 @@ mod tests {
 
     const MS: i64 = 1_000_000;
     const S: i64 = 1_000_000_000;
+
+    /// Issue #16: a long capture keeps a record per call. It took 704 bytes
+    /// (media 216) before the optional numbers were made compact and what
+    /// repeats between calls shared; this catches a field that brings it back.
+    #[test]
+    fn a_record_stays_small() {
+        use std::mem::size_of;
+        assert!(
+            size_of::<super::CallRecord>() <= 448,
+            "{}",
+            size_of::<super::CallRecord>()
+        );
+        assert!(size_of::<crate::media::MediaSummary>() <= 144);
+        assert!(size_of::<super::Leg>() <= 40);
+    }
 
     #[test]
     fn sorting_by_moving_once_is_the_stable_sort() {
@@ -1062,7 +1139,7 @@ From: <sip:a@x>;tag=f{i}\nTo: <sip:p>\nCall-ID: flood-{i}\nCSeq: 1 OPTIONS\nCont
         let c = &out.calls[0];
         assert_eq!(c.category, Category::Success);
         assert_eq!(
-            (c.srd_ms, c.pdd_ms, c.answer_ms),
+            (c.srd_ms.get(), c.pdd_ms.get(), c.answer_ms.get()),
             (Some(900.0), Some(900.0), Some(3000.0))
         );
     }
@@ -1130,7 +1207,7 @@ From: <sip:a@x>;tag=f{i}\nTo: <sip:p>\nCall-ID: flood-{i}\nCSeq: 1 OPTIONS\nCont
         let out = run(&steps, 11 * S);
         let c = &out.calls[0];
         assert_eq!(
-            (c.end_ns, c.duration_ms, c.bye_final_code),
+            (c.end_ns.get(), c.duration_ms.get(), c.bye_final_code),
             (None, None, Some(500))
         );
         assert!(c.labels.contains("bye_rejected"));
@@ -1142,7 +1219,10 @@ From: <sip:a@x>;tag=f{i}\nTo: <sip:p>\nCall-ID: flood-{i}\nCSeq: 1 OPTIONS\nCont
         ));
         let out = run(&steps, 12 * S);
         let c = &out.calls[0];
-        assert_eq!((c.duration_ms, c.bye_final_code), (Some(8000.0), Some(200)));
+        assert_eq!(
+            (c.duration_ms.get(), c.bye_final_code),
+            (Some(8000.0), Some(200))
+        );
         assert!(!c.labels.contains("bye_rejected"));
     }
 

@@ -1,27 +1,65 @@
-//! Strings many records repeat — a load test's calls carry a handful of
-//! User-Agents between them — kept once and shared. Bounded: past
-//! [`Interner::MAX`] distinct strings a new one is shared with nobody (a
-//! capture of random strings must not grow a table beside its records).
+//! Values many records repeat — a load test's calls carry a handful of
+//! User-Agents, reason phrases and codecs, a few thousand users and addresses
+//! between them — kept once and shared. Bounded: past the bound a new value is
+//! shared with nobody (a capture of random strings must not grow a table beside
+//! its records).
 
 use std::collections::HashSet;
+use std::hash::Hash;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-#[derive(Debug, Default)]
-pub struct Interner {
-    seen: HashSet<Arc<str>, rustc_hash::FxBuildHasher>,
+/// What can be kept behind an `Arc` from a borrowed value.
+pub trait Share: Hash + Eq {
+    fn share(&self) -> Arc<Self>;
 }
 
-impl Interner {
-    /// Distinct strings kept for sharing.
+impl Share for str {
+    fn share(&self) -> Arc<str> {
+        Arc::from(self)
+    }
+}
+
+impl Share for SocketAddr {
+    fn share(&self) -> Arc<SocketAddr> {
+        Arc::new(*self)
+    }
+}
+
+#[derive(Debug)]
+pub struct Interner<T: ?Sized = str> {
+    seen: HashSet<Arc<T>, rustc_hash::FxBuildHasher>,
+    max: usize,
+}
+
+impl<T: ?Sized> Default for Interner<T> {
+    fn default() -> Self {
+        Interner::with_max(Self::MAX)
+    }
+}
+
+impl<T: ?Sized> Interner<T> {
+    /// Distinct values kept for sharing, by default.
     pub const MAX: usize = 4096;
 
-    /// The shared copy of `s` (made and kept if there is room).
-    pub fn get(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.seen.get(s) {
+    /// An interner that keeps at most `max` distinct values (a full table of
+    /// short strings or addresses costs about 80 bytes a value).
+    pub fn with_max(max: usize) -> Self {
+        Interner {
+            seen: HashSet::default(),
+            max,
+        }
+    }
+}
+
+impl<T: ?Sized + Share> Interner<T> {
+    /// The shared copy of `v` (made and kept if there is room).
+    pub fn get(&mut self, v: &T) -> Arc<T> {
+        if let Some(a) = self.seen.get(v) {
             return a.clone();
         }
-        let a: Arc<str> = Arc::from(s);
-        if self.seen.len() < Self::MAX {
+        let a = v.share();
+        if self.seen.len() < self.max {
             self.seen.insert(a.clone());
         }
         a
@@ -38,7 +76,7 @@ mod tests {
         let a = i.get("SIPp");
         let b = i.get("SIPp");
         assert!(Arc::ptr_eq(&a, &b));
-        for n in 0..Interner::MAX {
+        for n in 0..Interner::<str>::MAX {
             i.get(&n.to_string());
         }
         let c = i.get("past the bound");
@@ -46,5 +84,15 @@ mod tests {
         assert_eq!(c, d);
         assert!(!Arc::ptr_eq(&c, &d));
         assert!(Arc::ptr_eq(&a, &i.get("SIPp")));
+    }
+
+    #[test]
+    fn equal_addresses_share_one_copy_up_to_the_bound() {
+        let mut i = Interner::<SocketAddr>::with_max(1);
+        let x: SocketAddr = "10.0.0.1:5060".parse().unwrap();
+        let y: SocketAddr = "[2001:db8::1]:5060".parse().unwrap();
+        assert!(Arc::ptr_eq(&i.get(&x), &i.get(&x)));
+        assert_eq!(*i.get(&y), y);
+        assert!(!Arc::ptr_eq(&i.get(&y), &i.get(&y)));
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod b2bua;
 pub mod call;
+pub mod compact;
 pub mod deadlines;
 pub(crate) mod intern;
 pub mod keys;

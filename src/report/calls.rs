@@ -187,10 +187,11 @@ pub fn render_table(calls: &[CallRecord]) -> String {
             )),
             Cell::new(c.category.name()),
             Cell::new(c.final_code.map_or("-".into(), |f| f.to_string())),
-            Cell::new(opt_ms(c.pdd_ms)),
-            Cell::new(opt_ms(c.answer_ms)),
+            Cell::new(opt_ms(c.pdd_ms.get())),
+            Cell::new(opt_ms(c.answer_ms.get())),
             Cell::new(
                 c.duration_ms
+                    .get()
                     .map_or("-".into(), |d| format!("{:.1}", d / 1000.0)),
             ),
             Cell::new(c.legs.len()),

@@ -73,9 +73,12 @@ fn table_calls(
     let mut worst: Vec<&crate::model::call::CallRecord> = calls.iter().collect();
     worst.sort_by(|a, b| {
         let failed = |c: &crate::model::call::CallRecord| c.category != Category::Success;
-        failed(b)
-            .cmp(&failed(a))
-            .then(b.pdd_ms.unwrap_or(0.0).total_cmp(&a.pdd_ms.unwrap_or(0.0)))
+        failed(b).cmp(&failed(a)).then(
+            b.pdd_ms
+                .get()
+                .unwrap_or(0.0)
+                .total_cmp(&a.pdd_ms.get().unwrap_or(0.0)),
+        )
     });
     worst.truncate(max);
     worst.sort_by(|a, b| {
@@ -415,7 +418,7 @@ pub fn render(
     if !failed.is_empty() && !s.messages.is_empty() {
         let mut by_call: BTreeMap<&str, Vec<Arrow>> = BTreeMap::new();
         for m in &s.messages {
-            if failed.iter().any(|c| c.call_id == m.call_id) {
+            if failed.iter().any(|c| *c.call_id == *m.call_id) {
                 by_call
                     .entry(m.call_id.as_str())
                     .or_default()
@@ -433,7 +436,7 @@ pub fn render(
             }
         );
         for c in &failed {
-            if let Some(arrows) = by_call.get_mut(c.call_id.as_str()) {
+            if let Some(arrows) = by_call.get_mut(&*c.call_id) {
                 arrows.sort_by_key(|a| a.ts_ns);
                 let svg = ladder::render_svg(
                     arrows,
@@ -588,13 +591,13 @@ mod tests {
             })
             .collect();
         let shown = table_calls(&calls, 5);
-        let ids: Vec<&str> = shown.iter().map(|c| c.call_id.as_str()).collect();
+        let ids: Vec<&str> = shown.iter().map(|c| &*c.call_id).collect();
         // The three failed (3, 6, 9), then the two slowest answered (8, 7), in time order.
-        let want: Vec<String> = [3, 6, 7, 8, 9]
+        let want: Vec<&str> = [3, 6, 7, 8, 9]
             .iter()
-            .map(|i| calls[*i].call_id.clone())
+            .map(|i| &*calls[*i].call_id)
             .collect();
-        assert_eq!(ids, want.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(ids, want);
         assert_eq!(table_calls(&calls, 10).len(), 10);
     }
 

@@ -98,8 +98,8 @@ impl CallGroup {
         CallGroup {
             counts: CallCounts::of_records(calls.iter().copied()),
             final_codes,
-            pdd_ms: sorted_ms(calls.iter().filter_map(|c| c.pdd_ms)),
-            srd_ms: sorted_ms(calls.iter().filter_map(|c| c.srd_ms)),
+            pdd_ms: sorted_ms(calls.iter().filter_map(|c| c.pdd_ms.get())),
+            srd_ms: sorted_ms(calls.iter().filter_map(|c| c.srd_ms.get())),
         }
     }
 }

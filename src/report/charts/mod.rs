@@ -150,7 +150,7 @@ impl<'a> ChartData<'a> {
     ) -> Self {
         let times = calls
             .iter()
-            .flat_map(|c| [Some(c.start_ns), c.final_ns, c.end_ns])
+            .flat_map(|c| [Some(c.start_ns), c.final_ns.get(), c.end_ns.get()])
             .chain(
                 attempts
                     .iter()

@@ -91,7 +91,7 @@ pub(super) fn prepare(kind: ChartKind, d: &ChartData<'_>) -> Option<Chart> {
 pub(super) fn pdds(calls: &[CallRecord]) -> Vec<f64> {
     let mut v: Vec<f64> = calls
         .iter()
-        .filter_map(|c| c.pdd_ms)
+        .filter_map(|c| c.pdd_ms.get())
         .filter(|p| p.is_finite())
         .collect();
     v.sort_by(|a, b| a.total_cmp(b));
@@ -262,7 +262,7 @@ pub(super) fn final_codes(d: &ChartData<'_>) -> Option<Stacked> {
     let timed: Vec<(u16, i64)> = d
         .calls
         .iter()
-        .filter_map(|c| Some((c.final_code?, c.final_ns.unwrap_or(c.start_ns))))
+        .filter_map(|c| Some((c.final_code?, c.final_ns.get().unwrap_or(c.start_ns))))
         .collect();
     if timed.is_empty() {
         return None;
@@ -403,8 +403,8 @@ pub(super) fn load(d: &ChartData<'_>) -> Option<Load> {
 pub(super) fn call_end(c: &CallRecord, capture_end_ns: i64) -> i64 {
     let answered = c.final_code.is_some_and(|f| (200..300).contains(&f));
     let end = if answered {
-        c.end_ns.unwrap_or(capture_end_ns)
-    } else if let Some(f) = c.final_ns {
+        c.end_ns.get().unwrap_or(capture_end_ns)
+    } else if let Some(f) = c.final_ns.get() {
         f
     } else if c.category == Category::NoAnswer {
         c.start_ns.saturating_add(TIMER_B_NS).min(capture_end_ns)

@@ -9,9 +9,9 @@ const T0: i64 = 1_700_000_000 * S;
 
 /// A call record for tests (also the HTML report's).
 pub(crate) fn call(i: usize, start: i64, code: Option<u16>, pdd_ms: Option<f64>) -> CallRecord {
-    let addr = |s: &str| s.parse().unwrap();
+    let addr = |s: &str| std::sync::Arc::new(s.parse().unwrap());
     CallRecord {
-        call_id: format!("call-{i}"),
+        call_id: format!("call-{i}").into(),
         start_ns: start,
         caller: addr("10.1.0.1:5060"),
         first_hop: addr("10.0.0.1:5060"),
@@ -23,18 +23,18 @@ pub(crate) fn call(i: usize, start: i64, code: Option<u16>, pdd_ms: Option<f64>)
         user_agent: "UA".into(),
         category: code.map_or(Category::Incomplete, |c| Category::of_final(c, c == 487)),
         final_code: code,
-        final_ns: code.map(|_| start + S / 2),
+        final_ns: code.map(|_| start + S / 2).into(),
         retry_after_s: None,
         final_reason: None,
         labels: Default::default(),
-        pdd_ms,
+        pdd_ms: pdd_ms.into(),
         pdd_code: pdd_ms.map(|_| 180),
-        srd_ms: None,
-        answer_ms: None,
-        ring_ms: None,
-        duration_ms: None,
-        disconnect_ms: None,
-        end_ns: (code == Some(200)).then_some(start + 20 * S),
+        srd_ms: None.into(),
+        answer_ms: None.into(),
+        ring_ms: None.into(),
+        duration_ms: None.into(),
+        disconnect_ms: None.into(),
+        end_ns: (code == Some(200)).then_some(start + 20 * S).into(),
         hangup_by: None,
         bye_final_code: None,
         auth_challenges: 0,
@@ -42,8 +42,8 @@ pub(crate) fn call(i: usize, start: i64, code: Option<u16>, pdd_ms: Option<f64>)
         invite_retransmissions: 0,
         reinvites: 0,
         early_dialogs: 0,
-        legs: vec![],
-        b2bua_call_ids: vec![],
+        legs: Box::default(),
+        b2bua_call_ids: Box::default(),
         fold_keys: None,
         media: None,
     }
@@ -397,10 +397,10 @@ fn inputs_years_apart_get_a_time_axis_in_days() {
 #[test]
 fn concurrency_follows_calls_in_flight() {
     let mut answered = call(0, T0, Some(200), None); // until its BYE at +20 s
-    answered.end_ns = Some(T0 + 20 * S);
+    answered.end_ns = Some(T0 + 20 * S).into();
     let never_hung_up = {
         let mut c = call(1, T0 + 5 * S, Some(200), None);
-        c.end_ns = None; // to the end of the capture
+        c.end_ns = None.into(); // to the end of the capture
         c
     };
     let busy = call(2, T0 + 10 * S, Some(486), None); // half a second
@@ -414,7 +414,7 @@ fn concurrency_follows_calls_in_flight() {
     // A call that ends when another starts is not counted twice.
     let a = {
         let mut a = call(0, T0, Some(486), None);
-        a.final_ns = Some(T0 + S);
+        a.final_ns = Some(T0 + S).into();
         a
     };
     let b = call(1, T0 + S, Some(486), None);

@@ -12,19 +12,19 @@ pub static TABLE: Table<CallRecord> = Table {
 
 #[rustfmt::skip]
 static COLUMNS: &[Column<CallRecord>] = &[
-    col("call_id", Text, "Call-ID", |c, _| c.call_id.as_str().into()),
+    col("call_id", Text, "Call-ID", |c, _| (&*c.call_id).into()),
     col("start", Datetime, "first transmission of the first INVITE", |c, _| Value::time(c.start_ns)),
     col("caller", Text, "IP:port of the caller", |c, _| c.caller.to_string().into()),
     col("first_hop", Text, "IP:port where the caller sent the INVITE (a proxy, or the callee)", |c, _| c.first_hop.to_string().into()),
     col("destination", Text, "IP:port of the last leg's server", |c, _| c.destination.to_string().into()),
     col("transport", Word, "udp, tcp, ws", |c, _| c.transport.as_str().into()),
-    col("from_uri", Text, "From of the first INVITE", |c, _| c.from_uri.as_str().into()),
-    col("to_uri", Text, "To of the first INVITE", |c, _| c.to_uri.as_str().into()),
-    col("request_uri", Text, "Request-URI of the first INVITE", |c, _| c.request_uri.as_str().into()),
+    col("from_uri", Text, "From of the first INVITE", |c, _| (&*c.from_uri).into()),
+    col("to_uri", Text, "To of the first INVITE", |c, _| (&*c.to_uri).into()),
+    col("request_uri", Text, "Request-URI of the first INVITE", |c, _| (&*c.request_uri).into()),
     col("user_agent", Text, "User-Agent of the first INVITE", |c, _| (&*c.user_agent).into()),
     col("category", Word, "SUCCESS, TIMEOUT, REJECTED, CANCELLED, ERROR, REDIRECTED, NO_ANSWER, INCOMPLETE", |c, _| c.category.name().into()),
     col("final_code", U32, "final response the caller saw", |c, _| c.final_code.into()),
-    col("final_time", Datetime, "when the caller got it", |c, _| Value::time_opt(c.final_ns)),
+    col("final_time", Datetime, "when the caller got it", |c, _| Value::time_opt(c.final_ns.get())),
     col("final_reason", Text, "reason phrase of that response (\"Rate Limit Exceeded\")", |c, _| c.final_reason.as_deref().into()),
     col("labels", List(";"), "auth_challenged, cancel_sent, forked, redirected, no_answer, incomplete, reinvite, terminated_without_cancel, bye_rejected, unanswered_at_capture_end", |c, _| Value::list(&c.labels.to_vec())),
     col("pdd_ms", Ms, "post-dial delay: INVITE → first 180/183", |c, _| c.pdd_ms.into()),
@@ -34,8 +34,8 @@ static COLUMNS: &[Column<CallRecord>] = &[
     col("ring_ms", Ms, "first 18x → 2xx", |c, _| c.ring_ms.into()),
     col("duration_ms", Ms, "2xx → BYE", |c, _| c.duration_ms.into()),
     col("disconnect_ms", Ms, "BYE → its response (RFC 6076 SDD)", |c, _| c.disconnect_ms.into()),
-    col("end", Datetime, "end of the call (the response to the BYE that ended it; empty while every BYE was refused)", |c, _| Value::time_opt(c.end_ns)),
-    col("hangup_by", Word, "caller or callee (who sent the BYE)", |c, _| c.hangup_by.into()),
+    col("end", Datetime, "end of the call (the response to the BYE that ended it; empty while every BYE was refused)", |c, _| Value::time_opt(c.end_ns.get())),
+    col("hangup_by", Word, "caller or callee (who sent the BYE)", |c, _| c.hangup_by.map(|p| p.name()).into()),
     col("bye_final_code", U32, "final response to the BYE", |c, _| c.bye_final_code.into()),
     col("retry_after_s", U32, "Retry-After (seconds) on the failure response", |c, _| c.retry_after_s.into()),
     col("auth_challenges", U32, "401/407 challenges to the caller's INVITEs", |c, _| c.auth_challenges.into()),
@@ -45,15 +45,15 @@ static COLUMNS: &[Column<CallRecord>] = &[
     col("early_dialogs", U32, "distinct To tags in responses on the caller's leg (more than one: forking)", |c, _| c.early_dialogs.into()),
     col("legs", U32, "hops the INVITE took (legs seen)", |c, _| (c.legs.len() as u32).into()),
     col("leg_path", List(" | "), "`client>server:final` per leg, the caller's first", |c, _| Value::List(c.legs.iter().map(leg_path).collect())),
-    col("leg_pdd_ms", List(";"), "PDD per leg in ms, in leg_path's order (empty: none)", |c, _| Value::List(c.legs.iter().map(|l| l.pdd_ms.map_or(String::new(), |p| p.to_string())).collect())),
+    col("leg_pdd_ms", List(";"), "PDD per leg in ms, in leg_path's order (empty: none)", |c, _| Value::List(c.legs.iter().map(|l| l.pdd_ms.get().map_or(String::new(), |p| p.to_string())).collect())),
     col("b2bua_call_ids", List(";"), "Call-IDs of the legs a B2BUA re-originated this call with (docs/metrics.md)", |c, _| Value::list(&c.b2bua_call_ids)),
     col("media_verdict", Word, "OK, ONE_WAY, NO_MEDIA, CODEC_MISMATCH, LATE_MEDIA (docs/metrics.md, Media); empty: not answered and no RTP, or no RTP in the whole capture", |c, _| media(c).and_then(|m| m.verdict).map(|v| v.name()).into()),
     col("codec", Text, "audio codec of the first stream (else of the SDP answer)", |c, _| media(c).and_then(|m| m.codec.as_deref()).into()),
-    col("caller_media", Text, "IP:port where the caller's SDP asked for audio", |c, _| media(c).and_then(|m| m.caller_sdp).map(|a| a.to_string()).into()),
-    col("callee_media", Text, "IP:port where the callee's SDP asked for audio", |c, _| media(c).and_then(|m| m.callee_sdp).map(|a| a.to_string()).into()),
+    col("caller_media", Text, "IP:port where the caller's SDP asked for audio", |c, _| media(c).and_then(|m| m.caller_sdp.get()).map(|a| a.to_string()).into()),
+    col("callee_media", Text, "IP:port where the callee's SDP asked for audio", |c, _| media(c).and_then(|m| m.callee_sdp.get()).map(|a| a.to_string()).into()),
     col("media_flags", List(";"), "caller_nat, callee_nat (private c= from a public address), hold, no_common_codec, ssrc_change, media_elsewhere (RTP sent to an address no SDP of the call announced, or ICE in the SDP)", |c, _| Value::list(&media(c).map(flags).unwrap_or_default())),
     col("unexpected_payload_types", List(";"), "RTP payload types the receiver's SDP did not list", |c, _| Value::list(&media(c).map(|m| m.unexpected_pts.clone()).unwrap_or_default())),
-    col("media_delay_ms", Ms, "200 OK → the later direction's first RTP", |c, _| media(c).and_then(|m| m.media_delay_ms).into()),
+    col("media_delay_ms", Ms, "200 OK → the later direction's first RTP", |c, _| media(c).and_then(|m| m.media_delay_ms.get()).into()),
     col("rtp_to_callee_packets", U64, "RTP packets caller → callee (all streams)", |c, _| media(c).map(|m| m.to_callee().packets).into()),
     col("rtp_to_callee_lost", Text, "… lost (tshark's count, floored at 0 per stream)", |c, _| media(c).map(|m| m.to_callee().lost.to_string()).into()),
     col("rtp_to_callee_max_jitter_ms", Ms, "… largest jitter", |c, _| media(c).filter(|m| m.to_callee().packets > 0).map(|m| m.to_callee().max_jitter_ms).into()),
@@ -99,7 +99,7 @@ fn leg_path(l: &Leg) -> String {
 /// The filter for a call and its B2BUA legs (each leg has its own Call-ID).
 fn call_filter(c: &CallRecord) -> String {
     std::iter::once(&c.call_id)
-        .chain(&c.b2bua_call_ids)
+        .chain(c.b2bua_call_ids.iter())
         .map(|id| wireshark_filter(id))
         .collect::<Vec<_>>()
         .join(" || ")

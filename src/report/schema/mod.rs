@@ -113,6 +113,12 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
+impl From<crate::model::compact::OptF64> for Value {
+    fn from(v: crate::model::compact::OptF64) -> Value {
+        v.get().into()
+    }
+}
+
 /// What a getter may need besides its record: the input paths (messages name their file by index).
 #[derive(Clone, Copy, Default)]
 pub struct Context<'a> {
