@@ -14,6 +14,40 @@ use serde::{Serialize, Serializer};
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
+/// What makes each type below stand for its `Option`: built from one, equal to
+/// one, and printed and serialized as the `Option` it holds.
+macro_rules! like_option {
+    ($t:ty, $v:ty) => {
+        impl From<Option<$v>> for $t {
+            fn from(v: Option<$v>) -> Self {
+                <$t>::new(v)
+            }
+        }
+
+        impl PartialEq<Option<$v>> for $t {
+            fn eq(&self, other: &Option<$v>) -> bool {
+                self.get() == *other
+            }
+        }
+
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.get().fmt(f)
+            }
+        }
+
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                self.get().serialize(s)
+            }
+        }
+    };
+}
+
+like_option!(OptF64, f64);
+like_option!(OptI64, i64);
+like_option!(OptAddr, SocketAddr);
+
 /// An optional f64 (a duration in ms): NaN is none.
 #[derive(Clone, Copy)]
 pub struct OptF64(f64);
@@ -48,12 +82,6 @@ impl Default for OptF64 {
     }
 }
 
-impl From<Option<f64>> for OptF64 {
-    fn from(v: Option<f64>) -> Self {
-        OptF64::new(v)
-    }
-}
-
 impl From<OptF64> for Option<f64> {
     fn from(v: OptF64) -> Self {
         v.get()
@@ -63,24 +91,6 @@ impl From<OptF64> for Option<f64> {
 impl PartialEq for OptF64 {
     fn eq(&self, other: &Self) -> bool {
         self.get() == other.get()
-    }
-}
-
-impl PartialEq<Option<f64>> for OptF64 {
-    fn eq(&self, other: &Option<f64>) -> bool {
-        self.get() == *other
-    }
-}
-
-impl fmt::Debug for OptF64 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.get().fmt(f)
-    }
-}
-
-impl Serialize for OptF64 {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.get().serialize(s)
     }
 }
 
@@ -118,33 +128,9 @@ impl Default for OptI64 {
     }
 }
 
-impl From<Option<i64>> for OptI64 {
-    fn from(v: Option<i64>) -> Self {
-        OptI64::new(v)
-    }
-}
-
 impl From<OptI64> for Option<i64> {
     fn from(v: OptI64) -> Self {
         v.get()
-    }
-}
-
-impl PartialEq<Option<i64>> for OptI64 {
-    fn eq(&self, other: &Option<i64>) -> bool {
-        self.get() == *other
-    }
-}
-
-impl fmt::Debug for OptI64 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.get().fmt(f)
-    }
-}
-
-impl Serialize for OptI64 {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.get().serialize(s)
     }
 }
 
@@ -172,30 +158,6 @@ impl OptAddr {
             OptAddr::V4(ip, port) => Some(SocketAddr::V4(SocketAddrV4::new(*ip, *port))),
             OptAddr::V6(a) => Some(SocketAddr::V6(**a)),
         }
-    }
-}
-
-impl From<Option<SocketAddr>> for OptAddr {
-    fn from(v: Option<SocketAddr>) -> Self {
-        OptAddr::new(v)
-    }
-}
-
-impl PartialEq<Option<SocketAddr>> for OptAddr {
-    fn eq(&self, other: &Option<SocketAddr>) -> bool {
-        self.get() == *other
-    }
-}
-
-impl fmt::Debug for OptAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.get().fmt(f)
-    }
-}
-
-impl Serialize for OptAddr {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.get().serialize(s)
     }
 }
 
