@@ -31,7 +31,7 @@ fn records(p: &Path) -> (Vec<u8>, Vec<Vec<u8>>) {
 /// Splits `src` after every record index in `cuts` into files in a new
 /// directory, named so that name order is NOT time order (the name of piece k is
 /// `z<N-k>`), every third piece gzipped.
-fn split(src: &Path, cuts: &[usize], tag: &str) -> (PathBuf, Vec<PathBuf>) {
+fn split(src: &Path, cuts: &[usize], tag: &str) -> (common::ScratchDir, Vec<PathBuf>) {
     let (header, recs) = records(src);
     let d = scratch_dir(tag);
     let mut bounds = vec![0];

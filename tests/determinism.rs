@@ -7,7 +7,8 @@ use common::*;
 
 /// A capture of 20 000+ frames (several batches) built from real records of the
 /// test captures — UDP, TCP, fragments, WebSocket — repeated with shifted times.
-fn big_mixed_capture() -> std::path::PathBuf {
+/// The capture's path, and the directory that holds it (removed when dropped).
+fn big_mixed_capture() -> (std::path::PathBuf, ScratchDir) {
     let d = scratch_dir("determinism");
     let mut out = Vec::new();
     let mut header = None;
@@ -46,12 +47,12 @@ fn big_mixed_capture() -> std::path::PathBuf {
     }
     let p = d.join("mixed.pcap");
     std::fs::write(&p, out).unwrap();
-    p
+    (p, d)
 }
 
 #[test]
 fn output_is_identical_with_one_thread_or_four() {
-    let p = big_mixed_capture();
+    let (p, _dir) = big_mixed_capture();
     let p2 = testdata("udp-register-call.pcap.gz");
     let listing = |threads: &str| {
         run(&[

@@ -437,7 +437,8 @@ fn export_includes_the_calls_rtp() {
         .map(|s| s["packets"].as_u64().unwrap())
         .sum();
     assert!(want > 200, "{want}");
-    let out = common::scratch_dir("media-export").join("one.pcap");
+    let dir = common::scratch_dir("media-export");
+    let out = dir.join("one.pcap");
     let o = bin()
         .args(["export", "--call-id", id, "-o"])
         .arg(&out)

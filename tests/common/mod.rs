@@ -94,11 +94,45 @@ pub fn assert_frames_accounted(j: &serde_json::Value) {
     assert_eq!(sum, total, "buckets {frames:?} do not sum to the total");
 }
 
-pub fn scratch_dir(name: &str) -> PathBuf {
+/// A fresh directory under the system's temp dir for one test, removed when the
+/// test is done with it — kept when the test panics, as evidence (its path is in
+/// the test's output wherever an assertion names a file in it).
+pub fn scratch_dir(name: &str) -> ScratchDir {
     let d = std::env::temp_dir().join(format!("sipsleuth-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    ScratchDir(d)
+}
+
+/// See [`scratch_dir`]: derefs to the directory's path.
+#[derive(Debug)]
+pub struct ScratchDir(PathBuf);
+
+impl std::ops::Deref for ScratchDir {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for ScratchDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for ScratchDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 /// The rows of `sipsleuth CMD PATH --json` (`calls`, `registrations`, `messages`).
