@@ -215,6 +215,18 @@ pub struct MediaTracker {
     pub counts: MediaCounts,
     /// Codec names, one copy for all the call records that name them.
     codecs: crate::model::intern::Interner,
+    /// The RTP lines of the SDP being read, kept between messages: a vector per SDP
+    /// was one of the model thread's allocations per message (issue #16).
+    lines: Vec<(SocketAddr, u8, bool)>,
+}
+
+/// Whether an m= line's transport carries RTP ("RTP/AVP", "UDP/TLS/RTP/SAVPF", any case),
+/// without a copy: uppercasing it allocated twice per SDP on the model thread.
+fn carries_rtp(proto: &str) -> bool {
+    proto
+        .as_bytes()
+        .windows(3)
+        .any(|w| w.eq_ignore_ascii_case(b"RTP"))
 }
 
 #[derive(Clone, Debug)]
@@ -428,22 +440,18 @@ impl MediaTracker {
         let not_rtp: Vec<SocketAddr> = sdp
             .media
             .iter()
-            .filter(|ml| ml.port != 0 && !ml.proto.to_ascii_uppercase().contains("RTP"))
+            .filter(|ml| ml.port != 0 && !carries_rtp(&ml.proto))
             .filter_map(|ml| Some(SocketAddr::new(sdp.address(ml)?, ml.port)))
             .collect();
-        let lines: Vec<(SocketAddr, u8, bool)> = sdp
-            .media
-            .iter()
-            .enumerate()
-            .filter_map(|(i, ml)| {
-                let ip = sdp.address(ml)?;
-                let rtp = ml.proto.to_ascii_uppercase().contains("RTP");
-                (ml.port != 0 && !ip.is_unspecified() && rtp).then(|| {
-                    let audio = ml.kind.eq_ignore_ascii_case("audio");
-                    (SocketAddr::new(ip, ml.port), i as u8, audio)
-                })
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.clear();
+        lines.extend(sdp.media.iter().enumerate().filter_map(|(i, ml)| {
+            let ip = sdp.address(ml)?;
+            (ml.port != 0 && !ip.is_unspecified() && carries_rtp(&ml.proto)).then(|| {
+                let audio = ml.kind.eq_ignore_ascii_case("audio");
+                (SocketAddr::new(ip, ml.port), i as u8, audio)
             })
-            .collect();
+        }));
         call.sides[side.index()] = Announced {
             sdp: Some(sdp),
             audio,
@@ -456,9 +464,10 @@ impl MediaTracker {
         for addr in not_rtp {
             self.withdraw(addr, ci);
         }
-        for (addr, line, is_audio) in lines {
+        for &(addr, line, is_audio) in &lines {
             self.announce(addr, ci, side, line, is_audio);
         }
+        self.lines = lines;
     }
 
     /// `addr` no longer belongs to `call`: its streams are closed and the address forgotten.
@@ -756,6 +765,22 @@ mod tests {
             pt,
             marker: false,
             payload_len: 160,
+        }
+    }
+
+    #[test]
+    fn rtp_transports_are_recognised_in_any_case_without_a_copy() {
+        for p in [
+            "RTP/AVP",
+            "rtp/avp",
+            "UDP/TLS/RTP/SAVPF",
+            "RTP/SAVP",
+            "udp/tls/rtp/savpf",
+        ] {
+            assert!(carries_rtp(p), "{p}");
+        }
+        for p in ["udptl", "UDPTL", "TCP/MSRP", "", "RT", "TCP/BFCP"] {
+            assert!(!carries_rtp(p), "{p}");
         }
     }
 
