@@ -18,6 +18,7 @@
 //!
 //! [`accounting`] is shared by all stages: every frame lands in exactly one [`accounting::Bucket`].
 pub mod accounting;
+pub mod alloc_count;
 pub mod analysis;
 mod bytes;
 pub mod capture;

@@ -384,6 +384,7 @@ pub fn summarize(
     call_summary.in_progress_at_start = out.in_progress_at_start;
     call_summary.b2bua_legs_merged = out.b2bua_legs_merged;
     stages.mark("analysis+diagnosis");
+    stages.per_message(traffic.messages());
     Summary {
         per_file,
         show_per_file: options.per_file,
@@ -408,15 +409,18 @@ pub fn summarize(
 }
 
 /// Wall time per stage, printed to stderr when `SIPSLEUTH_STAGE_TIMES` is set
-/// (the benchmark's breakdown; see bench/README.md).
+/// (the benchmark's breakdown; see bench/README.md); with `SIPSLEUTH_COUNT_ALLOCS`
+/// also the heap allocations of each stage ([`crate::alloc_count`]).
 struct StageTimes {
     last: Option<std::time::Instant>,
+    allocs: (u64, u64),
 }
 
 impl StageTimes {
     fn start() -> StageTimes {
         StageTimes {
             last: std::env::var_os("SIPSLEUTH_STAGE_TIMES").map(|_| std::time::Instant::now()),
+            allocs: crate::alloc_count::counts().unwrap_or_default(),
         }
     }
 
@@ -425,6 +429,26 @@ impl StageTimes {
             let now = std::time::Instant::now();
             eprintln!("stage {stage}: {:.3} s", (now - last).as_secs_f64());
             self.last = Some(now);
+        }
+        if let Some((a, r)) = crate::alloc_count::counts() {
+            let (a0, r0) = std::mem::replace(&mut self.allocs, (a, r));
+            eprintln!(
+                "stage {stage}: {} allocations, {} reallocations",
+                a - a0,
+                r - r0
+            );
+        }
+    }
+
+    /// Allocations per SIP message over the whole run, with `SIPSLEUTH_COUNT_ALLOCS`.
+    fn per_message(&self, sip_messages: u64) {
+        if let Some((a, r)) = crate::alloc_count::counts() {
+            let per = |n: u64| n as f64 / sip_messages.max(1) as f64;
+            eprintln!(
+                "allocations per SIP message: {:.2} (+ {:.2} reallocations; {sip_messages} messages)",
+                per(a),
+                per(r)
+            );
         }
     }
 }
