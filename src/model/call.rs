@@ -391,6 +391,11 @@ fn lossy(b: &[u8]) -> String {
     crate::sip::values::display(b, usize::MAX)
 }
 
+/// [`lossy`] without a copy for printable values: for the interned URIs.
+fn text(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    crate::sip::values::display_borrowed(b, usize::MAX)
+}
+
 impl CallTracker {
     pub fn with_limits(limits: CallLimits, rows: usize, filter: Option<CallFilter>) -> Self {
         CallTracker {
@@ -613,9 +618,9 @@ impl CallTracker {
                     }
                     st.caller = Some(tx.client);
                     let sh = &mut self.shared;
-                    st.from_uri = sh.from.get(&m.from_uri().map(lossy).unwrap_or_default());
-                    st.to_uri = sh.to.get(&m.to_uri().map(lossy).unwrap_or_default());
-                    let ruri = m.request_uri().map(lossy).unwrap_or_default();
+                    st.from_uri = sh.from.get(&m.from_uri().map(text).unwrap_or_default());
+                    st.to_uri = sh.to.get(&m.to_uri().map(text).unwrap_or_default());
+                    let ruri = m.request_uri().map(text).unwrap_or_default();
                     st.request_uri = if *ruri == *st.to_uri {
                         st.to_uri.clone()
                     } else {

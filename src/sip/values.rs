@@ -142,6 +142,18 @@ pub fn uri_user(v: &[u8]) -> &[u8] {
     }
 }
 
+/// [`display`], borrowed when the bytes are printable ASCII already (nearly every
+/// URI): a value looked up in an interner then costs no copy unless it is new.
+pub fn display_borrowed(v: &[u8], max: usize) -> std::borrow::Cow<'_, str> {
+    let cut = v.get(..v.len().min(max)).unwrap_or_default();
+    if cut.iter().all(|b| (0x20..0x7f).contains(b)) {
+        if let Ok(s) = std::str::from_utf8(cut) {
+            return std::borrow::Cow::Borrowed(s);
+        }
+    }
+    std::borrow::Cow::Owned(display(v, max))
+}
+
 /// Bytes from a capture as a display string: lossy UTF-8, control characters
 /// replaced, at most `max` bytes of input.
 pub fn display(v: &[u8], max: usize) -> String {
@@ -160,6 +172,25 @@ pub fn display(v: &[u8], max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_borrowed_display_string_is_the_display_string() {
+        for v in [
+            &b"sip:alice@example.com"[..],
+            b"sip:b\x01ob@x",
+            b"caf\xc3\xa9",
+            b"\xff\xfe",
+            b"",
+        ] {
+            for max in [usize::MAX, 5] {
+                assert_eq!(display_borrowed(v, max), display(v, max), "{v:?} {max}");
+            }
+        }
+        assert!(matches!(
+            display_borrowed(b"sip:alice@example.com", usize::MAX),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn numbers_saturate_and_stop_at_the_first_non_digit() {
