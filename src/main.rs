@@ -44,7 +44,14 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     tune_allocator();
+    #[cfg(feature = "count-allocs")]
     sipsleuth::alloc_count::enable_from_env();
+    #[cfg(not(feature = "count-allocs"))]
+    if std::env::var_os("SIPSLEUTH_COUNT_ALLOCS").is_some() {
+        eprintln!(
+            "sipsleuth: SIPSLEUTH_COUNT_ALLOCS counts only in a build with --features count-allocs (bench/README.md)"
+        );
+    }
     match cli::run(cli::args::Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
