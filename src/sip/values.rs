@@ -142,31 +142,26 @@ pub fn uri_user(v: &[u8]) -> &[u8] {
     }
 }
 
-/// [`display`], borrowed when the bytes are printable ASCII already (nearly every
-/// URI): a value looked up in an interner then costs no copy unless it is new.
-pub fn display_borrowed(v: &[u8], max: usize) -> std::borrow::Cow<'_, str> {
-    let cut = v.get(..v.len().min(max)).unwrap_or_default();
-    if cut.iter().all(|b| (0x20..0x7f).contains(b)) {
-        if let Ok(s) = std::str::from_utf8(cut) {
-            return std::borrow::Cow::Borrowed(s);
-        }
-    }
-    std::borrow::Cow::Owned(display(v, max))
-}
-
 /// Bytes from a capture as a display string: lossy UTF-8, control characters
-/// replaced, at most `max` bytes of input.
-pub fn display(v: &[u8], max: usize) -> String {
+/// replaced, at most `max` bytes of input. Borrowed when the bytes are printable
+/// ASCII already (nearly every URI): a value looked up in an interner then costs
+/// no copy unless it is new.
+pub fn display_borrowed(v: &[u8], max: usize) -> std::borrow::Cow<'_, str> {
     let v = v.get(..v.len().min(max)).unwrap_or_default();
-    // Printable ASCII, nearly every value: one copy, no per-char rebuilding (it ran
-    // for every URI of every call on the model thread).
+    // Printable ASCII, nearly every value: no per-char rebuilding (it ran for every
+    // URI of every call on the model thread); ASCII is UTF-8, so this borrows.
     if v.iter().all(|b| (0x20..0x7f).contains(b)) {
-        return String::from_utf8_lossy(v).into_owned();
+        return String::from_utf8_lossy(v);
     }
     String::from_utf8_lossy(v)
         .chars()
         .map(|c| if c.is_control() { '\u{fffd}' } else { c })
         .collect()
+}
+
+/// [`display_borrowed`], owned.
+pub fn display(v: &[u8], max: usize) -> String {
+    display_borrowed(v, max).into_owned()
 }
 
 #[cfg(test)]
