@@ -294,19 +294,25 @@ pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
                     .and_then(|p| p.parse().ok())
                     .unwrap_or(0);
                 let proto = text(f.next().unwrap_or_default());
-                let codecs = f
+                let pts = f
                     .filter_map(|p| p.parse::<u8>().ok())
-                    .filter(|&pt| pt < 128)
-                    .map(|pt| {
-                        let (name, clock) = static_payload(pt).unwrap_or(("", 0));
-                        Codec {
-                            pt,
-                            name: Text::Borrowed(name),
-                            clock,
-                            fmtp: None,
-                        }
-                    })
-                    .collect();
+                    .filter(|&pt| pt < 128);
+                // Exactly as many as there are: a collected vector starts at four
+                // (224 bytes), and the media tracker holds two SDPs per open call.
+                let mut codecs = Vec::with_capacity(pts.clone().count());
+                codecs.extend(pts.map(|pt| {
+                    let (name, clock) = static_payload(pt).unwrap_or(("", 0));
+                    Codec {
+                        pt,
+                        name: Text::Borrowed(name),
+                        clock,
+                        fmtp: None,
+                    }
+                }));
+                if sdp.media.capacity() == 0 {
+                    // Most SDPs have one m= line; a first push would make room for four.
+                    sdp.media.reserve_exact(1);
+                }
                 sdp.media.push(Media {
                     kind,
                     port,
@@ -499,6 +505,22 @@ a=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\nm=video 0 RTP/AVP 31\r\n";
         assert!(!s.ice);
         let ice = parse(b"v=0\nc=IN IP4 203.0.113.1\nm=audio 7078 RTP/AVP 0\na=candidate:1 1 UDP 2130706431 10.0.0.5 7078 typ host\n").unwrap();
         assert!(ice.ice);
+    }
+
+    /// The media tracker holds two parsed SDPs per open call (issue #16): a vector
+    /// collected or pushed into starts with room for four, which was 60 % of an SDP's bytes.
+    #[test]
+    fn a_parsed_sdp_holds_room_for_what_it_has_and_no_more() {
+        let one = parse(b"v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 6000 RTP/AVP 0 101\r\n").unwrap();
+        assert_eq!((one.media.len(), one.media.capacity()), (1, 1));
+        assert_eq!(one.media[0].codecs.capacity(), 2);
+        let two = parse(OFFER).unwrap();
+        assert_eq!(two.media.len(), 2);
+        assert_eq!(two.media[0].codecs.capacity(), 4);
+        assert_eq!(two.media[1].codecs.capacity(), 1);
+        // Not a payload type: not counted, and no room kept for it.
+        let odd = parse(b"v=0\nm=audio 6000 RTP/AVP 0 x 200\n").unwrap();
+        assert_eq!(odd.media[0].codecs.capacity(), 1);
     }
 
     #[test]
