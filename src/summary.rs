@@ -185,7 +185,9 @@ pub fn summarize(
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(MODEL_QUEUE);
         let (give_back, reuse) = crate::pipeline::batch::recycling(MODEL_QUEUE + 2);
         let n_inputs = inputs.len();
-        let model_thread = scope.spawn(move || {
+        let model_thread = std::thread::Builder::new()
+            .name("model".into())
+            .spawn_scoped(scope, move || {
             let mut per_input = vec![TrafficCounts::default(); n_inputs.max(1)];
             let (call_filter, reg_filter) = (filter.clone(), filter.clone());
             let mut model = if options.keep_rows {
@@ -264,7 +266,9 @@ pub fn summarize(
                 messages,
                 media,
             }
-        });
+        })
+            // As `scope.spawn` would: a thread that cannot start is not an input's fault.
+            .expect("the model thread starts");
         let mut buf = crate::pipeline::batch::ItemBatcher::reusing(reuse);
         let (reports, timeline) = run_timeline(inputs, limits, progress, &mut |item| {
             if let Some(batch) = buf.push(item) {

@@ -17,12 +17,13 @@ pub struct Run {
 
 impl Run {
     pub fn of(cli: &Cli) -> Result<Run> {
-        if let Some(n) = cli.threads {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(sipsleuth::pipeline::worker_threads(n))
-                .build_global()
-                .context("starting worker threads")?;
-        }
+        // Named, so that a profile splits by stage (`perf report --sort comm`); 0 is
+        // rayon's default, one per core.
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(cli.threads.map_or(0, sipsleuth::pipeline::worker_threads))
+            .thread_name(|i| format!("decode-{i}"))
+            .build_global()
+            .context("starting worker threads")?;
         terminal::set_color(match cli.color {
             ColorArg::Auto => ColorChoice::Auto,
             ColorArg::Never => ColorChoice::Never,

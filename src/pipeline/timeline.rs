@@ -107,7 +107,10 @@ pub fn run_timeline(
                 let (tx, rx) = sync_channel(SOURCE_QUEUE);
                 let (give_back, reuse) = recycling(SOURCE_QUEUE + 1);
                 let spec = &inputs[i];
-                let handle = scope.spawn(move || produce(i as u32, spec, progress, tx, reuse));
+                let handle = std::thread::Builder::new()
+                    .name(format!("read-{i}"))
+                    .spawn_scoped(scope, move || produce(i as u32, spec, progress, tx, reuse))
+                    .expect("an input's reader thread starts");
                 started.push_back(Source {
                     index: i,
                     first_ts: first_ts[i],
