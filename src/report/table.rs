@@ -240,9 +240,10 @@ pub fn render(s: &Summary) -> String {
         }
         let _ = writeln!(out, "{t}");
     }
-    if !tr.transports.is_empty() {
+    let transports = tr.transports();
+    if !transports.is_empty() {
         let mut t = new_table(&["transport", "messages", "share"]);
-        for (k, n) in &tr.transports {
+        for (k, n) in &transports {
             t.add_row(vec![
                 Cell::new(k.to_uppercase()),
                 num(*n),
