@@ -239,7 +239,7 @@ pub fn summarize(
                             }
                             boxes.give(m);
                         }
-                        Item::Icmp(e) if icmp.len() < MAX_ICMP_KEPT => icmp.push(e),
+                        Item::Icmp(e) if icmp.len() < MAX_ICMP_KEPT => icmp.push(*e),
                         _ => {}
                     }
                 }

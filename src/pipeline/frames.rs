@@ -63,7 +63,7 @@ fn media<'a>(
         ),
         MediaKind::Rtcp(f) => Work::Final(
             Bucket::Rtcp,
-            Some(Item::Rtcp(RtcpPacket {
+            Some(Item::Rtcp(Box::new(RtcpPacket {
                 ts_ns,
                 origin,
                 src,
@@ -72,7 +72,7 @@ fn media<'a>(
                 first_type: f.first_type,
                 report: f.report,
                 xr: f.xr,
-            })),
+            }))),
         ),
     })
 }
@@ -118,11 +118,11 @@ pub(crate) fn resolve(d: Decoded<'_>, ts: i64, origin: Origin) -> Work<'_> {
         }
         Decoded::Icmp(notice) => Work::Final(
             Bucket::Icmp,
-            Some(Item::Icmp(IcmpEvent {
+            Some(Item::Icmp(Box::new(IcmpEvent {
                 ts_ns: ts,
                 origin,
                 notice,
-            })),
+            }))),
         ),
         Decoded::Fragment(f) => Work::Frag(f),
         Decoded::Tcp(s) => Work::Tcp(s),

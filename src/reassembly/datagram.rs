@@ -33,7 +33,9 @@ pub(crate) fn classify(
         }
         Err(ScanError::Malformed(reason)) => (
             Bucket::SipMalformed,
-            Some(Item::Malformed(MalformedSip::new(meta, reason, payload))),
+            Some(Item::Malformed(Box::new(MalformedSip::new(
+                meta, reason, payload,
+            )))),
         ),
         Err(_) => (Bucket::NotSip, None),
     }

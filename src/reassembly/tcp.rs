@@ -525,11 +525,11 @@ impl TcpReassembler {
                                 }
                                 Err(ScanError::Malformed(reason)) => {
                                     malformed += 1;
-                                    out.push(Item::Malformed(MalformedSip::new(
+                                    out.push(Item::Malformed(Box::new(MalformedSip::new(
                                         (at.ts_ns, key.0, key.1, Transport::Ws, at.origin),
                                         reason,
                                         &m,
-                                    )));
+                                    ))));
                                 }
                                 Err(_) => stats.non_sip_bytes_skipped += m.len() as u64,
                             }
@@ -586,20 +586,20 @@ impl TcpReassembler {
                 }
                 Err(ScanError::Malformed(reason)) => {
                     malformed += 1;
-                    out.push(Item::Malformed(MalformedSip::new(
+                    out.push(Item::Malformed(Box::new(MalformedSip::new(
                         (at.ts_ns, key.0, key.1, Transport::Tcp, at.origin),
                         reason,
                         buf,
-                    )));
+                    ))));
                     consumed += line_len(buf);
                 }
                 Err(ScanError::TooLarge) => {
                     malformed += 1;
-                    out.push(Item::Malformed(MalformedSip::new(
+                    out.push(Item::Malformed(Box::new(MalformedSip::new(
                         (at.ts_ns, key.0, key.1, Transport::Tcp, at.origin),
                         "message larger than the framing limit (headers 256 KiB, message 16 MiB)",
                         buf,
-                    )));
+                    ))));
                     consumed += line_len(buf);
                 }
                 Err(ScanError::NotSip) => {
