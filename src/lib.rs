@@ -30,6 +30,7 @@ pub mod knowledge;
 pub mod media;
 pub mod model;
 pub mod pipeline;
+pub mod prefetch;
 pub mod reassembly;
 pub mod report;
 pub mod sdp;

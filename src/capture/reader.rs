@@ -140,20 +140,6 @@ fn new_parser(format: CaptureFormat) -> Parser {
 /// 1 KiB 0.68 s, 2 KiB 0.61–0.63 s, 4 KiB 0.66 s; none 0.84 s.
 const PREFETCH_AHEAD: usize = 2048;
 
-/// A cache hint for the line holding `p`: never a fault, whatever `p` points at
-/// (x86-64 `prefetcht0`; nothing elsewhere).
-#[inline(always)]
-fn prefetch(p: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: SSE is part of x86-64 itself; a prefetch does not access memory (an
-    // address past the map or not mapped is ignored), so any pointer value is fine.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>())
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
-
 fn walk<'a>(
     parser: &mut Parser,
     data: &'a [u8],
@@ -172,7 +158,7 @@ fn walk<'a>(
         // The next records' headers on their way into the cache while this one is
         // parsed: reading each record's length from a freshly mapped page was a
         // cache miss per frame, 90 % of the parser's time (issue #16, `perf annotate`).
-        prefetch(rest.as_ptr().wrapping_add(PREFETCH_AHEAD));
+        crate::prefetch::line(rest.as_ptr().wrapping_add(PREFETCH_AHEAD));
         match parser.next(rest) {
             // A parser that consumes nothing would loop forever on the same bytes.
             Ok((0, _)) => break Some(Stop::Corrupt("record of length 0".into())),
