@@ -1178,9 +1178,10 @@ From: <sip:alice@x>;tag=a{i}\nTo: <sip:bob{i}@x>;tag=b{i}\nCall-ID: open-{i}\nCS
         format!("SIP/2.0 {status}\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-{branch}\nFrom: <sip:alice@x>;tag=a\nTo: <sip:bob@x>{to_tag}\nCall-ID: c1\nCSeq: {cseq} {method}\n\n")
     }
 
-    /// Runs (time, from caller?, text) steps; the capture ends at `end`.
-    fn run(steps: &[(i64, bool, String)], end: i64) -> ModelOutput {
-        let mut m = Model::default();
+    /// Feeds (time, from caller?, text) steps to `m`, then one INVITE on a Call-ID
+    /// of its own at each whole second from `from_s` to `to_s` (so that sweeps run;
+    /// none when `from_s > to_s`).
+    fn feed(m: &mut Model, steps: &[(i64, bool, String)], from_s: i64, to_s: i64) {
         for (t, up, text) in steps {
             let (src, dst) = if *up {
                 (CALLER, PROXY)
@@ -1189,6 +1190,17 @@ From: <sip:alice@x>;tag=a{i}\nTo: <sip:bob{i}@x>;tag=b{i}\nCall-ID: open-{i}\nCS
             };
             m.on_message(&msg(*t, src, dst, text));
         }
+        for k in from_s..=to_s {
+            let text = req("INVITE", 1, &format!("n{k}"), "", "")
+                .replace("Call-ID: c1", &format!("Call-ID: n{k}"));
+            m.on_message(&msg(k * S, CALLER, PROXY, &text));
+        }
+    }
+
+    /// Runs (time, from caller?, text) steps; the capture ends at `end`.
+    fn run(steps: &[(i64, bool, String)], end: i64) -> ModelOutput {
+        let mut m = Model::default();
+        feed(&mut m, steps, 1, 0);
         m.finish(Some(end))
     }
 
@@ -1244,20 +1256,8 @@ From: <sip:a@x>;tag=f{i}\nTo: <sip:p>\nCall-ID: flood-{i}\nCSeq: 1 OPTIONS\nCont
         let mut steps = answered_call();
         steps.push((6 * S, true, req("BYE", 2, "4", ";tag=b", "")));
         let mut m = Model::default();
-        for (t, up, text) in &steps {
-            let (src, dst) = if *up {
-                (CALLER, PROXY)
-            } else {
-                (PROXY, CALLER)
-            };
-            m.on_message(&msg(*t, src, dst, text));
-        }
         // A new call every second after it, on other Call-IDs, ringing on.
-        for k in 7..=80i64 {
-            let text = req("INVITE", 1, &format!("n{k}"), "", "")
-                .replace("Call-ID: c1", &format!("Call-ID: n{k}"));
-            m.on_message(&msg(k * S, CALLER, PROXY, &text));
-        }
+        feed(&mut m, &steps, 7, 80);
         assert_eq!(
             m.calls.done.len(),
             1,
@@ -1266,24 +1266,6 @@ From: <sip:a@x>;tag=f{i}\nTo: <sip:p>\nCall-ID: flood-{i}\nCSeq: 1 OPTIONS\nCont
         let out = m.finish(Some(80 * S));
         assert_eq!(out.calls.len(), 75);
         assert_eq!(out.calls[0].duration_ms, Some(3000.0)); // 200 at 3 s, BYE at 6 s
-    }
-
-    /// Feeds (time, from caller?, text) steps to `m`, then one INVITE on a Call-ID
-    /// of its own at each whole second from `from_s` to `to_s` (so that sweeps run).
-    fn feed(m: &mut Model, steps: &[(i64, bool, String)], from_s: i64, to_s: i64) {
-        for (t, up, text) in steps {
-            let (src, dst) = if *up {
-                (CALLER, PROXY)
-            } else {
-                (PROXY, CALLER)
-            };
-            m.on_message(&msg(*t, src, dst, text));
-        }
-        for k in from_s..=to_s {
-            let text = req("INVITE", 1, &format!("n{k}"), "", "")
-                .replace("Call-ID: c1", &format!("Call-ID: n{k}"));
-            m.on_message(&msg(k * S, CALLER, PROXY, &text));
-        }
     }
 
     /// Issue #16: an answered call whose BYE is answered is over; it was held 64 s
