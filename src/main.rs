@@ -31,11 +31,25 @@ const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 /// the model frees on one thread what the decoders allocated on others, and with
 /// the default the SIP-heavy 1 GB run peaked at 505 MB against 440 MB at 50 ms
 /// for the same time (0 ms: 425 MB but 15 % slower). `MIMALLOC_PURGE_DELAY` overrides.
+///
+/// Transparent huge pages off for the process (`PR_SET_THP_DISABLE`) unless
+/// `MIMALLOC_ALLOW_THP` says otherwise. With them, every first touch of a 2 MiB
+/// region had the kernel zero all of it: `clear_page` was 12 % of a SIP-heavy
+/// run's samples, on the model thread whose state grows to the peak. Without them,
+/// ten interleaved runs each (`bench/ab.sh`): sip-heavy-500m CPU −5 %, peak
+/// 234 → 199 MB; 1g CPU −6 %, peak 285 → 257 MB (README, seventh round).
 fn tune_allocator() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: called first in main, before any other thread exists (the
         // option setters are not thread-safe); the option index is checked above.
         unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 50) };
+    }
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+        // SAFETY: a plain prctl on this process with constant arguments; it only
+        // sets a flag the kernel reads on later page faults. Its failure (an old
+        // kernel) leaves huge pages on, which is only slower.
+        unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
     }
 }
 
