@@ -14,7 +14,7 @@ use super::batch::Reuse;
 use super::frames::{stage_a, Work};
 use super::Progress;
 use crate::accounting::{Bucket, FrameCounts};
-use crate::capture::{read_capture, CaptureError, CaptureInfo, Frame, InputSpec};
+use crate::capture::{read_capture, CaptureError, CaptureInfo, Frame, InputSpec, BATCH_FRAMES};
 use crate::decode::sctp::SctpPacket;
 use crate::decode::{Ctx, FragKey, Fragment, Segment};
 use crate::reassembly::Item;
@@ -173,8 +173,53 @@ pub(crate) fn produce(
     tx: SyncSender<Vec<Event>>,
     reuse: Reuse<Event>,
 ) -> SourceEnd {
-    let mut counts = FrameCounts::default();
     let mut open = true;
+    let mut events = reuse.take(BATCH_FRAMES);
+    let mut held = 0usize;
+    let mut send = |events: &mut Vec<Event>| {
+        if events.is_empty() {
+            return;
+        }
+        let full = std::mem::replace(events, reuse.take(BATCH_FRAMES));
+        if open && tx.send(full).is_err() {
+            open = false;
+        }
+    };
+    read_events(index, input, progress, &mut |step| match step {
+        Step::Event(ev) => {
+            held += event_bytes(&ev.kind);
+            events.push(ev);
+            // A batch of 8,192 frames of 64 KiB would queue half a gigabyte: sent in parts.
+            if held >= EVENT_BATCH_BYTES {
+                send(&mut events);
+                held = 0;
+            }
+        }
+        Step::BatchEnd => {
+            send(&mut events);
+            held = 0;
+        }
+    })
+}
+
+/// What [`read_events`] hands on: an event, or the end of a batch of frames (where a
+/// threaded source sends what it has gathered).
+pub(crate) enum Step {
+    Event(Event),
+    BatchEnd,
+}
+
+/// Reads input `index` to its end, handing each event to `on` in capture order, on
+/// the calling thread (the frames of each batch decoded in parallel on rayon's).
+/// [`produce`] sends them to the merge; a run of one input hands them straight to
+/// the stateful stage ([`super::timeline`]), one move between threads fewer.
+pub(crate) fn read_events(
+    index: u32,
+    input: &InputSpec,
+    progress: &Progress,
+    on: &mut dyn FnMut(Step),
+) -> SourceEnd {
+    let mut counts = FrameCounts::default();
     let mut read = 0u64;
     let result = read_capture(input, &mut |batch: &[Frame<'_>]| {
         let bytes: usize = batch.iter().map(|f| f.data.len() + 16).sum();
@@ -190,8 +235,6 @@ pub(crate) fn produce(
         } else {
             batch.iter().map(|f| stage_a(f, index)).collect()
         };
-        let mut events = reuse.take(batch.len());
-        let mut held = 0usize;
         for (f, w) in batch.iter().zip(work) {
             let kind = match w {
                 Work::Final(b, None) => {
@@ -203,27 +246,16 @@ pub(crate) fn produce(
                 Work::Tcp(seg) => EventKind::Tcp(OwnedSegment::of(&seg)),
                 Work::Sctp(p) => EventKind::Sctp(OwnedSctp::of(&p)),
             };
-            held += event_bytes(&kind);
-            events.push(Event {
+            on(Step::Event(Event {
                 ts_ns: f.ts_ns,
                 origin: Origin {
                     file: index,
                     frame: f.number,
                 },
                 kind,
-            });
-            // A batch of 8,192 frames of 64 KiB would queue half a gigabyte: sent in parts.
-            if held >= EVENT_BATCH_BYTES {
-                let full = std::mem::replace(&mut events, reuse.take(batch.len()));
-                if open && tx.send(full).is_err() {
-                    open = false;
-                }
-                held = 0;
-            }
+            }));
         }
-        if open && !events.is_empty() && tx.send(events).is_err() {
-            open = false;
-        }
+        on(Step::BatchEnd);
     });
     let on_disk = match input {
         InputSpec::Path(p) | InputSpec::Walked(p) => std::fs::metadata(p).map_or(0, |m| m.len()),

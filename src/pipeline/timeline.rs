@@ -22,7 +22,7 @@
 
 use super::batch::{recycling, GiveBack};
 use super::ordered::Ordered;
-use super::source::{produce, Event, SourceEnd};
+use super::source::{produce, read_events, Event, SourceEnd, Step};
 use super::{InputReport, Limits, Progress};
 use crate::capture::{probe_first_ts, InputSpec};
 use crate::reassembly::Item;
@@ -85,6 +85,81 @@ pub fn run_timeline(
 
     let mut ends: Vec<Option<SourceEnd>> = (0..inputs.len()).map(|_| None).collect();
     let mut ordered = Ordered::new(inputs.len(), limits);
+    if let [only] = order[..] {
+        // One input: nothing to merge, so its events go straight to the stateful stage on
+        // this thread instead of through a reader thread's queue (one move of every
+        // event between threads fewer; issue #16).
+        let end = read_events(only as u32, &inputs[only], progress, &mut |step| {
+            if let Step::Event(ev) = step {
+                ordered.event(ev, sink);
+            }
+        });
+        ends[only] = Some(end);
+    } else {
+        merge(inputs, &order, &first_ts, &mut ends, &mut ordered, &mut stats, progress, sink);
+    }
+    let counts = ordered.finish(sink);
+    let mut reports = Vec::with_capacity(inputs.len());
+    for (i, (spec, (end, c))) in inputs.iter().zip(ends.into_iter().zip(counts)).enumerate() {
+        stats.duplicate_messages += c.duplicates;
+        let (capture, error, skipped, mut frames) = match (end, repeats[i]) {
+            (_, Some(first)) => (
+                None,
+                Some(format!(
+                    "{}: the same file as input {} ({}); read once",
+                    spec.display(),
+                    first + 1,
+                    inputs[first].display()
+                )),
+                true,
+                Default::default(),
+            ),
+            (Some(SourceEnd { result, counts }), None) => match result {
+                Ok(info) => (Some(info), None, false, counts),
+                Err(e) => {
+                    // Walked files that are not captures, and links a walk could not follow.
+                    let skipped = spec.walked()
+                        && (e.is_not_a_capture() || crate::capture::is_broken_link(spec));
+                    (None, Some(e.to_string()), skipped, counts)
+                }
+            },
+            // Every input in `order` is started and ended above; this is only for safety.
+            (None, None) => (
+                None,
+                Some("not read".to_string()),
+                false,
+                Default::default(),
+            ),
+        };
+        frames.merge(&c.frames);
+        reports.push(InputReport {
+            index: i as u32,
+            path: spec.display(),
+            capture,
+            error,
+            skipped,
+            frames,
+            ip_fragments: c.ip_fragments,
+            tcp: c.tcp,
+            sctp: c.sctp,
+        });
+    }
+    (reports, stats)
+}
+
+/// Several inputs: each read on a thread of its own, their events merged in time
+/// order into the stateful stage (see the module's doc).
+#[allow(clippy::too_many_arguments)]
+fn merge(
+    inputs: &[InputSpec],
+    order: &[usize],
+    first_ts: &[Option<i64>],
+    ends: &mut [Option<SourceEnd>],
+    ordered: &mut Ordered,
+    stats: &mut TimelineStats,
+    progress: &Progress,
+    sink: &mut dyn FnMut(Item),
+) {
     let lookahead = rayon::current_num_threads().clamp(2, 8);
     let max_open = MAX_OPEN_INPUTS;
     std::thread::scope(|scope| {
@@ -201,53 +276,6 @@ pub fn run_timeline(
         }
         stats.overlapping_inputs = overlapped.iter().filter(|o| **o).count() as u64;
     });
-    let counts = ordered.finish(sink);
-    let mut reports = Vec::with_capacity(inputs.len());
-    for (i, (spec, (end, c))) in inputs.iter().zip(ends.into_iter().zip(counts)).enumerate() {
-        stats.duplicate_messages += c.duplicates;
-        let (capture, error, skipped, mut frames) = match (end, repeats[i]) {
-            (_, Some(first)) => (
-                None,
-                Some(format!(
-                    "{}: the same file as input {} ({}); read once",
-                    spec.display(),
-                    first + 1,
-                    inputs[first].display()
-                )),
-                true,
-                Default::default(),
-            ),
-            (Some(SourceEnd { result, counts }), None) => match result {
-                Ok(info) => (Some(info), None, false, counts),
-                Err(e) => {
-                    // Walked files that are not captures, and links a walk could not follow.
-                    let skipped = spec.walked()
-                        && (e.is_not_a_capture() || crate::capture::is_broken_link(spec));
-                    (None, Some(e.to_string()), skipped, counts)
-                }
-            },
-            // Every input in `order` is started and ended above; this is only for safety.
-            (None, None) => (
-                None,
-                Some("not read".to_string()),
-                false,
-                Default::default(),
-            ),
-        };
-        frames.merge(&c.frames);
-        reports.push(InputReport {
-            index: i as u32,
-            path: spec.display(),
-            capture,
-            error,
-            skipped,
-            frames,
-            ip_fragments: c.ip_fragments,
-            tcp: c.tcp,
-            sctp: c.sctp,
-        });
-    }
-    (reports, stats)
 }
 
 /// For each input, the earlier input naming the same file, if any.
