@@ -100,7 +100,8 @@ pub struct TxStats {
     /// Responses whose top Via matched no request (a broken proxy), matched instead by
     /// Call-ID, CSeq and the reverse of the request's addresses.
     pub matched_by_addresses: u64,
-    /// Transactions forgotten [`RETIRE_AFTER_NS`] after their last message.
+    /// Transactions forgotten [`COMPLETE_RETIRE_AFTER_NS`] (with a final response) or
+    /// [`RETIRE_AFTER_NS`] (without) after their last message.
     pub retired: u64,
     /// Transactions forgotten early because [`TxLimits::max_open`] were open at once.
     pub evicted: u64,
@@ -112,6 +113,13 @@ pub struct TxStats {
 /// (64·T1 = 32 s), past every retransmission and late response RFC 3261 allows.
 /// A response arriving later is counted as stray.
 pub const RETIRE_AFTER_NS: i64 = 64_000_000_000;
+
+/// A transaction with its final response is forgotten sooner, this long after its
+/// last message: 64·T1 (Timer H/J), after which RFC 3261 lets neither side send
+/// more of it, and twice the longest gap between retransmissions (16 s, the
+/// INVITE's sixth). The open transactions of a load test are mostly such ones
+/// waiting out their quiet time: this halves them (issue #16).
+pub const COMPLETE_RETIRE_AFTER_NS: i64 = 32_000_000_000;
 
 /// Bounds on the transaction table.
 #[derive(Clone, Copy, Debug)]
@@ -217,7 +225,8 @@ impl Slab {
 }
 
 /// The open transactions. Memory follows the transactions in flight, not the
-/// capture: each is forgotten [`RETIRE_AFTER_NS`] after its last message unless a
+/// capture: each is forgotten [`COMPLETE_RETIRE_AFTER_NS`] (complete) or
+/// [`RETIRE_AFTER_NS`] (still waiting for its final response) after its last message unless a
 /// call still holds it ([`Transactions::pin`]); when rows are kept (`--out`), a
 /// forgotten transaction becomes a row.
 #[derive(Default)]
@@ -333,7 +342,7 @@ impl Transactions {
         }
     }
 
-    /// Forgets the transactions quiet for [`RETIRE_AFTER_NS`] at capture time `now`,
+    /// Forgets the transactions quiet long enough at capture time `now`,
     /// and the oldest beyond the limit.
     pub fn sweep(&mut self, now: i64) {
         // Each entry at most once per sweep (see `CallTracker::sweep`).
@@ -351,7 +360,12 @@ impl Transactions {
             if t.pinned && !over {
                 continue; // looked at again when released
             }
-            let quiet_until = t.last_ts.saturating_add(RETIRE_AFTER_NS);
+            let quiet = if t.final_code.is_some() {
+                COMPLETE_RETIRE_AFTER_NS
+            } else {
+                RETIRE_AFTER_NS
+            };
+            let quiet_until = t.last_ts.saturating_add(quiet);
             if quiet_until > now && !over {
                 self.expiry.push(quiet_until, id);
                 continue;
@@ -464,8 +478,9 @@ impl Transactions {
                         String::from_utf8_lossy(m.call_id().unwrap_or_default()).into(),
                     );
                 }
+                // Looked at first when it could retire if it completes; put back then if not.
                 self.expiry
-                    .push(m.ts_ns.saturating_add(RETIRE_AFTER_NS), id);
+                    .push(m.ts_ns.saturating_add(COMPLETE_RETIRE_AFTER_NS), id);
                 self.stats.transactions += 1;
                 self.stats.rfc2543_fallback += u64::from(fallback);
                 self.stats.peak_open = self.stats.peak_open.max(self.open.len() as u64);
@@ -613,6 +628,46 @@ mod tests {
         assert!(tx.acked);
         assert_eq!(t.stats.retransmitted_requests, 1);
         assert_eq!(t.stats.retransmitted_responses, 1);
+    }
+
+    /// Issue #16: a transaction with its final response is forgotten 32 s (64·T1)
+    /// after its last message, one still waiting for its response after 64 s; a
+    /// repeat inside the quiet time is still a repeat and starts the quiet again.
+    #[test]
+    fn a_complete_transaction_retires_after_32_s_an_unanswered_one_after_64_s() {
+        const S: i64 = 1_000_000_000;
+        let busy = response("486 Busy Here", "z9hG4bK1", "INVITE");
+        let mut t = Transactions::default();
+        assert_eq!(
+            t.on_message(&msg(0, A, B, &invite("z9hG4bK1"))),
+            TxEvent::NewRequest(0)
+        );
+        t.on_message(&msg(1, B, A, &busy));
+        assert_eq!(
+            t.on_message(&msg(2, A, B, &invite("z9hG4bK2"))),
+            TxEvent::NewRequest(1)
+        );
+        assert_eq!(
+            t.on_message(&msg(20 * S, B, A, &busy)),
+            TxEvent::Response {
+                tx: 0,
+                first: false
+            }
+        );
+        t.sweep(33 * S);
+        assert!(t.get(0).is_some(), "quiet since 20 s only");
+        t.sweep(53 * S);
+        assert!(t.get(0).is_none(), "complete, quiet for 33 s");
+        t.sweep(64 * S);
+        assert!(t.get(1).is_some(), "unanswered: waits 64 s");
+        t.sweep(65 * S);
+        assert!(t.get(1).is_none());
+        assert_eq!(t.stats.retired, 2);
+        // What comes after is a response to no request seen.
+        assert_eq!(
+            t.on_message(&msg(66 * S, B, A, &busy)),
+            TxEvent::StrayResponse
+        );
     }
 
     #[test]

@@ -96,7 +96,16 @@ pub fn run_timeline(
         });
         ends[only] = Some(end);
     } else {
-        merge(inputs, &order, &first_ts, &mut ends, &mut ordered, &mut stats, progress, sink);
+        merge(
+            inputs,
+            &order,
+            &first_ts,
+            &mut ends,
+            &mut ordered,
+            &mut stats,
+            progress,
+            sink,
+        );
     }
     let counts = ordered.finish(sink);
     let mut reports = Vec::with_capacity(inputs.len());
