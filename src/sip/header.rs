@@ -191,10 +191,11 @@ impl Hdr {
             (4, b'r') => &[Hdr::RSeq],
             _ => return None,
         };
-        candidates
-            .iter()
-            .copied()
-            .find(|h| h.name().as_bytes().eq_ignore_ascii_case(name))
+        candidates.iter().copied().find(|h| {
+            let canon = h.name().as_bytes();
+            // The usual spelling first: one word-wise comparison, not a byte loop folding case.
+            canon == name || canon.eq_ignore_ascii_case(name)
+        })
     }
 
     /// True if `name` (any case, long or compact) names this header.
