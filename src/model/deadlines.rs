@@ -185,7 +185,7 @@ mod tests {
                 match r % 10 {
                     0..=4 => {
                         let due = match (r >> 8) % 8 {
-                            0 => now - ((r >> 16) % 100) as i64 * S, // backwards
+                            0 => now - ((r >> 16) % 100) as i64 * S,    // backwards
                             1 => now + ((r >> 16) % 20_000) as i64 * S, // far ahead
                             2 if round % 50 == 0 => i64::MAX - (r >> 40) as i64,
                             3 if round % 50 == 0 => i64::MIN + (r >> 40) as i64,
