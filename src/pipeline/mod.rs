@@ -1,7 +1,7 @@
 //! The decoding half of the pipeline, wired: captures → decode → reassembly →
 //! [`Item`]s, for any number of inputs read as one timeline.
 //!
-//! - [`source`]: one input on a thread of its own; each batch of frames decoded
+//! - [`source`]: one input (on a thread of its own when there are several); each batch of frames decoded
 //!   in parallel by the stateless stage, [`frames`];
 //! - [`timeline`]: the inputs merged in time order (rotated files one after the
 //!   other, overlapping captures interleaved);

@@ -1,6 +1,8 @@
-//! One input, read on a thread of its own: frames decoded in parallel batches
-//! ([`crate::pipeline::frames`]) and turned into owned, time-stamped
-//! [`Event`]s for the merge ([`crate::pipeline::timeline`]).
+//! One input read: frames decoded in parallel batches ([`crate::pipeline::frames`])
+//! and turned into owned, time-stamped [`Event`]s for the stateful stage —
+//! sent from a thread of its own to the merge when there are several inputs
+//! ([`produce`]), handed over on the calling thread when there is one
+//! ([`read_events`]; [`crate::pipeline::timeline`] chooses).
 //!
 //! Only what the stateful stage needs travels: SIP (and malformed SIP) items,
 //! ICMP errors, IP fragments, TCP segments and SCTP packets with DATA, their bytes copied out of the
