@@ -278,7 +278,7 @@ pub fn may_start_sip(b: &[u8]) -> bool {
 /// Length of the line starting at `buf[0]`, without its line end, and where the next line starts.
 #[inline]
 fn line_at(buf: &[u8], from: usize) -> Option<(usize, usize)> {
-    let nl = memchr(b'\n', buf.get(from..)?)? + from;
+    let nl = crate::bytes::find_byte(b'\n', buf.get(from..)?)? + from;
     let end = if nl > from && buf.get(nl - 1) == Some(&b'\r') {
         nl - 1
     } else {
@@ -427,7 +427,8 @@ pub fn scan(buf: &[u8], mode: Mode) -> Result<SipHead, ScanError> {
             continue;
         }
         header_count = header_count.saturating_add(1);
-        match memchr(b':', buf.get(pos..end).unwrap_or_default()) {
+        // The colon ends a header name, a few bytes in.
+        match crate::bytes::find_byte(b':', buf.get(pos..end).unwrap_or_default()) {
             None => {
                 defects.set(Defects::HEADER_LINE_WITHOUT_COLON);
                 last = None;
