@@ -552,7 +552,7 @@ fn name_matches(n: &[u8], name: &str, known: Option<Hdr>) -> bool {
 
 /// Splits at the first `sep`, which belongs to neither side.
 fn split_once(v: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
-    let i = memchr::memchr(sep, v)?;
+    let i = crate::bytes::find_byte(sep, v)?;
     let (a, b) = v.split_at_checked(i)?;
     Some((a, b.get(1..).unwrap_or_default()))
 }
@@ -560,7 +560,7 @@ fn split_once(v: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
 /// The first entry of a comma-separated header value, ignoring commas inside quotes or <>.
 fn first_list_item(v: &[u8]) -> &[u8] {
     // Most values hold one entry: no comma, nothing to scan (the hot path for Via).
-    if memchr::memchr(b',', v).is_none() {
+    if crate::bytes::find_byte(b',', v).is_none() {
         return trim_bytes(v);
     }
     let (mut quoted, mut angle) = (false, false);
