@@ -66,8 +66,7 @@ pub(crate) fn u32_in(d: &[u8], at: usize, big_endian: bool) -> Option<u32> {
 #[inline]
 pub(crate) fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: SSE2 is part of x86-64 itself, every x86-64 CPU has it.
-    return unsafe { find_sse2(needle, needle, hay) };
+    return find_sse2(needle, needle, hay);
     #[cfg(not(target_arch = "x86_64"))]
     memchr::memchr(needle, hay)
 }
@@ -76,20 +75,22 @@ pub(crate) fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
 #[inline]
 pub(crate) fn find_byte2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: SSE2 is part of x86-64 itself, every x86-64 CPU has it.
-    return unsafe { find_sse2(a, b, hay) };
+    return find_sse2(a, b, hay);
     #[cfg(not(target_arch = "x86_64"))]
     memchr::memchr2(a, b, hay)
 }
 
+/// SSE2 is part of x86-64 itself (every x86-64 CPU has it, and the compiler
+/// assumes it for every function), so its intrinsics are called without a
+/// check; they are `unsafe` only because the compiler cannot see that.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "sse2")]
-#[inline]
+#[inline(always)]
 fn find_sse2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
     use std::arch::x86_64::{
         _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
-    let (pa, pb) = (_mm_set1_epi8(a as i8), _mm_set1_epi8(b as i8));
+    // SAFETY: SSE2 is present (above).
+    let (pa, pb) = unsafe { (_mm_set1_epi8(a as i8), _mm_set1_epi8(b as i8)) };
     let mut base = 0;
     while base < 128 {
         let Some(block) = hay.get(base..).and_then(|h| h.first_chunk::<16>()) else {
@@ -100,11 +101,12 @@ fn find_sse2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
                 .position(|&c| c == a || c == b)
                 .map(|i| base + i);
         };
-        // SAFETY: the load reads the sixteen bytes of `block`, a borrowed array;
-        // `loadu` needs no alignment.
-        let v = unsafe { _mm_loadu_si128(block.as_ptr().cast()) };
-        let hits = _mm_or_si128(_mm_cmpeq_epi8(v, pa), _mm_cmpeq_epi8(v, pb));
-        let mask = _mm_movemask_epi8(hits) as u32;
+        // SAFETY: SSE2 is present (above); the load reads the sixteen bytes of
+        // `block`, a borrowed array, and `loadu` needs no alignment.
+        let mask = unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().cast());
+            _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, pa), _mm_cmpeq_epi8(v, pb))) as u32
+        };
         if mask != 0 {
             return Some(base + mask.trailing_zeros() as usize);
         }
