@@ -67,6 +67,15 @@ pub struct Transaction {
 }
 
 impl Transaction {
+    /// How long it is kept after its last message: Timer H/J's 32 s once it has
+    /// its final response, 64 s while it waits for one.
+    fn quiet_period(&self) -> i64 {
+        if self.final_code.is_some() {
+            COMPLETE_RETIRE_AFTER_NS
+        } else {
+            RETIRE_AFTER_NS
+        }
+    }
     pub fn is_complete(&self) -> bool {
         self.final_code.is_some()
     }
@@ -236,8 +245,10 @@ pub struct Transactions {
     by_addresses: KeyMap<TxId>,
     open: Slab,
     next_id: TxId,
-    /// Retirement candidates by the time to look at each again.
-    expiry: super::deadlines::Deadlines<TxId>,
+    /// Retirement candidates by the time to look at each again: (slot, sequence
+    /// number), so that an entry left by a transaction already gone is known as
+    /// such when its slot holds another (it is skipped, not read as the other's).
+    expiry: super::deadlines::Deadlines<(TxId, TxId)>,
     /// The Call-ID of every open transaction, kept only when rows are wanted (`keep_call_ids`).
     call_ids: SmallMap<TxId, Box<str>>,
     keep_call_ids: bool,
@@ -334,11 +345,14 @@ impl Transactions {
         }
     }
 
-    /// The call is done with it: it retires like any other.
+    /// The call is done with it: it retires like any other, looked at again
+    /// when it will have been quiet long enough (not at `now`, only to be put
+    /// back then: that was half the sweep's work on a load test).
     pub fn release(&mut self, id: TxId, now: i64) {
         if let Some(t) = self.open.get_mut(&id) {
             t.pinned = false;
-            self.expiry.push(now, id);
+            let due = now.max(t.last_ts.saturating_add(t.quiet_period()));
+            self.expiry.push(due, (id, t.id));
         }
     }
 
@@ -347,27 +361,23 @@ impl Transactions {
     pub fn sweep(&mut self, now: i64) {
         // Each entry at most once per sweep (see `CallTracker::sweep`).
         let mut budget = self.expiry.len();
-        while let Some((due, id)) = self.expiry.first() {
+        while let Some((due, (id, seq))) = self.expiry.first() {
             let over = self.open.len() > self.limits.max_open;
             if (due > now && !over) || budget == 0 {
                 break;
             }
             budget -= 1;
             self.expiry.pop_first();
-            let Some(t) = self.open.get(&id) else {
+            // Gone, or its slot holds a later transaction (which has entries of its own).
+            let Some(t) = self.open.get(&id).filter(|t| t.id == seq) else {
                 continue;
             };
             if t.pinned && !over {
                 continue; // looked at again when released
             }
-            let quiet = if t.final_code.is_some() {
-                COMPLETE_RETIRE_AFTER_NS
-            } else {
-                RETIRE_AFTER_NS
-            };
-            let quiet_until = t.last_ts.saturating_add(quiet);
+            let quiet_until = t.last_ts.saturating_add(t.quiet_period());
             if quiet_until > now && !over {
-                self.expiry.push(quiet_until, id);
+                self.expiry.push(quiet_until, (id, seq));
                 continue;
             }
             if over {
@@ -480,7 +490,7 @@ impl Transactions {
                 }
                 // Looked at first when it could retire if it completes; put back then if not.
                 self.expiry
-                    .push(m.ts_ns.saturating_add(COMPLETE_RETIRE_AFTER_NS), id);
+                    .push(m.ts_ns.saturating_add(COMPLETE_RETIRE_AFTER_NS), (id, seq));
                 self.stats.transactions += 1;
                 self.stats.rfc2543_fallback += u64::from(fallback);
                 self.stats.peak_open = self.stats.peak_open.max(self.open.len() as u64);
@@ -668,6 +678,29 @@ mod tests {
             t.on_message(&msg(66 * S, B, A, &busy)),
             TxEvent::StrayResponse
         );
+    }
+
+    /// Regression (issue #16, the sweep keyed by slot alone): a deadline left by a
+    /// transaction already forgotten was read as the one that took its slot, so the
+    /// limit evicted the newest transaction instead of the oldest.
+    #[test]
+    fn a_stale_deadline_does_not_evict_the_transaction_now_in_its_slot() {
+        const S: i64 = 1_000_000_000;
+        let mut t = Transactions::default().with_limits(TxLimits { max_open: 2 }, 0);
+        let at = |n: i64, branch: &str| msg(n * S, A, B, &invite(branch));
+        assert_eq!(t.on_message(&at(0, "z9hG4bK0")), TxEvent::NewRequest(0));
+        // A call holds it and lets go: two deadlines of it are queued.
+        t.pin(0);
+        t.release(0, S);
+        assert_eq!(t.on_message(&at(2, "z9hG4bK1")), TxEvent::NewRequest(1));
+        // Three open: the oldest (slot 0) goes; one of its deadlines stays behind.
+        assert_eq!(t.on_message(&at(3, "z9hG4bK2")), TxEvent::NewRequest(2));
+        assert!(t.get(0).is_none());
+        // The next takes slot 0; three open again: the oldest is now slot 1's.
+        assert_eq!(t.on_message(&at(4, "z9hG4bK3")), TxEvent::NewRequest(0));
+        assert_eq!(t.get(0).map(|x| x.id), Some(3), "the newest stays");
+        assert!(t.get(1).is_none(), "the oldest goes");
+        assert_eq!(t.stats.evicted, 2);
     }
 
     #[test]
