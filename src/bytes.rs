@@ -1,5 +1,6 @@
 //! Checked reads of fixed-width integers from packet bytes, and [`find_byte`],
-//! the search for a line end or a colon that is usually a few bytes away.
+//! the search for a line end or a colon that is usually a few bytes away (and
+//! [`split_once`] on it).
 //!
 //! The decoding modules forbid indexing (`clippy::indexing_slicing`): a length
 //! field in a capture can say anything, and an index past the end is a panic on
@@ -69,6 +70,13 @@ pub(crate) fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
     return find_sse2(needle, needle, hay);
     #[cfg(not(target_arch = "x86_64"))]
     memchr::memchr(needle, hay)
+}
+
+/// `v` split at the first `sep`, which belongs to neither side.
+#[inline]
+pub(crate) fn split_once(v: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
+    let i = find_byte(sep, v)?;
+    Some((v.get(..i)?, v.get(i + 1..)?))
 }
 
 /// Where `a` or `b` first occurs in `hay`: [`find_byte`] for two needles (memchr2 past 128 bytes).

@@ -19,6 +19,7 @@
     )
 )]
 
+use crate::bytes::split_once;
 use std::net::IpAddr;
 
 /// a=sendrecv / sendonly / recvonly / inactive (RFC 3264 §5.1; sendrecv when absent).
@@ -192,12 +193,6 @@ fn dotted_quad(b: &[u8]) -> Option<std::net::Ipv4Addr> {
 fn fields(b: &[u8]) -> impl Iterator<Item = &[u8]> + Clone {
     b.split(|c| c.is_ascii_whitespace())
         .filter(|f| !f.is_empty())
-}
-
-/// `b` split at the first `at`.
-fn split_once(b: &[u8], at: u8) -> Option<(&[u8], &[u8])> {
-    let i = crate::bytes::find_byte(at, b)?;
-    Some((b.get(..i)?, b.get(i + 1..)?))
 }
 
 /// An unsigned number as `str::parse` reads it: an optional `+` (not alone),

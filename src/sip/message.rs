@@ -372,7 +372,7 @@ impl SipMessage {
             if skipping {
                 continue;
             }
-            if let Some((n, v)) = split_once(line, b':') {
+            if let Some((n, v)) = crate::bytes::split_once(line, b':') {
                 current = Some((trim_bytes(n), Cow::Borrowed(trim_bytes(v))));
             }
         }
@@ -437,7 +437,7 @@ impl SipMessage {
         let (proto, rest) = v.split_at_checked(sp)?;
         let transport = proto.rsplit(|b| *b == b'/').next().unwrap_or(proto);
         let rest = trim_bytes(rest);
-        let sent_by = split_once(rest, b';').map_or(rest, |(s, _)| s);
+        let sent_by = crate::bytes::split_once(rest, b';').map_or(rest, |(s, _)| s);
         Some((trim_bytes(sent_by), transport))
     }
     pub fn from_tag(&self) -> Option<&[u8]> {
@@ -548,13 +548,6 @@ fn name_matches(n: &[u8], name: &str, known: Option<Hdr>) -> bool {
         Some(h) => h.matches(n),
         None => n.eq_ignore_ascii_case(name.as_bytes()),
     }
-}
-
-/// Splits at the first `sep`, which belongs to neither side.
-fn split_once(v: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
-    let i = crate::bytes::find_byte(sep, v)?;
-    let (a, b) = v.split_at_checked(i)?;
-    Some((a, b.get(1..).unwrap_or_default()))
 }
 
 /// The first entry of a comma-separated header value, ignoring commas inside quotes or <>.
