@@ -5,7 +5,7 @@
 use super::Item;
 use crate::accounting::Bucket;
 use crate::sip::scan::{scan, Mode, ScanError};
-use crate::sip::{Carriage, Defects, MalformedSip, Origin, SipMessage, Transport};
+use crate::sip::{Carriage, Defects, MalformedSip, Origin, Transport};
 use std::net::SocketAddr;
 
 /// Classifies `payload`; `cut` marks a message the snaplen shortened.
@@ -21,7 +21,7 @@ pub(crate) fn classify(
     match scan(payload, Mode::Datagram) {
         Ok(head) => {
             let (ts, src, dst, transport, origin) = meta;
-            let mut m = SipMessage::new(
+            let mut m = crate::sip::recycle::boxed_new(
                 (ts, src, dst, transport, origin, carriage),
                 crate::sip::chunks::copy(payload),
                 head,
@@ -29,7 +29,7 @@ pub(crate) fn classify(
             if cut {
                 m.mark(Defects::SNAPLEN_CUT);
             }
-            (Bucket::Sip, Some(Item::Sip(crate::sip::recycle::boxed(m))))
+            (Bucket::Sip, Some(Item::Sip(m)))
         }
         Err(ScanError::Malformed(reason)) => (
             Bucket::SipMalformed,

@@ -131,6 +131,43 @@ impl SipMessage {
             ids: Ids::default(),
             sdp: None,
         };
+        m.derive();
+        m
+    }
+
+    /// [`SipMessage::new`] written into a record that is already allocated (a
+    /// box going round, `sip::recycle`), field by field where it stays: built on
+    /// the stack and moved into its box, a message was copied whole three times
+    /// on the way (~600 bytes each; issue #16, `memcpy` under `SipMessage::new`
+    /// and `recycle::boxed`).
+    pub(crate) fn refill(
+        &mut self,
+        meta: (i64, SocketAddr, SocketAddr, Transport, Origin, Carriage),
+        raw: Bytes,
+        head: SipHead,
+    ) {
+        (
+            self.ts_ns,
+            self.src,
+            self.dst,
+            self.transport,
+            self.origin,
+            self.carriage,
+        ) = meta;
+        self.frames = Frames::default();
+        self.raw = raw;
+        self.head = head;
+        self.cseq = None;
+        self.tags = [None, None];
+        self.ids = Ids::default();
+        self.sdp = None;
+        self.derive();
+    }
+
+    /// What [`SipMessage::new`] reads once from the bytes: CSeq, tags, the CSeq
+    /// defects, the hashed keys, the SDP.
+    fn derive(&mut self) {
+        let m = self;
         m.cseq = m.parse_cseq().map(|(n, method)| (n, m.span_of(method)));
         m.tags = [Hdr::From, Hdr::To].map(|h| {
             m.head
@@ -150,9 +187,8 @@ impl SipMessage {
                 }
             }
         }
-        m.ids = Ids::of(&m);
+        m.ids = Ids::of(m);
         m.sdp = m.read_sdp();
-        m
     }
 
     /// The span of `part`, a slice of `raw` (its offset is where it starts).

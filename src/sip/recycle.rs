@@ -16,7 +16,11 @@
 #![allow(clippy::vec_box)]
 
 use super::message::SipMessage;
+use super::scan::SipHead;
+use super::{Carriage, Origin, Transport};
+use bytes::Bytes;
 use std::cell::RefCell;
+use std::net::SocketAddr;
 use std::sync::Mutex;
 
 /// Boxes moved between threads at once: one lock per this many messages.
@@ -33,9 +37,9 @@ thread_local! {
     static STASH: RefCell<Vec<Box<SipMessage>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// `m` in a box given back, or a new one.
-pub fn boxed(m: SipMessage) -> Box<SipMessage> {
-    let reused = STASH
+/// A box given back, if this thread has one or can take a bundle.
+fn spare() -> Option<Box<SipMessage>> {
+    STASH
         .try_with(|s| {
             let mut s = s.borrow_mut();
             if s.is_empty() {
@@ -46,13 +50,33 @@ pub fn boxed(m: SipMessage) -> Box<SipMessage> {
             s.pop()
         })
         .ok()
-        .flatten();
-    match reused {
+        .flatten()
+}
+
+/// `m` in a box given back, or a new one.
+pub fn boxed(m: SipMessage) -> Box<SipMessage> {
+    match spare() {
         Some(mut b) => {
             *b = m;
             b
         }
         None => Box::new(m),
+    }
+}
+
+/// [`SipMessage::new`] in a box given back (written in place, not moved into
+/// it: [`SipMessage::refill`]), or in a new one.
+pub fn boxed_new(
+    meta: (i64, SocketAddr, SocketAddr, Transport, Origin, Carriage),
+    raw: Bytes,
+    head: SipHead,
+) -> Box<SipMessage> {
+    match spare() {
+        Some(mut b) => {
+            b.refill(meta, raw, head);
+            b
+        }
+        None => Box::new(SipMessage::new(meta, raw, head)),
     }
 }
 
@@ -81,6 +105,38 @@ impl GiveBack {
 mod tests {
     use super::*;
     use crate::sip::message::tests::msg;
+
+    /// A record refilled in place is the record `SipMessage::new` builds, whatever
+    /// the box held before (here a message with more of everything).
+    #[test]
+    fn a_refilled_record_is_a_new_one() {
+        let before = b"INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKold\r\nCall-ID: old\r\nCSeq: 9 INVITE\r\nFrom: <sip:a@h>;tag=oldf\r\nTo: <sip:b@h>;tag=oldt\r\nContent-Type: application/sdp\r\nContent-Length: 55\r\n\r\nv=0\r\nc=IN IP4 10.0.0.9\r\nm=audio 4000 RTP/AVP 0\r\na=sendonly\r\n";
+        let after = b"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKnew\r\nCall-ID: new\r\nCSeq: 2 INVITE\r\nFrom: <sip:a@h>;tag=f2\r\nTo: <sip:b@h>\r\n\r\n";
+        let meta = |ts: i64, frame: u64| {
+            let a: std::net::SocketAddr = "10.0.0.2:5062".parse().unwrap();
+            let b: std::net::SocketAddr = "[2001:db8::1]:5060".parse().unwrap();
+            (
+                ts,
+                a,
+                b,
+                Transport::Tcp,
+                Origin { file: 3, frame },
+                Carriage {
+                    hep: true,
+                    ..Carriage::default()
+                },
+            )
+        };
+        let head = |b: &[u8]| crate::sip::scan(b, crate::sip::Mode::Datagram).unwrap();
+        let mut m = msg(before);
+        m.mark(crate::sip::Defects::SNAPLEN_CUT);
+        m.release();
+        m.refill(meta(7, 42), Bytes::from_static(after), head(after));
+        let fresh = SipMessage::new(meta(7, 42), Bytes::from_static(after), head(after));
+        assert_eq!(format!("{m:?}"), format!("{fresh:?}"));
+        assert_eq!(m.to_tag(), None);
+        assert!(m.sdp().is_none());
+    }
 
     #[test]
     fn boxes_given_back_are_filled_again_and_hold_nothing_meanwhile() {
