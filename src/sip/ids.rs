@@ -55,8 +55,11 @@ pub fn method_key(m: &[u8]) -> &[u8] {
 /// new request changes the CSeq, and a response is never matched across
 /// Call-IDs (tshark counts these as new requests as well).
 pub fn tx_key(m: &SipMessage, method: &[u8], cseq: u32) -> Option<(u128, bool)> {
-    let (sent_by, _) = m.via_sent_by()?;
-    match m.via_branch() {
+    // The top Via found once for its sent-by and its branch (it is split out of
+    // a list of entries when there are several).
+    let via = m.top_via()?;
+    let (sent_by, _) = super::message::via_sent_by(via)?;
+    match super::values::param(via, b"branch") {
         Some(b) if b.starts_with(MAGIC_COOKIE) => Some((
             key128(&[
                 b"3261",

@@ -467,14 +467,7 @@ impl SipMessage {
     }
     /// The sent-by (host[:port]) of the top Via, and its transport (UDP, TCP, TLS, WS…).
     pub fn via_sent_by(&self) -> Option<(&[u8], &[u8])> {
-        let v = self.top_via()?;
-        // "SIP/2.0/UDP host:port;params"
-        let sp = v.iter().position(|b| *b == b' ' || *b == b'\t')?;
-        let (proto, rest) = v.split_at_checked(sp)?;
-        let transport = proto.rsplit(|b| *b == b'/').next().unwrap_or(proto);
-        let rest = trim_bytes(rest);
-        let sent_by = crate::bytes::split_once(rest, b';').map_or(rest, |(s, _)| s);
-        Some((trim_bytes(sent_by), transport))
+        via_sent_by(self.top_via()?)
     }
     pub fn from_tag(&self) -> Option<&[u8]> {
         self.tags[0].map(|s| s.get(&self.raw))
@@ -587,6 +580,17 @@ fn name_matches(n: &[u8], name: &str, known: Option<Hdr>) -> bool {
 }
 
 /// The first entry of a comma-separated header value, ignoring commas inside quotes or <>.
+/// The sent-by (host[:port]) and transport of a Via value (one entry):
+/// "SIP/2.0/UDP host:port;params".
+pub(crate) fn via_sent_by(v: &[u8]) -> Option<(&[u8], &[u8])> {
+    let sp = crate::bytes::find_byte2(b' ', b'\t', v)?;
+    let (proto, rest) = v.split_at_checked(sp)?;
+    let transport = proto.rsplit(|b| *b == b'/').next().unwrap_or(proto);
+    let rest = trim_bytes(rest);
+    let sent_by = crate::bytes::split_once(rest, b';').map_or(rest, |(s, _)| s);
+    Some((trim_bytes(sent_by), transport))
+}
+
 fn first_list_item(v: &[u8]) -> &[u8] {
     // Most values hold one entry: no comma, nothing to scan (the hot path for Via).
     if crate::bytes::find_byte(b',', v).is_none() {
