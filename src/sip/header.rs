@@ -194,7 +194,7 @@ impl Hdr {
         candidates.iter().copied().find(|h| {
             let canon = h.name().as_bytes();
             // The usual spelling first: one word-wise comparison, not a byte loop folding case.
-            same(canon, name) || canon.eq_ignore_ascii_case(name)
+            crate::bytes::same(canon, name) || canon.eq_ignore_ascii_case(name)
         })
     }
 
@@ -204,60 +204,9 @@ impl Hdr {
     }
 }
 
-/// `a == b` for the short strings header names are, in a few overlapping word
-/// loads instead of a call to memcmp (which was half of `lookup`'s ~90
-/// instructions, and `lookup` runs for each of a message's ~10 header lines).
-#[inline]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    fn word(s: &[u8], at: usize) -> u64 {
-        s.get(at..)
-            .and_then(|s| s.first_chunk::<8>())
-            .map_or(0, |w| u64::from_le_bytes(*w))
-    }
-    fn half(s: &[u8], at: usize) -> u32 {
-        s.get(at..)
-            .and_then(|s| s.first_chunk::<4>())
-            .map_or(0, |w| u32::from_le_bytes(*w))
-    }
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    match n {
-        0..=3 => a == b,
-        4..=8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        _ => {
-            // Whole words from the front, then the last word (overlapping the one before).
-            let mut at = 0;
-            while at + 8 < n {
-                if word(a, at) != word(b, at) {
-                    return false;
-                }
-                at += 8;
-            }
-            word(a, n - 8) == word(b, n - 8)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `same` is `==` for every length up to 40, with the one differing byte at every place.
-    #[test]
-    fn same_is_equality() {
-        for n in 0..40usize {
-            let a: Vec<u8> = (0..n as u8).map(|i| b'A' + i % 26).collect();
-            assert!(same(&a, &a.clone()));
-            assert!(!same(&a, &a[..n.saturating_sub(1)]) || n == 0);
-            for i in 0..n {
-                let mut b = a.clone();
-                b[i] ^= 0x20;
-                assert!(!same(&a, &b), "{n} {i}");
-            }
-        }
-    }
 
     #[test]
     fn every_long_and_compact_name_round_trips() {

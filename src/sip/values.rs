@@ -172,7 +172,12 @@ pub fn param<'a>(params: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
             Some(i) => (rest.get(..i)?, rest.get(i + 1..)),
             None => (rest, None),
         };
-        if plain && item.get(name.len()) == Some(&b'=') && item.starts_with(name) {
+        if plain
+            && item.get(name.len()) == Some(&b'=')
+            && item
+                .get(..name.len())
+                .is_some_and(|n| crate::bytes::same(n, name))
+        {
             // What the general match below reads from such an item.
             let value = trim(item.get(name.len() + 1..)?);
             return Some(unquote(value));
