@@ -412,7 +412,9 @@ impl MediaTracker {
             (true, true) | (false, false) => Side::Caller,
             _ => Side::Callee,
         };
-        let audio = sdp.audio().and_then(|a| {
+        // The first audio line, looked for once (by name, case-insensitively).
+        let audio_line = sdp.audio();
+        let audio = audio_line.and_then(|a| {
             let ip = sdp.address(a)?;
             (a.port != 0 && !ip.is_unspecified()).then_some(SocketAddr::new(ip, a.port))
         });
@@ -426,13 +428,10 @@ impl MediaTracker {
         // Hold: a side that had offered media before now sends none (sendonly/inactive), or
         // 0.0.0.0 (RFC 2543). A first offer of recvonly/sendonly is a one-way session, not a hold.
         let had_sdp = call.sides[side.index()].sdp.is_some();
-        let null_addr = sdp
-            .audio()
+        let null_addr = audio_line
             .and_then(|a| sdp.address(a))
             .is_some_and(|a| a.is_unspecified());
-        let inactive = sdp
-            .audio()
-            .is_some_and(|a| sdp.direction(a) == sdp::Direction::Inactive);
+        let inactive = audio_line.is_some_and(|a| sdp.direction(a) == sdp::Direction::Inactive);
         call.hold |= null_addr || inactive || (had_sdp && sdp.on_hold());
         let nat = sdp::nat_suspected(&sdp, m.src.ip());
         // Addresses this SDP gives to something else than RTP (T.38 over UDPTL): what comes to

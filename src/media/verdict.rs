@@ -192,6 +192,17 @@ fn codec_of(c: &CallMedia, st: &Stream) -> (String, f64) {
     (side.codec_name(st.line, st.first_pt), ptime)
 }
 
+/// The payload types set in `mask` (bit n: payload type n), ascending. The set
+/// bits only: a loop over all 128 ran for every call judged.
+fn payload_types(mask: u128) -> Box<[u8]> {
+    std::iter::successors((mask != 0).then_some(mask), |m| {
+        let rest = m & (m - 1);
+        (rest != 0).then_some(rest)
+    })
+    .map(|m| m.trailing_zeros() as u8)
+    .collect()
+}
+
 /// The media summary of `call` from `media`, the SDP state of its Call-ID (None: it
 /// carried no SDP), judged as the call closes (`tracker`'s `OnCallClosed`). A
 /// B2BUA's legs are judged each on its own; folding them keeps the first leg's
@@ -254,9 +265,7 @@ pub fn judge(
             None => {}
         }
     }
-    s.unexpected_pts = (0..128u8)
-        .filter(|p| unexpected & (1u128 << p) != 0)
-        .collect();
+    s.unexpected_pts = payload_types(unexpected);
     if s.codec.is_none() {
         s.codec = [Side::Callee, Side::Caller]
             .iter()
@@ -310,4 +319,29 @@ pub fn judge(
         Some(Verdict::Ok)
     };
     Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::payload_types;
+
+    #[test]
+    fn payload_types_are_the_set_bits_in_order() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut masks = vec![0u128, 1, 1 << 127, u128::MAX, (1 << 8) | (1 << 101)];
+        for _ in 0..1_000 {
+            let (a, b, c) = (next(), next(), next());
+            masks.push((u128::from(a) << 64 | u128::from(b)) & u128::from(c).wrapping_mul(0x9e37));
+        }
+        for m in masks {
+            let all: Vec<u8> = (0..128u8).filter(|p| m & (1u128 << p) != 0).collect();
+            assert_eq!(&*payload_types(m), &all[..], "{m:#x}");
+        }
+    }
 }

@@ -315,10 +315,11 @@ const COMMON: &[&str] = &[
 
 fn text(b: &[u8]) -> Text {
     // Length and first byte first: most candidates fail there, without a call to memcmp.
-    match COMMON
-        .iter()
-        .find(|c| c.len() == b.len() && c.as_bytes().first() == b.first() && c.as_bytes() == b)
-    {
+    match COMMON.iter().find(|c| {
+        c.len() == b.len()
+            && c.as_bytes().first() == b.first()
+            && crate::bytes::same(c.as_bytes(), b)
+    }) {
         Some(c) => Text::Borrowed(c),
         None => Text::Owned(String::from_utf8_lossy(b).into_owned()),
     }
