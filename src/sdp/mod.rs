@@ -359,6 +359,8 @@ pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
         media: Vec::new(),
         ice: false,
     };
+    // Checked once for the body (a word at a time), not line by line.
+    let all_ascii = body.is_ascii();
     for raw in lines {
         // Only m=, c= and a= matter here; the rest is not even looked into.
         let (key, rest) = match raw {
@@ -368,7 +370,7 @@ pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
         // A line that is not UTF-8 is read with replacement characters, as text
         // would be (SDP is ASCII nearly always: the check is all it costs).
         let lossy;
-        let rest = if rest.is_ascii() {
+        let rest = if all_ascii || rest.is_ascii() {
             rest
         } else {
             lossy = String::from_utf8_lossy(rest);
@@ -387,10 +389,7 @@ pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
                     .unwrap_or(0);
                 let proto = text(f.next().unwrap_or_default());
                 let pts = f.filter_map(number::<u8>).filter(|&pt| pt < 128);
-                // Exactly as many as there are: a collected vector starts at four
-                // (224 bytes), and the media tracker holds two SDPs per open call.
-                let mut codecs = Vec::with_capacity(pts.clone().count());
-                codecs.extend(pts.map(|pt| {
+                let codec = |pt: u8| {
                     let (name, clock) = static_payload(pt).unwrap_or(("", 0));
                     Codec {
                         pt,
@@ -398,7 +397,27 @@ pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
                         clock,
                         fmtp: None,
                     }
-                }));
+                };
+                // Exactly as many as there are: a collected vector starts at four
+                // (224 bytes), and the media tracker holds two SDPs per open call.
+                // Read once into a small array (an m= line lists a few), twice only
+                // past it.
+                let mut few = [0u8; 16];
+                let mut n = 0;
+                let mut rest_pts = pts.clone();
+                for (slot, pt) in few.iter_mut().zip(&mut rest_pts) {
+                    *slot = pt;
+                    n += 1;
+                }
+                let codecs: Vec<Codec> = if n < few.len() || rest_pts.next().is_none() {
+                    let mut v = Vec::with_capacity(n);
+                    v.extend(few.iter().take(n).map(|&pt| codec(pt)));
+                    v
+                } else {
+                    let mut v = Vec::with_capacity(pts.clone().count());
+                    v.extend(pts.map(codec));
+                    v
+                };
                 if sdp.media.capacity() == 0 {
                     // Most SDPs have one m= line; a first push would make room for four.
                     sdp.media.reserve_exact(1);
@@ -784,6 +803,19 @@ mod tests {
         }
         for body in [OFFER, b"v=0\nc=IN IP4 203.0.113.1\nm=audio 7078 RTP/AVP 0\na=candidate:1 1 UDP 2130706431 10.0.0.5 7078 typ host\n"] {
             assert_eq!(parse(body), parse_textwise(body));
+        }
+        // m= lines of 0 to 40 payload types (past the 16 read into an array first),
+        // some of them not payload types at all.
+        for n in 0..40u8 {
+            let mut body = b"v=0\r\nm=audio 4000 RTP/AVP".to_vec();
+            for pt in 0..n {
+                let pt = if pt % 7 == 6 { 200 } else { pt * 3 };
+                body.extend_from_slice(format!(" {pt}").as_bytes());
+            }
+            body.extend_from_slice(b" x\r\n");
+            let sdp = parse(&body).unwrap();
+            assert_eq!(Ok(sdp.clone()), parse_textwise(&body), "{n}");
+            assert_eq!(sdp.media[0].codecs.len(), usize::from(n - n / 7), "{n}");
         }
     }
 
