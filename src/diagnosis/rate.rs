@@ -12,7 +12,8 @@
 use super::{host, secs, Evidence, Finding, Input, Kind, Severity};
 use crate::model::call::Category;
 use crate::model::registration::{FailureCause, RegOutcome};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 /// Refusals after the last success needed to call it a rate limit.

@@ -17,7 +17,9 @@
 //! B's. What each record carries for this is read by `call` when the INVITE passes.
 
 use super::call::CallRecord;
-use std::collections::HashMap;
+// Seeded foldhash, not SipHash: these maps index every call of the run, keyed by
+// what the capture wrote (Call-IDs, users), and were most of the tail's hashing.
+use foldhash::{HashMap, HashMapExt};
 
 /// A re-originated leg starts at most this long after the caller's INVITE.
 pub const LEG_WINDOW_NS: i64 = 2_000_000_000;

@@ -22,12 +22,11 @@ use super::websocket::{self, WsState, WsStep};
 use super::Item;
 use crate::accounting::{Bucket, FrameCounts};
 use crate::decode::Segment;
-use crate::model::keys::SmallMap;
 use crate::sip::scan::{find_start_line, scan, Mode, ScanError, MAX_HEADERS};
 use crate::sip::{
     Carriage, Frames, MalformedSip, Origin, SipMessage, Transport, MAX_FRAMES_PER_MESSAGE,
 };
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 
 #[derive(Clone, Copy, Debug)]
@@ -214,8 +213,11 @@ struct Carrier {
 }
 
 pub struct TcpReassembler {
-    /// FxHash: SipHash was 1 % of a SIP-heavy run, on the one thread that reassembles.
-    streams: SmallMap<Key, Stream>,
+    /// foldhash, seeded per process: SipHash was 1 % of a SIP-heavy run, on the one
+    /// thread that reassembles; an unseeded hash (FxHash) would let a capture's
+    /// author make every stream's key collide. Settled in sorted order, never in
+    /// the map's.
+    streams: HashMap<Key, Stream, foldhash::fast::RandomState>,
     limits: TcpLimits,
     ooo_total: usize,
     last_sweep_ts: i64,
@@ -232,7 +234,7 @@ pub struct At {
 impl TcpReassembler {
     pub fn new(limits: TcpLimits) -> Self {
         TcpReassembler {
-            streams: SmallMap::default(),
+            streams: HashMap::default(),
             limits,
             ooo_total: 0,
             last_sweep_ts: i64::MIN,
