@@ -469,3 +469,30 @@ fn failures_isolated_to_one_registrar() {
         kinds(&f)
     );
 }
+
+/// `host` writes an address as `Display` does, IPv4 digit by digit.
+#[test]
+fn a_host_is_written_as_display_writes_it() {
+    let mut seed = 0x8f1b_bcdc_bfa5_3e0bu64;
+    let mut addrs: Vec<std::net::IpAddr> = [
+        "0.0.0.0",
+        "255.255.255.255",
+        "10.0.0.1",
+        "100.9.10.99",
+        "::1",
+        "2001:db8::5",
+    ]
+    .iter()
+    .map(|a| a.parse().unwrap())
+    .collect();
+    for _ in 0..100_000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        addrs.push(std::net::IpAddr::V4(std::net::Ipv4Addr::from(seed as u32)));
+    }
+    for ip in addrs {
+        let a = std::net::SocketAddr::new(ip, 5060);
+        assert_eq!(super::host(&a), ip.to_string());
+    }
+}
