@@ -227,11 +227,11 @@ pub fn summarize(
                         }
                     }
                     match item {
-                        Item::Sip(m) => {
+                        Item::Sip(mut m) => {
                             // Calls the model closes settle their media (verdict into the
                             // record, SDP state let go) before this message's SDP is read.
                             let repeated = model.on_message_closing(&m, &mut media);
-                            media.on_sip(&m);
+                            media.on_sip_taking(&mut m);
                             if options.keep_rows && counted {
                                 let mut row = MessageRow::of(&m);
                                 row.retransmission = repeated;

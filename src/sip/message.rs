@@ -215,6 +215,11 @@ impl SipMessage {
         self.sdp.as_ref()
     }
 
+    /// The body's SDP moved out of the message (it has none after).
+    pub fn take_sdp(&mut self) -> Option<Result<Arc<Sdp>, SdpError>> {
+        self.sdp.take()
+    }
+
     /// The message's hashed Call-ID and transaction key.
     pub fn ids(&self) -> Ids {
         self.ids
