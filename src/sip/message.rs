@@ -584,7 +584,6 @@ fn name_matches(n: &[u8], name: &str, known: Option<Hdr>) -> bool {
     }
 }
 
-/// The first entry of a comma-separated header value, ignoring commas inside quotes or <>.
 /// The sent-by (host[:port]) and transport of a Via value (one entry):
 /// "SIP/2.0/UDP host:port;params".
 pub(crate) fn via_sent_by(v: &[u8]) -> Option<(&[u8], &[u8])> {
@@ -596,6 +595,7 @@ pub(crate) fn via_sent_by(v: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((trim_bytes(sent_by), transport))
 }
 
+/// The first entry of a comma-separated header value, ignoring commas inside quotes or <>.
 fn first_list_item(v: &[u8]) -> &[u8] {
     // Most values hold one entry: no comma, nothing to scan (the hot path for Via).
     if crate::bytes::find_byte(b',', v).is_none() {
