@@ -15,14 +15,14 @@ use super::auth::{
     challenge_realm, credential_mismatch, credential_nonces, is_challenge, read_challenge,
 };
 use super::*;
+use crate::model::keys::{key128, KeyMap};
 use crate::model::rows::Bounded;
 use crate::model::transaction::{Transaction, Transactions, TxEvent, TxId};
 use crate::sip::values::{
     display as lossy, first_item, leading_u32, list_items, param, split_addr,
 };
 use crate::sip::{Hdr, Method, SipMessage};
-use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
+use std::collections::VecDeque;
 
 /// The deciding final response of the attempt's current request.
 #[derive(Clone, Copy, Debug)]
@@ -128,7 +128,7 @@ pub struct RegLimitStats {
 /// Builds registration attempts from REGISTER transactions, in capture order.
 #[derive(Default)]
 pub struct RegistrationTracker {
-    chains: HashMap<u128, Chain>,
+    chains: KeyMap<Chain>,
     /// Attempts closed so far (the first `rows.registrations`).
     done: Bounded<RegistrationAttempt>,
     /// Figures of the attempts past the bound that `filter` keeps.
@@ -282,14 +282,8 @@ impl RegistrationTracker {
         let to = m.to_uri().filter(|u| !u.is_empty())?;
         self.scratch.clear();
         normalize_uri_into(&mut self.scratch, to, false);
-        let mut a = std::collections::hash_map::DefaultHasher::new();
-        let mut b = std::collections::hash_map::DefaultHasher::new();
-        0x7e6_u64.hash(&mut b);
-        for h in [&mut a, &mut b] {
-            call_id.hash(h);
-            self.scratch.hash(h);
-        }
-        Some((u128::from(a.finish()) << 64) | u128::from(b.finish()))
+        // The model's key (`sip::ids::key128`), not two SipHash passes.
+        Some(key128(&[b"chain", call_id, self.scratch.as_bytes()]))
     }
 
     /// A REGISTER that opens a transaction: the chain's state moves on, and the
