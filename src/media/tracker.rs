@@ -25,7 +25,7 @@
 use super::rtp::{RtcpPacket, RtpPacket};
 use super::stream::{Sample, StreamStats};
 use crate::model::call::{CallRecord, OnCallClosed};
-use crate::model::keys::{key128, KeyMap, SmallMap};
+use crate::model::keys::{key128, KeyMap};
 use crate::sdp::{self, Sdp, SdpError};
 use crate::sip::SipMessage;
 use std::net::{IpAddr, SocketAddr};
@@ -196,8 +196,11 @@ pub struct MediaCounts {
 pub struct MediaTracker {
     by_call_id: KeyMap<u32>,
     pub calls: Vec<CallMedia>,
-    /// Announced receive addresses → (call, side).
-    endpoints: SmallMap<SocketAddr, Endpoint>,
+    /// Announced receive addresses → (call, side). Seeded foldhash, not FxHash:
+    /// the addresses are whatever a capture's SDP says, and FxHash's are easy to
+    /// make collide (the map is only looked into, never walked, so its order is
+    /// no one's business).
+    endpoints: std::collections::HashMap<SocketAddr, Endpoint, foldhash::fast::RandomState>,
     /// Open streams by (src, dst, SSRC).
     active: KeyMap<u32>,
     /// Streams whose address their call withdrew (moved to T.38, say): they go on if the
