@@ -2,8 +2,10 @@
 //! (branch, sent-by, method; a Call-ID) are hashed once where the message is
 //! made (`sip::ids`), so lookups allocate nothing and the maps pass the
 //! ready-made key through instead of hashing it again. Maps keyed by small
-//! integers (slots) or addresses use FxHash: SipHash's DoS resistance buys
-//! nothing for keys the model numbers itself, and cost ~20 ns a lookup.
+//! integers (slots) use FxHash: SipHash's DoS resistance buys nothing for keys
+//! the model numbers itself, and cost ~20 ns a lookup. Maps keyed by what a
+//! capture writes (addresses, TCP streams, Call-IDs in the B2BUA fold) use
+//! foldhash seeded per process instead: FxHash's keys are easy to make collide.
 
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -32,5 +34,5 @@ impl Hasher for PassThrough {
 
 pub type KeyMap<V> = std::collections::HashMap<u128, V, BuildHasherDefault<PassThrough>>;
 
-/// A map keyed by a small integer or an address: FxHash (rustc's hasher).
+/// A map keyed by a small integer the model hands out: FxHash (rustc's hasher).
 pub type SmallMap<K, V> = std::collections::HashMap<K, V, rustc_hash::FxBuildHasher>;
