@@ -59,9 +59,11 @@ pub struct Transaction {
     seen: [u32; 6],
     /// The last message of this transaction (retirement counts from it).
     last_ts: i64,
-    /// Its keys in the lookup tables, to remove them when it retires.
+    /// Its key in the lookup table, to remove it when it retires.
     key: u128,
-    addr_key: Option<u128>,
+    /// `key128` of its Call-ID (None without one): with the CSeq, the method and the
+    /// addresses, its key in the address index, made only once that index is.
+    call_key: Option<u128>,
     /// Held by a call that is still open: not retired until the call lets go.
     pinned: bool,
 }
@@ -221,6 +223,15 @@ impl Slab {
         self.len -= 1;
         Some(t)
     }
+    /// The open transactions with their slots, in slot order.
+    fn iter(&self) -> impl Iterator<Item = (TxId, &Transaction)> + '_ {
+        self.chunks
+            .iter()
+            .flat_map(|c| c.iter())
+            .take(self.used)
+            .enumerate()
+            .filter_map(|(k, t)| Some((k as TxId, t.as_ref()?)))
+    }
     fn drain(&mut self) -> impl Iterator<Item = (TxId, Transaction)> + '_ {
         self.len = 0;
         self.used = 0;
@@ -241,8 +252,12 @@ impl Slab {
 #[derive(Default)]
 pub struct Transactions {
     by_key: KeyMap<TxId>,
-    /// Call-ID, CSeq and (client, server) → transaction: the fallback for responses whose Via is wrong.
-    by_addresses: KeyMap<TxId>,
+    /// Call-ID, CSeq and (client, server) → transaction: the fallback for responses whose
+    /// Via is wrong. Built at the first response the Via key does not match, from the
+    /// open transactions, and kept from then on ([`Transactions::address_index`]): a
+    /// load test never needs it, and keeping it cost every request an insert and a
+    /// removal in a table as large as the open transactions (two cache misses; issue #16).
+    by_addresses: Option<KeyMap<TxId>>,
     open: Slab,
     next_id: TxId,
     /// Retirement candidates by the time to look at each again: (slot, sequence
@@ -258,23 +273,48 @@ pub struct Transactions {
     pub stats: TxStats,
 }
 
-/// The fallback key: Call-ID, CSeq number and method, and the request's (client, server).
+/// The fallback key: Call-ID (its key), CSeq number and method, and the request's
+/// (client, server). The method is its kind: two methods outside RFC 3261's and its
+/// extensions' list are one here (the Via key, tried first, tells them apart).
 fn address_key(
-    call_id: &[u8],
+    call_key: u128,
     cseq: u32,
-    method: &[u8],
+    method: Method,
     client: &std::net::SocketAddr,
     server: &std::net::SocketAddr,
 ) -> u128 {
     let (c, s) = (sock_bytes(client), sock_bytes(server));
     key128(&[
         b"addr",
-        call_id,
+        &call_key.to_le_bytes(),
         &cseq.to_be_bytes(),
-        method_key(method),
+        &[method as u8],
         &c.0[..c.1],
         &s.0[..s.1],
     ])
+}
+
+impl Transaction {
+    /// Its key in the address index (None for an ACK, which no response answers, and
+    /// without a Call-ID).
+    fn address_key(&self) -> Option<u128> {
+        if self.method == Method::Ack {
+            return None;
+        }
+        Some(address_key(
+            self.call_key?,
+            self.cseq,
+            self.method,
+            &self.client,
+            &self.server,
+        ))
+    }
+}
+
+/// The key of a message's Call-ID, an empty one included (`Ids::call` has none for it).
+fn call_key(m: &SipMessage) -> Option<u128> {
+    let cid = m.call_id()?;
+    Some(m.ids().call.unwrap_or_else(|| key128(&[cid])))
 }
 
 /// An address as bytes on the stack (IP octets, then the port).
@@ -389,6 +429,29 @@ impl Transactions {
         }
     }
 
+    /// The address index, built from the open transactions the first time it is
+    /// asked for. Built in the order the transactions began, so that of two open ones
+    /// with one address key the later holds it, as if it had been kept all along
+    /// (one difference: had the later retired first, the kept index would have lost
+    /// the key, the built one points to the earlier, still open — the better match).
+    fn address_index(&mut self) -> &KeyMap<TxId> {
+        let (open, next) = (&self.open, self.next_id);
+        self.by_addresses.get_or_insert_with(|| {
+            let mut all: Vec<(TxId, TxId, u128)> = open
+                .iter()
+                .filter_map(|(slot, t)| Some((t.id, slot, t.address_key()?)))
+                .collect();
+            // Oldest first, counted back from the next sequence number (it wraps).
+            all.sort_unstable_by_key(|&(seq, ..)| seq.wrapping_sub(next));
+            let mut index = KeyMap::default();
+            index.reserve(all.len());
+            for (_, slot, k) in all {
+                index.insert(k, slot);
+            }
+            index
+        })
+    }
+
     fn retire(&mut self, id: TxId) {
         let Some(t) = self.open.remove(&id) else {
             return;
@@ -396,9 +459,9 @@ impl Transactions {
         if self.by_key.get(&t.key) == Some(&id) {
             self.by_key.remove(&t.key);
         }
-        if let Some(k) = t.addr_key {
-            if self.by_addresses.get(&k) == Some(&id) {
-                self.by_addresses.remove(&k);
+        if let (Some(index), Some(k)) = (self.by_addresses.as_mut(), t.address_key()) {
+            if index.get(&k) == Some(&id) {
+                index.remove(&k);
             }
         }
         if self.keep_call_ids {
@@ -414,7 +477,7 @@ impl Transactions {
             return TxEvent::Unmatchable;
         };
         match m.method() {
-            Some(method) => {
+            Some(_) => {
                 // The key from the request's own method, hashed when it was decoded (`sip::ids`).
                 let Some((key, fallback)) = m.ids().tx else {
                     self.stats.unmatchable += 1;
@@ -447,10 +510,6 @@ impl Transactions {
                 } else {
                     key
                 };
-                let addr_key = match m.call_id() {
-                    Some(cid) if !is_ack => Some(address_key(cid, cseq, method, &m.src, &m.dst)),
-                    _ => None,
-                };
                 let id = self.open.insert(Transaction {
                     id: seq,
                     method: method_kind,
@@ -475,12 +534,14 @@ impl Transactions {
                     seen: [0; 6],
                     last_ts: m.ts_ns,
                     key,
-                    addr_key,
+                    call_key: call_key(m),
                     pinned: false,
                 });
                 self.by_key.insert(key, id);
-                if let Some(k) = addr_key {
-                    self.by_addresses.insert(k, id);
+                if let Some(index) = self.by_addresses.as_mut() {
+                    if let Some(k) = self.open.get(&id).and_then(Transaction::address_key) {
+                        index.insert(k, id);
+                    }
                 }
                 if self.keep_call_ids {
                     self.call_ids.insert(
@@ -505,15 +566,15 @@ impl Transactions {
                     self.stats.unmatchable += 1;
                     return TxEvent::Unmatchable;
                 };
-                let fallback = || {
-                    let cid = m.call_id()?;
-                    self.by_addresses
-                        .get(&address_key(cid, cseq, cseq_method, &m.dst, &m.src))
-                        .copied()
-                };
                 let id = match self.by_key.get(&key).copied() {
                     Some(id) => id,
-                    None => match fallback() {
+                    None => match call_key(m).and_then(|call| {
+                        // An ACK has no response: a CSeq of ACK is taken as its INVITE's.
+                        let method = Method::parse(method_key(cseq_method));
+                        self.address_index()
+                            .get(&address_key(call, cseq, method, &m.dst, &m.src))
+                            .copied()
+                    }) {
                         Some(id) => {
                             self.stats.matched_by_addresses += 1;
                             id
@@ -831,6 +892,62 @@ mod tests {
                 first: false
             }
         );
+    }
+
+    /// The address index is built at the first response its Via does not match: as if
+    /// kept all along, the later of two open requests with one address key holds it,
+    /// requests after the build join it, and retired ones leave it.
+    #[test]
+    fn the_address_index_built_late_matches_as_the_kept_one_did() {
+        let mut t = Transactions::default();
+        let second = |s: String| s.replace("CSeq: 1 ", "CSeq: 2 ");
+        // The same INVITE sent again with a new branch: a second transaction.
+        assert_eq!(
+            t.on_message(&msg(0, A, B, &invite("z9hG4bK1"))),
+            TxEvent::NewRequest(0)
+        );
+        assert_eq!(
+            t.on_message(&msg(1, A, B, &invite("z9hG4bK2"))),
+            TxEvent::NewRequest(1)
+        );
+        assert!(t.by_addresses.is_none(), "no index before it is needed");
+        assert_eq!(
+            t.on_message(&msg(
+                2,
+                B,
+                A,
+                &response("180 Ringing", "z9hG4bKbad", "INVITE")
+            )),
+            TxEvent::Response { tx: 1, first: true }
+        );
+        // A request after the build is in the index.
+        assert_eq!(
+            t.on_message(&msg(3, A, B, &second(invite("z9hG4bK3")))),
+            TxEvent::NewRequest(2)
+        );
+        assert_eq!(
+            t.on_message(&msg(
+                4,
+                B,
+                A,
+                &second(response("200 OK", "z9hG4bKbad", "INVITE"))
+            )),
+            TxEvent::Response { tx: 2, first: true }
+        );
+        assert_eq!(t.stats.matched_by_addresses, 2);
+        // Once retired, it is out of the index too.
+        t.sweep(1_000_000_000_000);
+        assert_eq!(t.open.len(), 0);
+        assert_eq!(
+            t.on_message(&msg(
+                1_000_000_000_000,
+                B,
+                A,
+                &second(response("200 OK", "z9hG4bKbad", "INVITE"))
+            )),
+            TxEvent::StrayResponse
+        );
+        assert!(t.by_addresses.as_ref().is_some_and(|i| i.is_empty()));
     }
 
     #[test]
