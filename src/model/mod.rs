@@ -15,6 +15,7 @@ pub mod rows;
 #[cfg(test)]
 pub(crate) mod test_msg;
 pub mod transaction;
+pub mod tx_index;
 
 use crate::sip::SipMessage;
 use call::{CallFigures, CallFilter, CallRecord, CallTracker, OnCallClosed};

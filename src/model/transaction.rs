@@ -17,6 +17,7 @@
 
 use super::keys::{key128, KeyMap, SmallMap};
 use super::rows::Bounded;
+use super::tx_index::TxIndex;
 use crate::sip::ids::method_key;
 use crate::sip::{Method, SipMessage, Transport};
 use std::net::SocketAddr;
@@ -199,6 +200,10 @@ impl Slab {
     fn len(&self) -> usize {
         self.len
     }
+    /// Whether `slot` holds a transaction of key `key`.
+    fn has_key(&self, slot: TxId, key: u128) -> bool {
+        self.get(&slot).is_some_and(|t| t.key == key)
+    }
     fn insert(&mut self, t: Transaction) -> TxId {
         self.len += 1;
         let id = match self.free.pop() {
@@ -251,7 +256,8 @@ impl Slab {
 /// forgotten transaction becomes a row.
 #[derive(Default)]
 pub struct Transactions {
-    by_key: KeyMap<TxId>,
+    /// Transaction key (`Ids::tx`) → slot.
+    by_key: TxIndex,
     /// Call-ID, CSeq and (client, server) → transaction: the fallback for responses whose
     /// Via is wrong. Built at the first response the Via key does not match, from the
     /// open transactions, and kept from then on ([`Transactions::address_index`]): a
@@ -456,9 +462,7 @@ impl Transactions {
         let Some(t) = self.open.remove(&id) else {
             return;
         };
-        if self.by_key.get(&t.key) == Some(&id) {
-            self.by_key.remove(&t.key);
-        }
+        self.by_key.remove(t.key, id);
         if let (Some(index), Some(k)) = (self.by_addresses.as_mut(), t.address_key()) {
             if index.get(&k) == Some(&id) {
                 index.remove(&k);
@@ -484,7 +488,7 @@ impl Transactions {
                     return TxEvent::Unmatchable;
                 };
                 let is_ack = m.method_kind() == Some(Method::Ack);
-                let found = self.by_key.get(&key).copied();
+                let found = self.by_key.get(key, |s| self.open.has_key(s, key));
                 if let Some((id, tx)) = found.and_then(|id| Some((id, self.open.get_mut(&id)?))) {
                     tx.last_ts = tx.last_ts.max(m.ts_ns);
                     if is_ack && tx.method == Method::Invite {
@@ -537,7 +541,8 @@ impl Transactions {
                     call_key: call_key(m),
                     pinned: false,
                 });
-                self.by_key.insert(key, id);
+                let open = &self.open;
+                self.by_key.insert(key, id, |s| open.has_key(s, key));
                 if let Some(index) = self.by_addresses.as_mut() {
                     if let Some(k) = self.open.get(&id).and_then(Transaction::address_key) {
                         index.insert(k, id);
@@ -566,7 +571,7 @@ impl Transactions {
                     self.stats.unmatchable += 1;
                     return TxEvent::Unmatchable;
                 };
-                let id = match self.by_key.get(&key).copied() {
+                let id = match self.by_key.get(key, |s| self.open.has_key(s, key)) {
                     Some(id) => id,
                     None => match call_key(m).and_then(|call| {
                         // An ACK has no response: a CSeq of ACK is taken as its INVITE's.
