@@ -135,10 +135,7 @@ impl TxIndex {
         // home is not between the hole and itself) does, until a free entry.
         let mut hole = i;
         let mut j = (i + 1) & mask;
-        loop {
-            let Some(&e) = self.entries.get(j) else {
-                break;
-            };
+        while let Some(&e) = self.entries.get(j) {
             if e.slot == EMPTY {
                 break;
             }
