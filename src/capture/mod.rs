@@ -32,8 +32,8 @@ mod shrunk;
 
 pub use input::{expand_inputs, is_broken_link, InputSpec};
 pub use reader::{
-    probe_first_ts, read_capture, read_capture_bytes, read_slice, CaptureFormat, CaptureInfo,
-    Compression, BATCH_FRAMES,
+    probe_first_ts, read_capture, read_capture_bytes, read_capture_in, read_slice, CaptureFormat,
+    CaptureInfo, Compression, BATCH_FRAMES,
 };
 
 use std::fmt;

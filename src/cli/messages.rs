@@ -16,7 +16,9 @@ pub fn run(run: &Run, m: MessagesArgs) -> Result<ExitCode> {
     let inputs = inputs_of(&m.inputs)?;
     let paths: Vec<String> = inputs.iter().map(InputSpec::display).collect();
     let filter = filter_of(&m.filter)?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    // Not locked: the listing is written from the reading thread, one of rayon's
+    // (`run_timeline`); the buffer takes the lock once per 64 KiB it writes.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
     if m.csv {
         ignore_broken_pipe(writeln!(out, "{}", messages::CSV_HEADER))?;
     }

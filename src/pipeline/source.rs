@@ -16,7 +16,7 @@ use super::batch::Reuse;
 use super::frames::{stage_a, Work};
 use super::Progress;
 use crate::accounting::{Bucket, FrameCounts};
-use crate::capture::{read_capture, CaptureError, CaptureInfo, Frame, InputSpec, BATCH_FRAMES};
+use crate::capture::{read_capture_in, CaptureError, CaptureInfo, Frame, InputSpec, BATCH_FRAMES};
 use crate::decode::sctp::SctpPacket;
 use crate::decode::{Ctx, FragKey, Fragment, Segment};
 use crate::reassembly::Item;
@@ -187,7 +187,10 @@ pub(crate) fn produce(
             open = false;
         }
     };
-    read_events(index, input, progress, &mut |step| match step {
+    // Batches of 8 192 frames: a source reads on a thread of its own, outside rayon's
+    // pool, where each batch's decode is handed in and waited for; smaller batches
+    // made a 19-file archive of sip-heavy-500m ~5 % slower.
+    read_events(index, input, progress, usize::MAX, &mut |step| match step {
         Step::Event(ev) => {
             held += event_bytes(&ev.kind);
             events.push(ev);
@@ -219,11 +222,12 @@ pub(crate) fn read_events(
     index: u32,
     input: &InputSpec,
     progress: &Progress,
+    batch_bytes: usize,
     on: &mut dyn FnMut(Step),
 ) -> SourceEnd {
     let mut counts = FrameCounts::default();
     let mut read = 0u64;
-    let result = read_capture(input, &mut |batch: &[Frame<'_>]| {
+    let result = read_capture_in(input, batch_bytes, &mut |batch: &[Frame<'_>]| {
         let bytes: usize = batch.iter().map(|f| f.data.len() + 16).sum();
         read += bytes as u64;
         progress.bytes.fetch_add(bytes as u64, Relaxed);
