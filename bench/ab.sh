@@ -14,6 +14,8 @@
 # ±6 % (sip-heavy-500m: 1.63-2.03 s over ten runs of one binary), more than
 # most changes gain; CPU time varies less and is what a saturated 2-core run
 # saves. Ten interleaved runs tell a 5 % change from noise; three do not.
+# The median and the best run of each side are printed too: a busy neighbour
+# only ever lengthens a run, so they move less than the mean.
 #
 # Environment: RUNS (default 10), ARGS (default "analyze --json", the FILE
 # goes last).
@@ -37,6 +39,8 @@ stat() {
         END { m = s / n; v = q / n - m * m; if (v < 0) v = 0; printf "%.3f ± %.3f", m, sqrt(v) }' "$2"
 }
 mean() { awk -v c="$1" '{ s += $c; n++ } END { printf "%.4f", s / n }' "$2"; }
+# median of column $1 of a file ("-": standard input)
+median() { awk -v c="$1" '{ print $c }' "$2" | sort -n | awk '{ v[NR] = $1 } END { printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 for f in "$@"; do
     [ -r "$f" ] || { echo "cannot read: $f" >&2; exit 1; }
@@ -70,6 +74,15 @@ for f in "$@"; do
         -v am="$(mean 4 "$tmp/a")" -v bm="$(mean 4 "$tmp/b")" \
         'BEGIN { printf "  B against A: wall %+.1f %%, cpu %+.1f %%, peak RSS %+.1f %%\n",
                  100 * (bw / aw - 1), 100 * (bc / ac - 1), 100 * (bm / am - 1) }'
+    # A neighbour's busy moment lengthens runs, never shortens them: the median
+    # and the best run are steadier than the mean on this host.
+    for side in a b; do
+        printf '  %s wall median %s s, best %s s; cpu (user + sys) median %s s, best %s s\n' \
+            "$(echo $side | tr ab AB)" \
+            "$(median 1 "$tmp/$side")" "$(sort -n -k1 "$tmp/$side" | head -n1 | awk '{ print $1 }')" \
+            "$(awk '{ print $2 + $3 }' "$tmp/$side" | median 1 -)" \
+            "$(awk '{ print $2 + $3 }' "$tmp/$side" | sort -n | head -n1)"
+    done
     if cmp -s "$tmp/a.out" "$tmp/b.out"; then
         echo "  output: the same"
     else
