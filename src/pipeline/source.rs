@@ -1,8 +1,8 @@
 //! One input read: frames decoded in parallel batches ([`crate::pipeline::frames`])
 //! and turned into owned, time-stamped [`Event`]s for the stateful stage —
 //! sent from a thread of its own to the merge when there are several inputs
-//! ([`produce`]), handed over on the calling thread when there is one
-//! ([`read_events`]; [`crate::pipeline::timeline`] chooses).
+//! ([`produce`]), handed over on the reading thread (one of rayon's) when there is
+//! one ([`read_events`]; [`crate::pipeline::timeline`] chooses).
 //!
 //! Only what the stateful stage needs travels: SIP (and malformed SIP) items,
 //! ICMP errors, IP fragments, TCP segments and SCTP packets with DATA, their bytes copied out of the
@@ -215,7 +215,8 @@ pub(crate) enum Step {
 }
 
 /// Reads input `index` to its end, handing each event to `on` in capture order, on
-/// the calling thread (the frames of each batch decoded in parallel on rayon's).
+/// the calling thread (the frames of each batch decoded in parallel on rayon's), in
+/// batches of at most `batch_bytes` of frames (and `BATCH_FRAMES` frames).
 /// [`produce`] sends them to the merge; a run of one input hands them straight to
 /// the stateful stage ([`super::timeline`]), one move between threads fewer.
 pub(crate) fn read_events(

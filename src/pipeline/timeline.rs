@@ -17,8 +17,9 @@
 //! look-ahead, at most [`MAX_OPEN_INPUTS`]), each a few batches ahead, never by
 //! the size of the archive.
 //!
-//! A run of one input has nothing to merge: it is read on the calling thread and
-//! its events go straight to the stateful stage (one move between threads fewer).
+//! A run of one input has nothing to merge: it is read on one of rayon's threads
+//! (the caller waits), in small batches, and its events go straight to the
+//! stateful stage (one move between threads fewer).
 //!
 //! The same file named twice (a directory and a file inside it, a glob and a
 //! list) is read once; the second is reported as skipped.
