@@ -200,6 +200,15 @@ impl Slab {
     fn len(&self) -> usize {
         self.len
     }
+    /// Starts loading the record in `id` (a cache hint; no effect on results).
+    fn prefetch(&self, id: TxId) {
+        if let Some(slot) = self.slot(id) {
+            let p: *const u8 = std::ptr::from_ref(slot).cast();
+            for at in (0..std::mem::size_of_val(slot)).step_by(64) {
+                crate::prefetch::line(p.wrapping_add(at));
+            }
+        }
+    }
     /// Whether `slot` holds a transaction of key `key`.
     fn has_key(&self, slot: TxId, key: u128) -> bool {
         self.get(&slot).is_some_and(|t| t.key == key)
@@ -277,7 +286,12 @@ pub struct Transactions {
     rows: Bounded<(Transaction, Box<str>)>,
     limits: TxLimits,
     pub stats: TxStats,
+    /// The sweep's list of due entries, kept for its capacity.
+    due: Vec<(TxId, TxId)>,
 }
+
+/// How many due entries ahead the sweep starts loading a transaction's record.
+const SWEEP_AHEAD: usize = 8;
 
 /// The fallback key: Call-ID (its key), CSeq number and method, and the request's
 /// (client, server). The method is its kind: two methods outside RFC 3261's and its
@@ -407,32 +421,63 @@ impl Transactions {
     pub fn sweep(&mut self, now: i64) {
         // Each entry at most once per sweep (see `CallTracker::sweep`).
         let mut budget = self.expiry.len();
-        while let Some((due, (id, seq))) = self.expiry.first() {
-            let over = self.open.len() > self.limits.max_open;
-            if (due > now && !over) || budget == 0 {
+        // The entries due come out first whatever happens to the others: taken out
+        // together, each one's record is asked for a few turns ahead of its own, so
+        // that the loads of the records overlap (each was a cache miss; issue #16).
+        let mut due = std::mem::take(&mut self.due);
+        due.clear();
+        while budget > 0 {
+            match self.expiry.first() {
+                Some((at, e)) if at <= now => {
+                    self.expiry.pop_first();
+                    budget -= 1;
+                    due.push(e);
+                }
+                _ => break,
+            }
+        }
+        for i in 0..due.len() {
+            if let Some(&(ahead, _)) = due.get(i + SWEEP_AHEAD) {
+                self.open.prefetch(ahead);
+            }
+            if let Some(&(id, seq)) = due.get(i) {
+                self.look_at(id, seq, now);
+            }
+        }
+        self.due = due;
+        // Past the limit, later entries too, oldest first.
+        while let Some((_, (id, seq))) = self.expiry.first() {
+            if self.open.len() <= self.limits.max_open || budget == 0 {
                 break;
             }
             budget -= 1;
             self.expiry.pop_first();
-            // Gone, or its slot holds a later transaction (which has entries of its own).
-            let Some(t) = self.open.get(&id).filter(|t| t.id == seq) else {
-                continue;
-            };
-            if t.pinned && !over {
-                continue; // looked at again when released
-            }
-            let quiet_until = t.last_ts.saturating_add(t.quiet_period());
-            if quiet_until > now && !over {
-                self.expiry.push(quiet_until, (id, seq));
-                continue;
-            }
-            if over {
-                self.stats.evicted += 1;
-            } else {
-                self.stats.retired += 1;
-            }
-            self.retire(id);
+            self.look_at(id, seq, now);
         }
+    }
+
+    /// One deadline of the sweep: retires the transaction in `id` if it is quiet (or
+    /// the table is over its limit), puts the deadline back if not.
+    fn look_at(&mut self, id: TxId, seq: TxId, now: i64) {
+        let over = self.open.len() > self.limits.max_open;
+        // Gone, or its slot holds a later transaction (which has entries of its own).
+        let Some(t) = self.open.get(&id).filter(|t| t.id == seq) else {
+            return;
+        };
+        if t.pinned && !over {
+            return; // looked at again when released
+        }
+        let quiet_until = t.last_ts.saturating_add(t.quiet_period());
+        if quiet_until > now && !over {
+            self.expiry.push(quiet_until, (id, seq));
+            return;
+        }
+        if over {
+            self.stats.evicted += 1;
+        } else {
+            self.stats.retired += 1;
+        }
+        self.retire(id);
     }
 
     /// The address index, built from the open transactions the first time it is
