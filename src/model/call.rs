@@ -300,6 +300,10 @@ pub const OVER_AFTER_NS: i64 = 5_000_000_000;
 /// after this long without a message: longer than any ring timer in use.
 pub const UNDECIDED_AFTER_NS: i64 = 300_000_000_000;
 
+/// How many due deadlines ahead the sweep starts loading a call's state (and half
+/// as many, the transactions that state names).
+const SWEEP_AHEAD: usize = 8;
+
 /// Bounds on the calls tracked at once.
 #[derive(Clone, Copy, Debug)]
 pub struct CallLimits {
@@ -335,6 +339,8 @@ pub struct CallTracker {
     /// Boxed: the table holds a pointer per bucket, not a 370-byte state, so its
     /// spare buckets and its growth (old and new table at once) cost little.
     calls: SmallMap<u32, Box<CallState>>,
+    /// The sweep's list of due deadlines, kept for its capacity.
+    due: Vec<u32>,
     next: u32,
     /// Closing candidates by the time to look at each again.
     expiry: super::deadlines::Deadlines<u32>,
@@ -470,61 +476,120 @@ impl CallTracker {
                 _ => {}
             }
         }
+        // The deadlines due come out first whatever happens to the others: taken out
+        // together, each call's state is asked for a few turns ahead of its own, then
+        // the transactions it reads, so that their cache misses overlap (issue #16).
         let mut budget = self.expiry.len();
-        while let Some((due, idx)) = self.expiry.first() {
-            let over = self.calls.len() > self.limits.max_open;
-            if (due > now && !over) || budget == 0 {
+        let mut due = std::mem::take(&mut self.due);
+        due.clear();
+        while budget > 0 {
+            match self.expiry.first() {
+                Some((at, idx)) if at <= now => {
+                    self.expiry.pop_first();
+                    budget -= 1;
+                    due.push(idx);
+                }
+                _ => break,
+            }
+        }
+        for i in 0..due.len() {
+            if let Some(&ahead) = due.get(i + SWEEP_AHEAD) {
+                self.prefetch_state(ahead);
+            }
+            if let Some(&ahead) = due.get(i + SWEEP_AHEAD / 2) {
+                self.prefetch_transactions(ahead, txs);
+            }
+            if let Some(&idx) = due.get(i) {
+                self.look_at(idx, now, txs, closed);
+            }
+        }
+        self.due = due;
+        // Past the limit, later entries too, oldest first.
+        while let Some((_, idx)) = self.expiry.first() {
+            if self.calls.len() <= self.limits.max_open || budget == 0 {
                 break;
             }
             budget -= 1;
             self.expiry.pop_first();
-            let Some(st) = self.calls.get(&idx) else {
-                continue;
-            };
-            if !over {
-                let decided = all_final(&st.invites, txs);
-                let answered = st.invites.iter().any(|id| {
-                    txs.get(*id)
-                        .is_some_and(|t| t.final_code.is_some_and(|c| (200..300).contains(&c)))
-                });
-                let quiet_until = st.last_ts.saturating_add(if decided {
-                    RETIRE_AFTER_NS
-                } else {
-                    UNDECIDED_AFTER_NS
-                });
-                let hung_up = st
-                    .caller
-                    .is_some_and(|c| ending_bye(&st.byes, txs, c).is_some());
-                if answered && !hung_up {
-                    // In flight: look again later.
-                    self.expiry.push(now.saturating_add(RETIRE_AFTER_NS), idx);
-                    continue;
-                }
-                let finished =
-                    answered && decided && all_final(&st.cancels, txs) && all_final(&st.byes, txs);
-                let quiet_until = if finished {
-                    st.last_ts.saturating_add(OVER_AFTER_NS)
-                } else {
-                    quiet_until
-                };
-                if quiet_until > now {
-                    self.expiry.push(quiet_until, idx);
-                    continue;
-                }
-                if finished {
-                    let (key, last) = (st.key, st.last_ts);
-                    self.close(idx, now, txs, closed);
-                    // Its late retransmissions are this call's, not a new one's.
-                    if !self.by_call_id.contains_key(&key) {
-                        self.not_a_call(key, last);
-                    }
-                    continue;
-                }
-            } else {
-                self.evicted += 1;
-            }
-            self.close(idx, now, txs, closed);
+            self.look_at(idx, now, txs, closed);
         }
+    }
+
+    /// Starts loading the state of call `idx` (a cache hint; no effect on results).
+    fn prefetch_state(&self, idx: u32) {
+        if let Some(st) = self.calls.get(&idx) {
+            let p: *const u8 = std::ptr::from_ref::<CallState>(st).cast();
+            for at in (0..std::mem::size_of::<CallState>()).step_by(64) {
+                crate::prefetch::line(p.wrapping_add(at));
+            }
+        }
+    }
+
+    /// Starts loading the records of the INVITE and BYE transactions call `idx` reads.
+    fn prefetch_transactions(&self, idx: u32, txs: &Transactions) {
+        if let Some(st) = self.calls.get(&idx) {
+            for &id in st.invites.iter().chain(&st.byes) {
+                txs.prefetch(id);
+            }
+        }
+    }
+
+    /// One deadline of the sweep: closes call `idx` if it is over and quiet (or the
+    /// table is over its limit), puts the deadline back if not.
+    fn look_at(
+        &mut self,
+        idx: u32,
+        now: i64,
+        txs: &mut Transactions,
+        closed: &mut dyn OnCallClosed,
+    ) {
+        let over = self.calls.len() > self.limits.max_open;
+        let Some(st) = self.calls.get(&idx) else {
+            return;
+        };
+        if !over {
+            let decided = all_final(&st.invites, txs);
+            let answered = st.invites.iter().any(|id| {
+                txs.get(*id)
+                    .is_some_and(|t| t.final_code.is_some_and(|c| (200..300).contains(&c)))
+            });
+            let quiet_until = st.last_ts.saturating_add(if decided {
+                RETIRE_AFTER_NS
+            } else {
+                UNDECIDED_AFTER_NS
+            });
+            let hung_up = st
+                .caller
+                .is_some_and(|c| ending_bye(&st.byes, txs, c).is_some());
+            if answered && !hung_up {
+                // In flight: look again later.
+                self.expiry.push(now.saturating_add(RETIRE_AFTER_NS), idx);
+                return;
+            }
+            let finished =
+                answered && decided && all_final(&st.cancels, txs) && all_final(&st.byes, txs);
+            let quiet_until = if finished {
+                st.last_ts.saturating_add(OVER_AFTER_NS)
+            } else {
+                quiet_until
+            };
+            if quiet_until > now {
+                self.expiry.push(quiet_until, idx);
+                return;
+            }
+            if finished {
+                let (key, last) = (st.key, st.last_ts);
+                self.close(idx, now, txs, closed);
+                // Its late retransmissions are this call's, not a new one's.
+                if !self.by_call_id.contains_key(&key) {
+                    self.not_a_call(key, last);
+                }
+                return;
+            }
+        } else {
+            self.evicted += 1;
+        }
+        self.close(idx, now, txs, closed);
     }
 
     fn close(&mut self, idx: u32, now: i64, txs: &mut Transactions, closed: &mut dyn OnCallClosed) {

@@ -390,6 +390,11 @@ impl Transactions {
     }
 
     /// An open transaction (None once it has been forgotten).
+    /// Starts loading the record of transaction `id` (a cache hint; no effect on results).
+    pub fn prefetch(&self, id: TxId) {
+        self.open.prefetch(id);
+    }
+
     pub fn get(&self, id: TxId) -> Option<&Transaction> {
         self.open.get(&id)
     }
