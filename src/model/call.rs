@@ -481,17 +481,7 @@ impl CallTracker {
         // the transactions it reads, so that their cache misses overlap (issue #16).
         let mut budget = self.expiry.len();
         let mut due = std::mem::take(&mut self.due);
-        due.clear();
-        while budget > 0 {
-            match self.expiry.first() {
-                Some((at, idx)) if at <= now => {
-                    self.expiry.pop_first();
-                    budget -= 1;
-                    due.push(idx);
-                }
-                _ => break,
-            }
-        }
+        self.expiry.take_due(now, &mut budget, &mut due);
         for i in 0..due.len() {
             if let Some(&ahead) = due.get(i + SWEEP_AHEAD) {
                 self.prefetch_state(ahead);

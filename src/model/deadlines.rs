@@ -126,6 +126,24 @@ impl<K: Ord + Copy> Deadlines<K> {
         self.len
     }
 
+    /// Moves every item due at `now` into `out` (cleared first), earliest first, at
+    /// most `budget` of them (`budget` counts down). They are the first a pop would
+    /// give in any case: a sweep takes them together to load their records ahead of
+    /// their turns.
+    pub fn take_due(&mut self, now: i64, budget: &mut usize, out: &mut Vec<K>) {
+        out.clear();
+        while *budget > 0 {
+            match self.first() {
+                Some((at, k)) if at <= now => {
+                    self.pop_first();
+                    *budget -= 1;
+                    out.push(k);
+                }
+                _ => break,
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -134,6 +152,36 @@ impl<K: Ord + Copy> Deadlines<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `take_due` gives what popping while due gives, in that order, within its budget.
+    #[test]
+    fn take_due_gives_the_due_items_in_pop_order_within_the_budget() {
+        let mut a = Deadlines::default();
+        let mut b = Deadlines::default();
+        for (i, at) in [5i64, 1, 9, 3, 3, 12, 0, 7, 2_000_000_000]
+            .into_iter()
+            .enumerate()
+        {
+            a.push(at, i as u32);
+            b.push(at, i as u32);
+        }
+        let mut popped = Vec::new();
+        while let Some((at, k)) = a.first() {
+            if at > 7 {
+                break;
+            }
+            a.pop_first();
+            popped.push(k);
+        }
+        let (mut budget, mut out) = (100, vec![99]);
+        b.take_due(7, &mut budget, &mut out);
+        assert_eq!(out, popped);
+        assert_eq!(budget, 100 - popped.len());
+        assert_eq!(b.len(), a.len());
+        let (mut budget, mut out) = (1, Vec::new());
+        b.take_due(i64::MAX, &mut budget, &mut out);
+        assert_eq!((out, budget), (vec![2], 0)); // 9 comes next; the budget stops there
+    }
 
     #[test]
     fn an_entry_put_back_comes_due_at_its_own_time_not_behind_later_ones() {

@@ -430,17 +430,7 @@ impl Transactions {
         // together, each one's record is asked for a few turns ahead of its own, so
         // that the loads of the records overlap (each was a cache miss; issue #16).
         let mut due = std::mem::take(&mut self.due);
-        due.clear();
-        while budget > 0 {
-            match self.expiry.first() {
-                Some((at, e)) if at <= now => {
-                    self.expiry.pop_first();
-                    budget -= 1;
-                    due.push(e);
-                }
-                _ => break,
-            }
-        }
+        self.expiry.take_due(now, &mut budget, &mut due);
         for i in 0..due.len() {
             if let Some(&(ahead, _)) = due.get(i + SWEEP_AHEAD) {
                 self.open.prefetch(ahead);
