@@ -172,11 +172,6 @@ impl TxIndex {
             }
         }
     }
-
-    /// Bytes held (for the memory figures).
-    pub fn heap_bytes(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<Entry>()
-    }
 }
 
 #[cfg(test)]
