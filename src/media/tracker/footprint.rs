@@ -44,11 +44,20 @@ fn text_heap(t: &crate::sdp::Text) -> usize {
     }
 }
 
+/// Heap of a small vector: nothing while its items fit in it.
+fn spilled<A: smallvec::Array>(v: &smallvec::SmallVec<A>) -> usize {
+    if v.spilled() {
+        v.capacity() * size_of::<A::Item>()
+    } else {
+        0
+    }
+}
+
 /// Heap of one parsed m= line: its strings and codecs.
 fn media_heap(m: &crate::sdp::Media) -> usize {
     text_heap(&m.kind)
         + text_heap(&m.proto)
-        + m.codecs.capacity() * size_of::<crate::sdp::Codec>()
+        + spilled(&m.codecs)
         + m.codecs
             .iter()
             .map(|c| text_heap(&c.name) + c.fmtp.as_ref().map_or(0, text_heap))
@@ -83,7 +92,7 @@ impl MediaTracker {
                 // The Arc's two counts and the description (shared with the message that carried it).
                 2 * size_of::<usize>()
                     + size_of::<crate::sdp::Sdp>()
-                    + s.media.capacity() * size_of::<crate::sdp::Media>()
+                    + spilled(&s.media)
                     + s.media.iter().map(media_heap).sum::<usize>()
             })
         };
