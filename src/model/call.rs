@@ -703,11 +703,12 @@ impl CallTracker {
                     } else {
                         sh.to.get(&ruri)
                     };
-                    st.user_agent = sh.agents.get(
-                        &m.header(crate::sip::Hdr::UserAgent)
-                            .map(|v| lossy(&v))
-                            .unwrap_or_default(),
-                    );
+                    // Borrowed when printable (nearly always): no string made per call to be
+                    // looked up and dropped.
+                    let agent = m.header(crate::sip::Hdr::UserAgent);
+                    st.user_agent = sh
+                        .agents
+                        .get(&agent.as_deref().map(text).unwrap_or_default());
                     // One pass for the five unindexed headers a B2BUA leg is tied by.
                     let [h1, h2, h3, h4] = super::b2bua::CORRELATION_HEADERS;
                     let [v1, v2, v3, v4, session_id] =
@@ -762,7 +763,7 @@ impl CallTracker {
                 {
                     st.final_reason = m
                         .reason()
-                        .map(lossy)
+                        .map(text)
                         .filter(|r| !r.is_empty())
                         .map(|r| self.shared.reasons.get(&r));
                 }
