@@ -136,7 +136,7 @@ impl Hdr {
     }
 
     /// Looks a header name up, case-insensitively, long or compact form.
-    #[inline]
+    #[inline(always)]
     pub fn lookup(name: &[u8]) -> Option<Hdr> {
         if let [c] = name {
             return match c.to_ascii_lowercase() {
