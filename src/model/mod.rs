@@ -12,6 +12,7 @@ pub mod keys;
 pub mod labels;
 pub mod registration;
 pub mod rows;
+pub mod slab;
 #[cfg(test)]
 pub(crate) mod test_msg;
 pub mod transaction;

@@ -163,98 +163,14 @@ impl TxStats {
     }
 }
 
-/// Open transactions by slot: a freed slot is reused, so memory follows the
-/// most transactions open at once. A slot is a [`TxId`]; the transaction's own
-/// `id` is its sequence number in the capture.
-///
-/// Slots live in fixed chunks, never in one growing vector: doubling a vector
-/// of 130,000 transactions held the old and the new copy at once (+38 MB at
-/// the peak of the SIP-heavy bench) and copied them (issue #16).
-#[derive(Default)]
-struct Slab {
-    chunks: Vec<Box<[Option<Transaction>]>>,
-    /// Slots handed out so far (the next new slot's id).
-    used: usize,
-    free: Vec<TxId>,
-    len: usize,
-}
-
-/// Slots per chunk (a chunk is about 300 KB).
-const SLAB_CHUNK: usize = 1024;
+/// Open transactions by slot ([`super::slab`]): a slot is a [`TxId`]; the
+/// transaction's own `id` is its sequence number in the capture.
+type Slab = super::slab::Slab<Transaction>;
 
 impl Slab {
-    fn slot(&self, id: TxId) -> Option<&Option<Transaction>> {
-        let i = id as usize;
-        self.chunks.get(i / SLAB_CHUNK)?.get(i % SLAB_CHUNK)
-    }
-    fn slot_mut(&mut self, id: TxId) -> Option<&mut Option<Transaction>> {
-        let i = id as usize;
-        self.chunks.get_mut(i / SLAB_CHUNK)?.get_mut(i % SLAB_CHUNK)
-    }
-    fn get(&self, id: &TxId) -> Option<&Transaction> {
-        self.slot(*id)?.as_ref()
-    }
-    fn get_mut(&mut self, id: &TxId) -> Option<&mut Transaction> {
-        self.slot_mut(*id)?.as_mut()
-    }
-    fn len(&self) -> usize {
-        self.len
-    }
-    /// Starts loading the record in `id` (a cache hint; no effect on results).
-    fn prefetch(&self, id: TxId) {
-        if let Some(slot) = self.slot(id) {
-            let p: *const u8 = std::ptr::from_ref(slot).cast();
-            for at in (0..std::mem::size_of_val(slot)).step_by(64) {
-                crate::prefetch::line(p.wrapping_add(at));
-            }
-        }
-    }
     /// Whether `slot` holds a transaction of key `key`.
     fn has_key(&self, slot: TxId, key: u128) -> bool {
         self.get(&slot).is_some_and(|t| t.key == key)
-    }
-    fn insert(&mut self, t: Transaction) -> TxId {
-        self.len += 1;
-        let id = match self.free.pop() {
-            Some(id) => id,
-            None => {
-                if self.used == self.chunks.len() * SLAB_CHUNK {
-                    self.chunks
-                        .push((0..SLAB_CHUNK).map(|_| None).collect::<Box<[_]>>());
-                }
-                self.used += 1;
-                (self.used - 1) as TxId
-            }
-        };
-        if let Some(slot) = self.slot_mut(id) {
-            *slot = Some(t);
-        }
-        id
-    }
-    fn remove(&mut self, id: &TxId) -> Option<Transaction> {
-        let t = self.slot_mut(*id)?.take()?;
-        self.free.push(*id);
-        self.len -= 1;
-        Some(t)
-    }
-    /// The open transactions with their slots, in slot order.
-    fn iter(&self) -> impl Iterator<Item = (TxId, &Transaction)> + '_ {
-        self.chunks
-            .iter()
-            .flat_map(|c| c.iter())
-            .take(self.used)
-            .enumerate()
-            .filter_map(|(k, t)| Some((k as TxId, t.as_ref()?)))
-    }
-    fn drain(&mut self) -> impl Iterator<Item = (TxId, Transaction)> + '_ {
-        self.len = 0;
-        self.used = 0;
-        self.free.clear();
-        self.chunks
-            .drain(..)
-            .flat_map(|c| c.into_vec())
-            .enumerate()
-            .filter_map(|(k, t)| Some((k as TxId, t?)))
     }
 }
 
