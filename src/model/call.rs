@@ -14,8 +14,9 @@
 
 use super::compact::{OptF64, OptI64};
 use super::intern::Interner;
-use super::keys::{KeyMap, SmallMap};
+use super::keys::KeyMap;
 use super::rows::Bounded;
+use super::slab::Slab;
 use super::transaction::{Transaction, Transactions, TxEvent, TxId, RETIRE_AFTER_NS};
 use crate::sip::{Method, SipMessage, Transport};
 use serde::Serialize;
@@ -280,6 +281,25 @@ struct CallState {
     key: u128,
     /// The last message of this Call-ID.
     last_ts: i64,
+    /// The call's number in the order calls began (what tells it from the call
+    /// that had its slot before, and orders the calls still open at the end).
+    seq: u32,
+}
+
+/// A call as a deadline names it: its sequence number (high half: deadlines due
+/// at once are taken in the order the calls began) and its slot in `calls`.
+type CallRef = u64;
+
+fn call_ref(seq: u32, slot: u32) -> CallRef {
+    (u64::from(seq) << 32) | u64::from(slot)
+}
+
+fn slot_of(r: CallRef) -> u32 {
+    r as u32
+}
+
+fn seq_of(r: CallRef) -> u32 {
+    (r >> 32) as u32
 }
 
 const NOT_A_CALL: u32 = u32::MAX;
@@ -334,16 +354,18 @@ impl Default for CallLimits {
 /// kept, not the capture.
 #[derive(Default)]
 pub struct CallTracker {
-    /// Call-ID → key in `calls`, or [`NOT_A_CALL`] when its first request was not an initial INVITE.
+    /// Call-ID → slot in `calls`, or [`NOT_A_CALL`] when its first request was not an initial INVITE.
     by_call_id: KeyMap<u32>,
-    /// Boxed: the table holds a pointer per bucket, not a 370-byte state, so its
-    /// spare buckets and its growth (old and new table at once) cost little.
-    calls: SmallMap<u32, Box<CallState>>,
+    /// Open calls by slot: a message finds its call's state in two loads from its
+    /// slot, where a map of boxed states took three cache misses (table, bucket,
+    /// box) on the model thread (issue #16).
+    calls: Slab<CallState>,
     /// The sweep's list of due deadlines, kept for its capacity.
-    due: Vec<u32>,
+    due: Vec<CallRef>,
+    /// The next call's sequence number.
     next: u32,
     /// Closing candidates by the time to look at each again.
-    expiry: super::deadlines::Deadlines<u32>,
+    expiry: super::deadlines::Deadlines<CallRef>,
     /// NOT_A_CALL verdicts to forget, by time.
     verdicts: super::deadlines::Deadlines<u128>,
     /// Records of the calls closed so far (the first `rows.calls`).
@@ -489,52 +511,52 @@ impl CallTracker {
             if let Some(&ahead) = due.get(i + SWEEP_AHEAD / 2) {
                 self.prefetch_transactions(ahead, txs);
             }
-            if let Some(&idx) = due.get(i) {
-                self.look_at(idx, now, txs, closed);
+            if let Some(&r) = due.get(i) {
+                self.look_at(r, now, txs, closed);
             }
         }
         self.due = due;
         // Past the limit, later entries too, oldest first.
-        while let Some((_, idx)) = self.expiry.first() {
+        while let Some((_, r)) = self.expiry.first() {
             if self.calls.len() <= self.limits.max_open || budget == 0 {
                 break;
             }
             budget -= 1;
             self.expiry.pop_first();
-            self.look_at(idx, now, txs, closed);
+            self.look_at(r, now, txs, closed);
         }
     }
 
-    /// Starts loading the state of call `idx` (a cache hint; no effect on results).
-    fn prefetch_state(&self, idx: u32) {
-        if let Some(st) = self.calls.get(&idx) {
-            let p: *const u8 = std::ptr::from_ref::<CallState>(st).cast();
-            for at in (0..std::mem::size_of::<CallState>()).step_by(64) {
-                crate::prefetch::line(p.wrapping_add(at));
-            }
-        }
+    /// The state of the call `r` names, unless its slot has gone to another call since.
+    fn state(&self, r: CallRef) -> Option<&CallState> {
+        self.calls.get(&slot_of(r)).filter(|st| st.seq == seq_of(r))
     }
 
-    /// Starts loading the records of the INVITE and BYE transactions call `idx` reads.
-    fn prefetch_transactions(&self, idx: u32, txs: &Transactions) {
-        if let Some(st) = self.calls.get(&idx) {
+    /// Starts loading the state of call `r` (a cache hint; no effect on results).
+    fn prefetch_state(&self, r: CallRef) {
+        self.calls.prefetch(slot_of(r));
+    }
+
+    /// Starts loading the records of the INVITE and BYE transactions call `r` reads.
+    fn prefetch_transactions(&self, r: CallRef, txs: &Transactions) {
+        if let Some(st) = self.state(r) {
             for &id in st.invites.iter().chain(&st.byes) {
                 txs.prefetch(id);
             }
         }
     }
 
-    /// One deadline of the sweep: closes call `idx` if it is over and quiet (or the
+    /// One deadline of the sweep: closes call `r` if it is over and quiet (or the
     /// table is over its limit), puts the deadline back if not.
     fn look_at(
         &mut self,
-        idx: u32,
+        r: CallRef,
         now: i64,
         txs: &mut Transactions,
         closed: &mut dyn OnCallClosed,
     ) {
         let over = self.calls.len() > self.limits.max_open;
-        let Some(st) = self.calls.get(&idx) else {
+        let Some(st) = self.state(r) else {
             return;
         };
         if !over {
@@ -553,7 +575,7 @@ impl CallTracker {
                 .is_some_and(|c| ending_bye(&st.byes, txs, c).is_some());
             if answered && !hung_up {
                 // In flight: look again later.
-                self.expiry.push(now.saturating_add(RETIRE_AFTER_NS), idx);
+                self.expiry.push(now.saturating_add(RETIRE_AFTER_NS), r);
                 return;
             }
             let finished =
@@ -564,12 +586,12 @@ impl CallTracker {
                 quiet_until
             };
             if quiet_until > now {
-                self.expiry.push(quiet_until, idx);
+                self.expiry.push(quiet_until, r);
                 return;
             }
             if finished {
                 let (key, last) = (st.key, st.last_ts);
-                self.close(idx, now, txs, closed);
+                self.close(slot_of(r), now, txs, closed);
                 // Its late retransmissions are this call's, not a new one's.
                 if !self.by_call_id.contains_key(&key) {
                     self.not_a_call(key, last);
@@ -579,14 +601,21 @@ impl CallTracker {
         } else {
             self.evicted += 1;
         }
-        self.close(idx, now, txs, closed);
+        self.close(slot_of(r), now, txs, closed);
     }
 
-    fn close(&mut self, idx: u32, now: i64, txs: &mut Transactions, closed: &mut dyn OnCallClosed) {
-        let Some(st) = self.calls.remove(&idx) else {
+    /// Closes the call in `slot` (one [`CallTracker::state`] found).
+    fn close(
+        &mut self,
+        slot: u32,
+        now: i64,
+        txs: &mut Transactions,
+        closed: &mut dyn OnCallClosed,
+    ) {
+        let Some(st) = self.calls.remove(&slot) else {
             return;
         };
-        if self.by_call_id.get(&st.key) == Some(&idx) {
+        if self.by_call_id.get(&st.key) == Some(&slot) {
             self.by_call_id.remove(&st.key);
         }
         let held: Vec<TxId> = st
@@ -598,7 +627,7 @@ impl CallTracker {
             .collect();
         let key = st.key;
         let rec = if st.is_attempt == Some(true) && !st.invites.is_empty() {
-            record(*st, txs, now, &mut self.shared.addrs)
+            record(st, txs, now, &mut self.shared.addrs)
         } else {
             None
         };
@@ -632,7 +661,7 @@ impl CallTracker {
         let initial_invite = matches!(ev, TxEvent::NewRequest(_))
             && m.method_kind() == Some(Method::Invite)
             && m.to_tag().is_none();
-        let idx = match self.by_call_id.get(&key) {
+        let slot = match self.by_call_id.get(&key) {
             Some(&IN_PROGRESS) if !initial_invite => {
                 self.in_progress_seen.insert(key, m.ts_ns);
                 return;
@@ -658,26 +687,24 @@ impl CallTracker {
                 return;
             }
             _ => {
-                let idx = self.next;
+                let seq = self.next;
                 self.next = self.next.wrapping_add(1) % IN_PROGRESS;
-                self.by_call_id.insert(key, idx);
+                let slot = self.calls.insert(CallState {
+                    call_id: lossy(m.call_id().unwrap_or_default()),
+                    key,
+                    last_ts: m.ts_ns,
+                    seq,
+                    ..Default::default()
+                });
+                self.by_call_id.insert(key, slot);
                 self.in_progress_seen.remove(&key);
-                self.calls.insert(
-                    idx,
-                    Box::new(CallState {
-                        call_id: lossy(m.call_id().unwrap_or_default()),
-                        key,
-                        last_ts: m.ts_ns,
-                        ..Default::default()
-                    }),
-                );
                 self.expiry
-                    .push(m.ts_ns.saturating_add(RETIRE_AFTER_NS), idx);
+                    .push(m.ts_ns.saturating_add(RETIRE_AFTER_NS), call_ref(seq, slot));
                 self.peak_open = self.peak_open.max(self.calls.len() as u64);
-                idx
+                slot
             }
         };
-        let Some(st) = self.calls.get_mut(&idx) else {
+        let Some(st) = self.calls.get_mut(&slot) else {
             return;
         };
         st.last_ts = st.last_ts.max(m.ts_ns);
@@ -689,7 +716,7 @@ impl CallTracker {
                     st.is_attempt = Some(initial);
                     if !initial {
                         // Keep the verdict, free the state.
-                        self.calls.remove(&idx);
+                        self.calls.remove(&slot);
                         self.not_a_call(key, m.ts_ns);
                         return;
                     }
@@ -745,7 +772,10 @@ impl CallTracker {
                 let Some(t) = txs.get(tx) else { return };
                 if t.method == Method::Bye && m.status().is_some_and(|c| c >= 200) {
                     // Maybe over: looked at once it has been quiet for OVER_AFTER_NS.
-                    self.expiry.push(m.ts_ns.saturating_add(OVER_AFTER_NS), idx);
+                    self.expiry.push(
+                        m.ts_ns.saturating_add(OVER_AFTER_NS),
+                        call_ref(st.seq, slot),
+                    );
                 }
                 if t.method == Method::Invite
                     && !t.in_dialog
@@ -802,19 +832,21 @@ impl CallTracker {
         closed: &mut dyn OnCallClosed,
         pipeline_from: usize,
     ) -> FinishedCalls {
-        // The calls still open, oldest first (`idx` counts up as calls start), so that
-        // the rows kept past the bound are the first ones whatever the map's order.
-        let mut open: Vec<(u32, Box<CallState>)> = std::mem::take(&mut self.calls)
-            .into_iter()
-            .filter(|(_, c)| c.is_attempt == Some(true) && !c.invites.is_empty())
+        // The calls still open, oldest first (`seq` counts up as calls start), so that
+        // the rows kept past the bound are the first ones whatever their slots.
+        let mut open: Vec<CallState> = self
+            .calls
+            .drain()
+            .map(|(_, c)| c)
+            .filter(|c| c.is_attempt == Some(true) && !c.invites.is_empty())
             .collect();
-        open.sort_unstable_by_key(|(idx, _)| *idx);
+        open.sort_unstable_by_key(|c| c.seq);
         // Reserved once: growing by doubling here held the old and the new buffer at once.
         self.done.reserve(open.len());
         if open.len() < pipeline_from {
-            for (_, c) in open {
+            for c in open {
                 let key = c.key;
-                if let Some(mut r) = record(*c, txs, capture_end_ns, &mut self.shared.addrs) {
+                if let Some(mut r) = record(c, txs, capture_end_ns, &mut self.shared.addrs) {
                     closed.call_closed(key, Some(&mut r));
                     self.keep(r);
                 }
@@ -830,9 +862,9 @@ impl CallTracker {
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(u128, CallRecord)>>(4);
                 scope.spawn(move || {
                     let mut batch = Vec::with_capacity(PIPELINE_BATCH);
-                    for (_, c) in open {
+                    for c in open {
                         let key = c.key;
-                        if let Some(r) = record(*c, txs, capture_end_ns, addrs) {
+                        if let Some(r) = record(c, txs, capture_end_ns, addrs) {
                             batch.push((key, r));
                         }
                         if batch.len() == PIPELINE_BATCH {
