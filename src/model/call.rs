@@ -269,12 +269,15 @@ struct CallState {
     user_agent: Arc<str>,
     correlation_id: Option<String>,
     session_id: Option<String>,
-    /// Initial INVITE transactions, in order.
-    invites: Vec<TxId>,
-    cancels: Vec<TxId>,
-    byes: Vec<TxId>,
+    /// Initial INVITE transactions, in order. Held in the state up to two (a
+    /// challenged INVITE and its re-send; one BYE): a vector each was two of the
+    /// model thread's allocations per call, freed at its close (issue #16).
+    invites: Transactions2,
+    cancels: Transactions2,
+    byes: Transactions2,
     reinvites: u32,
-    to_tags: Vec<Box<[u8]>>,
+    /// `key128` of each To tag of a 1xx/2xx to the caller (only how many matter: forking).
+    to_tags: smallvec::SmallVec<[u128; 2]>,
     retry_after: Option<u32>,
     final_reason: Option<Arc<str>>,
     /// The Call-ID's key in `by_call_id`.
@@ -285,6 +288,9 @@ struct CallState {
     /// that had its slot before, and orders the calls still open at the end).
     seq: u32,
 }
+
+/// A call's transactions of one method.
+type Transactions2 = smallvec::SmallVec<[TxId; 2]>;
 
 /// A call as a deadline names it: its sequence number (high half: deadlines due
 /// at once are taken in the order the calls began) and its slot in `calls`.
@@ -799,11 +805,12 @@ impl CallTracker {
                 }
                 if t.method == Method::Invite && !t.in_dialog && Some(t.client) == st.caller {
                     if let Some(tag) = m.to_tag() {
+                        let tag = crate::sip::ids::key128(&[tag]);
                         if m.status().is_some_and(|c| (101..300).contains(&c))
-                            && !st.to_tags.iter().any(|x| &**x == tag)
+                            && !st.to_tags.contains(&tag)
                             && st.to_tags.len() < 64
                         {
-                            st.to_tags.push(tag.into());
+                            st.to_tags.push(tag);
                         }
                     }
                 }
