@@ -72,6 +72,17 @@ pub struct Codec {
 }
 
 impl Codec {
+    /// Payload type `pt` as an m= line lists it, before any rtpmap: named by
+    /// RFC 3551's static table, or nameless (a dynamic type).
+    fn of_payload_type(pt: u8) -> Codec {
+        let (name, clock) = static_payload(pt).unwrap_or(("", 0));
+        Codec {
+            pt,
+            name: Text::Borrowed(name),
+            clock,
+            fmtp: None,
+        }
+    }
     pub fn is_telephone_event(&self) -> bool {
         self.name.eq_ignore_ascii_case("telephone-event")
     }
@@ -439,16 +450,7 @@ pub fn parse(body: &[u8]) -> Result<Sdp, SdpError> {
                     .unwrap_or(0);
                 let proto = text(f.next().unwrap_or_default());
                 let pts = f.filter_map(number::<u8>).filter(|&pt| pt < 128);
-                let codec = |pt: u8| {
-                    let (name, clock) = static_payload(pt).unwrap_or(("", 0));
-                    Codec {
-                        pt,
-                        name: Text::Borrowed(name),
-                        clock,
-                        fmtp: None,
-                    }
-                };
-                let codecs: Codecs = pts.map(codec).collect();
+                let codecs: Codecs = pts.map(Codec::of_payload_type).collect();
                 sdp.media.push(Media {
                     kind,
                     port,
@@ -669,17 +671,7 @@ mod tests {
                     let pts = f
                         .filter_map(|p| p.parse::<u8>().ok())
                         .filter(|&pt| pt < 128);
-                    let codecs: Codecs = pts
-                        .map(|pt| {
-                            let (name, clock) = static_payload(pt).unwrap_or(("", 0));
-                            Codec {
-                                pt,
-                                name: Text::Borrowed(name),
-                                clock,
-                                fmtp: None,
-                            }
-                        })
-                        .collect();
+                    let codecs: Codecs = pts.map(Codec::of_payload_type).collect();
                     sdp.media.push(Media {
                         kind,
                         port,
