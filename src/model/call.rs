@@ -272,9 +272,9 @@ struct CallState {
     /// Initial INVITE transactions, in order. Held in the state up to two (a
     /// challenged INVITE and its re-send; one BYE): a vector each was two of the
     /// model thread's allocations per call, freed at its close (issue #16).
-    invites: Transactions2,
-    cancels: Transactions2,
-    byes: Transactions2,
+    invites: TxList,
+    cancels: TxList,
+    byes: TxList,
     reinvites: u32,
     /// `key128` of each To tag of a 1xx/2xx to the caller (only how many matter: forking).
     to_tags: smallvec::SmallVec<[u128; 2]>,
@@ -289,8 +289,8 @@ struct CallState {
     seq: u32,
 }
 
-/// A call's transactions of one method.
-type Transactions2 = smallvec::SmallVec<[TxId; 2]>;
+/// A call's transactions of one method, the first two held in place.
+type TxList = smallvec::SmallVec<[TxId; 2]>;
 
 /// A call as a deadline names it: its sequence number (high half: deadlines due
 /// at once are taken in the order the calls began) and its slot in `calls`.
