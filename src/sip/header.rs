@@ -176,7 +176,7 @@ impl Hdr {
 /// The slot of a long header name in [`BY_SHAPE`]: its length and its first and
 /// last bytes, case folded (`| 0x20` lower-cases a letter; what it does to other
 /// bytes does not matter, the name is compared after). The multipliers were
-/// searched for: no two of [`Hdr::ALL`]'s names share a slot (a test checks).
+/// searched for: no two of [`Hdr::ALL`]'s names share a slot (the build checks).
 const fn shape(len: usize, first: u8, last: u8) -> usize {
     len.wrapping_add((first | 0x20) as usize * 13)
         .wrapping_add((last | 0x20) as usize * 21)
