@@ -8,7 +8,7 @@
 # by gencap --profile sip-only --seed 2 --min-dur 2 --max-dur 6, like
 # bench/sip-heavy.sh's files) under `valgrind --tool=callgrind
 # --separate-threads=yes`; prints the instructions in all, per SIP message,
-# and per thread (the reading thread, the decode threads, the model thread),
+# and per thread (main, read+decode, decode, model),
 # and checks that every binary's --json is byte-identical to the first's.
 # A binary takes about ten seconds. Callgrind counts instructions, not cache
 # misses: the model thread's time is mostly the latter (README, issue #16).
@@ -43,9 +43,12 @@ for bin in "$@"; do
     for t in "$out"-*; do
         n=$(awk '/^summary:/ {print $2; exit}' "$t")
         total=$((total + n))
-        # Name the thread by what it runs most.
-        if grep -q 'Transactions::on_message' "$t"; then kind=model
-        elif grep -q 'PcapParser' "$t"; then kind=reader
+        # Name the thread by what it runs: thread 1 is the main one (it probes the
+        # input and builds the summary at the end); of rayon's, the one that walks
+        # the capture decodes too (a single input is read inside the pool).
+        if [ "${t##*-}" = 01 ]; then kind=main
+        elif grep -q 'Transactions::on_message' "$t"; then kind=model
+        elif grep -q 'PcapParser' "$t"; then kind=read+decode
         elif grep -q 'sip::scan::scan' "$t"; then kind=decode
         else kind=other; fi
         parts="$parts $kind=$((n / 1000000))M"
