@@ -17,6 +17,15 @@ pub fn line(p: *const u8) {
     let _ = p;
 }
 
+/// Starts loading every line of `*r`.
+#[inline]
+pub fn record<T>(r: &T) {
+    let p: *const u8 = std::ptr::from_ref(r).cast();
+    for at in (0..std::mem::size_of::<T>()).step_by(64) {
+        line(p.wrapping_add(at));
+    }
+}
+
 /// Starts loading the first `max` bytes of `bytes` (whole lines of 64 bytes).
 #[inline]
 pub fn first_bytes(bytes: &[u8], max: usize) {

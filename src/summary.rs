@@ -157,6 +157,12 @@ impl Completeness {
 
 /// Batches queued between the decoding side and the model thread.
 const MODEL_QUEUE: usize = 4;
+/// How many messages ahead of the one modelled the model thread asks for a
+/// message's record, then for the table entries its keys lead to, then for the
+/// records those entries name (each step needs the one before it in cache).
+const PREFETCH_MESSAGE: usize = 11;
+const PREFETCH_ENTRIES: usize = 6;
+const PREFETCH_RECORDS: usize = 2;
 
 /// What the model thread hands back.
 struct Modelled {
@@ -205,7 +211,29 @@ pub fn summarize(
             let mut media = MediaTracker::new(options.rtp_heuristic);
             let mut boxes = crate::sip::recycle::GiveBack::default();
             for mut batch in rx {
-                for item in batch.drain(..) {
+                let mut items = batch.drain(..);
+                while let Some(item) = items.next() {
+                    // Cache hints for the messages next in line (issue #16): what the model
+                    // reads of a message was written on another core, and its tables'
+                    // entries and records are far apart, so each was a miss in turn; asked
+                    // for ahead, in three steps (the record, then the entries its keys lead
+                    // to, then the records those name), they overlap.
+                    let sip = |i: usize| match items.as_slice().get(i) {
+                        Some(Item::Sip(m)) => Some(&**m),
+                        _ => None,
+                    };
+                    if let Some(m) = sip(PREFETCH_MESSAGE) {
+                        crate::prefetch::record(m);
+                    }
+                    if let Some(m) = sip(PREFETCH_ENTRIES) {
+                        m.prefetch();
+                        model.prefetch_entries(m);
+                        media.prefetch_entry(m);
+                    }
+                    if let Some(m) = sip(PREFETCH_RECORDS) {
+                        model.prefetch_records(m);
+                        media.prefetch_call(m);
+                    }
                     // Traffic counts follow the filter message by message; the model sees
                     // everything (its records are filtered afterwards).
                     let (counted, file) = match &item {
@@ -243,6 +271,7 @@ pub fn summarize(
                         _ => {}
                     }
                 }
+                drop(items);
                 give_back.give(batch);
             }
             if stage_times {

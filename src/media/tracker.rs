@@ -194,7 +194,7 @@ pub struct MediaCounts {
 /// Follows SDP and RTP over a whole timeline.
 #[derive(Default)]
 pub struct MediaTracker {
-    by_call_id: KeyMap<u32>,
+    by_call_id: crate::model::key_table::KeyTable<u32>,
     pub calls: Vec<CallMedia>,
     /// Announced receive addresses → (call, side). Seeded foldhash, not FxHash:
     /// the addresses are whatever a capture's SDP says, and FxHash's are easy to
@@ -310,6 +310,36 @@ impl MediaTracker {
         };
         self.by_call_id.insert(key, i);
         i
+    }
+
+    /// Whether [`MediaTracker::on_sip_taking`] looks at `m`'s call: it carries SDP, or answers.
+    fn may_look(m: &SipMessage) -> bool {
+        m.sdp().is_some() || m.status().is_some()
+    }
+
+    /// Starts loading the table entry of a message's Call-ID (a cache hint).
+    pub fn prefetch_entry(&self, m: &SipMessage) {
+        if let (true, Some(key)) = (Self::may_look(m), m.ids().call) {
+            self.by_call_id.prefetch(key);
+        }
+    }
+
+    /// Starts loading the media record of a message's call, if it has one (a cache hint).
+    pub fn prefetch_call(&self, m: &SipMessage) {
+        if !Self::may_look(m) {
+            return;
+        }
+        if let Some(c) = m
+            .ids()
+            .call
+            .and_then(|k| self.by_call_id.get(&k))
+            .and_then(|&i| self.calls.get(i as usize))
+        {
+            let p: *const u8 = std::ptr::from_ref(c).cast();
+            for at in (0..size_of::<CallMedia>()).step_by(64) {
+                crate::prefetch::line(p.wrapping_add(at));
+            }
+        }
     }
 
     /// The media side of a Call-ID, if it carried SDP (and its call is not closed yet).

@@ -14,6 +14,7 @@
 
 use super::compact::{OptF64, OptI64};
 use super::intern::Interner;
+use super::key_table::KeyTable;
 use super::keys::KeyMap;
 use super::rows::Bounded;
 use super::slab::Slab;
@@ -361,7 +362,7 @@ impl Default for CallLimits {
 #[derive(Default)]
 pub struct CallTracker {
     /// Call-ID → slot in `calls`, or [`NOT_A_CALL`] when its first request was not an initial INVITE.
-    by_call_id: KeyMap<u32>,
+    by_call_id: KeyTable<u32>,
     /// Open calls by slot: a message finds its call's state in two loads from its
     /// slot, where a map of boxed states took three cache misses (table, bucket,
     /// box) on the model thread (issue #16).
@@ -652,6 +653,22 @@ impl CallTracker {
     fn not_a_call(&mut self, key: u128, ts: i64) {
         self.by_call_id.insert(key, NOT_A_CALL);
         self.verdicts.push(ts.saturating_add(RETIRE_AFTER_NS), key);
+    }
+
+    /// Starts loading the table entry of a message's Call-ID (a cache hint).
+    pub fn prefetch_entry(&self, m: &SipMessage) {
+        if let Some(key) = m.ids().call {
+            self.by_call_id.prefetch(key);
+        }
+    }
+
+    /// Starts loading the state of a message's call, if its entry names one (a cache hint).
+    pub fn prefetch_call(&self, m: &SipMessage) {
+        if let Some(&slot) = m.ids().call.and_then(|k| self.by_call_id.get(&k)) {
+            if slot != NOT_A_CALL && slot != IN_PROGRESS {
+                self.calls.prefetch(slot);
+            }
+        }
     }
 
     pub fn on_message(&mut self, m: &SipMessage, ev: TxEvent, txs: &mut Transactions) {

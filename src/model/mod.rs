@@ -8,6 +8,7 @@ pub mod call;
 pub mod compact;
 pub mod deadlines;
 pub(crate) mod intern;
+pub mod key_table;
 pub mod keys;
 pub mod labels;
 pub mod registration;
@@ -164,6 +165,20 @@ impl Model {
             transaction::TxEvent::Retransmission(_)
                 | transaction::TxEvent::Response { first: false, .. }
         )
+    }
+
+    /// Cache hints for a message a few turns ahead: the index entries its keys
+    /// lead to (no effect on results).
+    pub fn prefetch_entries(&self, m: &SipMessage) {
+        self.txs.prefetch_key(m);
+        self.calls.prefetch_entry(m);
+    }
+
+    /// Cache hints for a message about to be modelled: the records its entries
+    /// name (asked for by [`Model::prefetch_entries`] a few turns before).
+    pub fn prefetch_records(&self, m: &SipMessage) {
+        self.txs.prefetch_record(m);
+        self.calls.prefetch_call(m);
     }
 
     /// Ends the model at `capture_end_ns` (the last frame's time; the last message's if None).

@@ -311,6 +311,24 @@ impl Transactions {
         self.open.prefetch(id);
     }
 
+    /// Starts loading the index entry a message's transaction key leads to
+    /// (a cache hint, a few messages ahead of the message's own turn).
+    pub fn prefetch_key(&self, m: &SipMessage) {
+        if let Some((key, _)) = m.ids().tx {
+            self.by_key.prefetch(key);
+        }
+    }
+
+    /// Starts loading the record the index entry of a message's key names (its
+    /// entry asked for by [`Transactions::prefetch_key`] a few messages before).
+    pub fn prefetch_record(&self, m: &SipMessage) {
+        if let Some((key, _)) = m.ids().tx {
+            if let Some(slot) = self.by_key.get(key, |_| true) {
+                self.open.prefetch(slot);
+            }
+        }
+    }
+
     pub fn get(&self, id: TxId) -> Option<&Transaction> {
         self.open.get(&id)
     }

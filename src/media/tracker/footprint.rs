@@ -107,7 +107,7 @@ impl MediaTracker {
                         + c.sides.iter().map(sdp_bytes).sum::<usize>()
                 })
                 .sum::<usize>()
-            + self.by_call_id.capacity() * map_entry::<u32>()
+            + self.by_call_id.heap_bytes()
             + self.endpoints.capacity()
                 * (size_of::<(std::net::SocketAddr, super::Endpoint)>() + 1);
         Footprint {
