@@ -335,10 +335,7 @@ impl MediaTracker {
             .and_then(|k| self.by_call_id.get(&k))
             .and_then(|&i| self.calls.get(i as usize))
         {
-            let p: *const u8 = std::ptr::from_ref(c).cast();
-            for at in (0..size_of::<CallMedia>()).step_by(64) {
-                crate::prefetch::line(p.wrapping_add(at));
-            }
+            crate::prefetch::record(c);
         }
     }
 
@@ -779,6 +776,20 @@ impl OnCallClosed for MediaTracker {
             self.codecs = codecs;
         }
         self.retire(call_id_key);
+    }
+
+    fn may_close(&self, call_id_key: u128) {
+        self.by_call_id.prefetch(call_id_key);
+    }
+
+    fn may_close_soon(&self, call_id_key: u128) {
+        if let Some(c) = self
+            .by_call_id
+            .get(&call_id_key)
+            .and_then(|&i| self.calls.get(i as usize))
+        {
+            crate::prefetch::record(c);
+        }
     }
 }
 

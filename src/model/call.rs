@@ -428,6 +428,13 @@ impl Default for Shared {
 pub trait OnCallClosed {
     /// `call_id_key` is `key128` of the Call-ID (`sip::ids`).
     fn call_closed(&mut self, call_id_key: u128, record: Option<&mut CallRecord>);
+
+    /// The sweep may close the call of `call_id_key` in a few turns: a cache
+    /// hint for what `call_closed` would read first (no effect on results).
+    fn may_close(&self, _call_id_key: u128) {}
+
+    /// As [`OnCallClosed::may_close`], one step later: for what that read leads to.
+    fn may_close_soon(&self, _call_id_key: u128) {}
 }
 
 /// Nothing else keeps state per call.
@@ -517,6 +524,12 @@ impl CallTracker {
             }
             if let Some(&ahead) = due.get(i + SWEEP_AHEAD / 2) {
                 self.prefetch_transactions(ahead, txs);
+                if let Some(st) = self.state(ahead) {
+                    closed.may_close(st.key);
+                }
+            }
+            if let Some(st) = due.get(i + SWEEP_AHEAD / 4).and_then(|&r| self.state(r)) {
+                closed.may_close_soon(st.key);
             }
             if let Some(&r) = due.get(i) {
                 self.look_at(r, now, txs, closed);
