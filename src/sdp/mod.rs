@@ -181,21 +181,20 @@ fn parse_addr(c: &[u8]) -> Option<IpAddr> {
     // c=IN IP4 192.0.2.1[/ttl[/n]]
     let addr = match c.strip_prefix(b"IN IP4 ") {
         // As nearly every c= line is written: the third field is what follows, up to
-        // a space or its end (the fields' iterator cost ~300 instructions an SDP).
+        // a space, a '/' or its end (the fields' iterator cost ~300 instructions an SDP).
         Some(rest) if rest.first().is_some_and(|b| !b.is_ascii_whitespace()) => {
             let end = rest
                 .iter()
-                .position(|b| b.is_ascii_whitespace())
+                .position(|&b| b.is_ascii_whitespace() || b == b'/')
                 .unwrap_or(rest.len());
             rest.get(..end)?
         }
         _ => {
             let mut f = fields(c);
             let (_net, _family, addr) = (f.next()?, f.next()?, f.next()?);
-            addr
+            addr.split(|&b| b == b'/').next()?
         }
     };
-    let addr = addr.split(|&b| b == b'/').next()?;
     match dotted_quad(addr) {
         Some(v4) => Some(IpAddr::V4(v4)),
         None => std::str::from_utf8(addr).ok()?.parse().ok(),
@@ -203,29 +202,35 @@ fn parse_addr(c: &[u8]) -> Option<IpAddr> {
 }
 
 /// An IPv4 address in the form the standard library accepts (four decimal
-/// parts of one to three digits, no leading zero, each at most 255), read
-/// without the generic parser; anything else is `None` and left to it.
+/// parts of one to three digits, no leading zero, each at most 255), read in
+/// one pass without the generic parser; anything else is `None` and left to
+/// it. (Split at the dots first, it was ~390 instructions a c= line, the most
+/// of any SDP line; issue #16.)
 fn dotted_quad(b: &[u8]) -> Option<std::net::Ipv4Addr> {
     let mut octets = [0u8; 4];
-    let mut parts = b.split(|&c| c == b'.');
-    for o in &mut octets {
-        let p = parts.next()?;
-        if p.is_empty() || p.len() > 3 || (p.len() > 1 && p.first() == Some(&b'0')) {
-            return None;
-        }
-        let mut v = 0u16;
-        for &d in p {
-            if !d.is_ascii_digit() {
-                return None;
+    let (mut part, mut value, mut digits) = (0usize, 0u16, 0u8);
+    for &c in b {
+        match c {
+            b'0'..=b'9' => {
+                // A fourth digit, or a digit after a leading zero, is not the form.
+                if digits == 3 || (digits == 1 && value == 0) {
+                    return None;
+                }
+                value = value * 10 + u16::from(c - b'0');
+                digits += 1;
             }
-            v = v * 10 + u16::from(d - b'0');
+            b'.' if digits > 0 => {
+                *octets.get_mut(part)? = u8::try_from(value).ok()?;
+                (part, value, digits) = (part + 1, 0, 0);
+            }
+            _ => return None,
         }
-        *o = u8::try_from(v).ok()?;
     }
-    match parts.next() {
-        Some(_) => None,
-        None => Some(octets.into()),
+    if part != 3 || digits == 0 {
+        return None;
     }
+    *octets.get_mut(3)? = u8::try_from(value).ok()?;
+    Some(octets.into())
 }
 
 /// The fields of an SDP value, split at ASCII whitespace as `str::split_ascii_whitespace` does.
@@ -964,6 +969,51 @@ a=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\nm=video 0 RTP/AVP 31\r\n";
             parse(b"v=0\nc=IN IP4 192.0.2.2\nm=audio 4000 RTP/AVP 96\na=rtpmap:96 OPUS/48000/2\n")
                 .unwrap();
         assert!(!negotiate(&opus_o, &opus_a).no_common_codec);
+    }
+
+    /// The one-pass reader takes exactly what the standard parser takes, and reads it the same.
+    #[test]
+    fn dotted_quad_is_the_standard_parser_on_its_form() {
+        let mut cases: Vec<String> = [
+            "10.1.8.82",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            ".1.2.3",
+            "1.2.3.",
+            "1.2.3.4 ",
+            "1234.1.1.1",
+            "",
+            "1.2.3.04",
+            "a.b.c.d",
+            "192.168.0.1",
+            "1.2.3.999",
+            "0.0.0.00",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let alphabet = b"0123456789..9x";
+            let len = (x % 17) as usize;
+            cases.push(
+                (0..len)
+                    .map(|i| char::from(alphabet[((x >> (i * 3)) % 14) as usize]))
+                    .collect(),
+            );
+        }
+        for c in cases {
+            let std = c.parse::<std::net::Ipv4Addr>().ok();
+            assert_eq!(dotted_quad(c.as_bytes()), std, "{c:?}");
+        }
     }
 
     #[test]
