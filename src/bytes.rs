@@ -138,22 +138,53 @@ fn find_sse2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
     };
     // SAFETY: SSE2 is present (above).
     let (pa, pb) = unsafe { (_mm_set1_epi8(a as i8), _mm_set1_epi8(b as i8)) };
+    // The lanes of a block equal to `a` or `b`, as bits.
+    let hits = |block: &[u8; 16]| -> u32 {
+        // SAFETY: SSE2 is present (above); the load reads the sixteen bytes of
+        // `block`, a borrowed array, and `loadu` needs no alignment.
+        unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().cast());
+            _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, pa), _mm_cmpeq_epi8(v, pb))) as u32
+        }
+    };
     let mut base = 0;
     while base < 128 {
         let Some(block) = hay.get(base..).and_then(|h| h.first_chunk::<16>()) else {
-            // Fewer than sixteen bytes left: one at a time.
+            // Fewer than sixteen bytes left. In a haystack of sixteen or more, its
+            // last sixteen bytes are one block, the lanes already looked at masked
+            // off; only a shorter one goes byte by byte (a header value or a
+            // parameter's rest is often 8 to 15 bytes: the byte loop was a tenth of
+            // the scanner's instructions; issue #16).
+            let n = hay.len();
+            if let Some(last) = n
+                .checked_sub(16)
+                .and_then(|s| hay.get(s..)?.first_chunk::<16>())
+            {
+                let seen = base + 16 - n;
+                let mask = hits(last) >> seen;
+                return (mask != 0).then(|| base + mask.trailing_zeros() as usize);
+            }
+            if let (Some(lo), Some(hi)) = (
+                hay.first_chunk::<8>(),
+                n.checked_sub(8)
+                    .and_then(|s| hay.get(s..)?.first_chunk::<8>()),
+            ) {
+                // Eight to fifteen bytes: two words, the second overlapping the first.
+                return match swar_hits(u64::from_le_bytes(*lo), a, b) {
+                    0 => match swar_hits(u64::from_le_bytes(*hi), a, b) {
+                        0 => None,
+                        m => Some(n - 8 + (m.trailing_zeros() / 8) as usize),
+                    },
+                    m => Some((m.trailing_zeros() / 8) as usize),
+                };
+            }
             let tail = hay.get(base..).unwrap_or_default();
             return tail
                 .iter()
                 .position(|&c| c == a || c == b)
                 .map(|i| base + i);
         };
-        // SAFETY: SSE2 is present (above); the load reads the sixteen bytes of
-        // `block`, a borrowed array, and `loadu` needs no alignment.
-        let mask = unsafe {
-            let v = _mm_loadu_si128(block.as_ptr().cast());
-            _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, pa), _mm_cmpeq_epi8(v, pb))) as u32
-        };
+        let mask = hits(block);
         if mask != 0 {
             return Some(base + mask.trailing_zeros() as usize);
         }
@@ -166,6 +197,18 @@ fn find_sse2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
         memchr::memchr2(a, b, rest)
     }
     .map(|i| base + i)
+}
+
+/// The bytes of `w` equal to `a` or `b`, as the high bit of each such byte. Exact
+/// for the lowest one (a borrow only runs upwards from a byte that matched), so
+/// its `trailing_zeros() / 8` is the first match; bits above it may be wrong.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn swar_hits(w: u64, a: u8, b: u8) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    zero(w ^ (ONES * u64::from(a))) | zero(w ^ (ONES * u64::from(b)))
 }
 
 #[cfg(test)]
