@@ -19,6 +19,9 @@
     )
 )]
 
+mod recent;
+pub use recent::parse_shared;
+
 use crate::bytes::split_once;
 use std::net::IpAddr;
 

@@ -207,7 +207,7 @@ impl SipMessage {
         }
         let ct = self.header(Hdr::ContentType);
         let sdp = crate::sdp::in_body(ct.as_deref().unwrap_or_default(), body)?;
-        Some(crate::sdp::parse(sdp).map(Arc::new))
+        Some(crate::sdp::parse_shared(sdp))
     }
 
     /// The body's SDP (None without one; an error when it is not readable SDP).
