@@ -623,6 +623,54 @@ v=0\n";
         assert_eq!(h.len as usize, INVITE.len());
     }
 
+    /// Every header line, its colon and its CR LF at every offset from the start
+    /// of the buffer (the Request-URI made longer a byte at a time), with a line
+    /// longer than the vector search's first 128 bytes, a fold, a line without a
+    /// colon and LF-only ends among them: the same values every time. (Written
+    /// for a scanner that read 64-byte windows of the buffer, which was not kept:
+    /// it took more instructions; README, issue #16.)
+    #[test]
+    fn values_are_the_same_wherever_the_windows_fall() {
+        let long = "x".repeat(150);
+        for lf_only in [false, true] {
+            for pad in 0..130 {
+                let uri = format!("sip:{}@h", "u".repeat(pad));
+                let text = format!(
+                    "INVITE {uri} SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nno colon here\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nSubject: {long}\r\nCall-ID: c@h\r\nCSeq: 1 INVITE\r\nUser-Agent: a\r\n b\r\nContact:<sip:a@h>\r\nMax-Forwards: 70\r\ni:x\r\nContent-Length: 4\r\n\r\nbody"
+                );
+                let text = if lf_only {
+                    text.replace("\r\n", "\n")
+                } else {
+                    text
+                };
+                let buf = text.as_bytes();
+                for mode in [Mode::Datagram, Mode::Stream] {
+                    let h = scan(buf, mode).unwrap();
+                    assert_eq!(hv(buf, &h, Hdr::Via), b"SIP/2.0/UDP h;branch=z9hG4bK1");
+                    assert_eq!(hv(buf, &h, Hdr::From), b"<sip:a@h>;tag=1");
+                    assert_eq!(hv(buf, &h, Hdr::To), b"<sip:b@h>");
+                    assert_eq!(hv(buf, &h, Hdr::Subject), long.as_bytes());
+                    assert_eq!(hv(buf, &h, Hdr::CallId), b"c@h", "{pad} {lf_only}");
+                    assert_eq!(hv(buf, &h, Hdr::CSeq), b"1 INVITE");
+                    assert!(h.is_folded(Hdr::UserAgent));
+                    assert_eq!(hv(buf, &h, Hdr::Contact), b"<sip:a@h>");
+                    assert_eq!(hv(buf, &h, Hdr::MaxForwards), b"70");
+                    assert_eq!(h.content_length, Some(4));
+                    assert_eq!(h.body.get(buf), b"body");
+                    assert_eq!(h.header_count, 12, "{pad} {lf_only}");
+                    assert!(h.defects.has(Defects::HEADER_LINE_WITHOUT_COLON));
+                    assert_eq!(h.lf_only, lf_only);
+                    // Cut anywhere in the headers, a stream message is incomplete, never misread.
+                    let cut = buf.len() - 10 - (pad % 40);
+                    assert!(matches!(
+                        scan(&buf[..cut], Mode::Stream),
+                        Err(ScanError::Incomplete)
+                    ));
+                }
+            }
+        }
+    }
+
     #[test]
     fn compact_forms_and_any_case() {
         let m = b"BYE sip:x SIP/2.0\r\nv: SIP/2.0/TCP h;branch=z9hG4bKa\r\nI: abc\r\nf: <sip:a>;tag=1\r\nT: <sip:b>\r\ncseq: 2 BYE\r\nL: 0\r\n\r\n";
