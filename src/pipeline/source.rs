@@ -22,6 +22,9 @@ use crate::decode::{Ctx, FragKey, Fragment, Segment};
 use crate::reassembly::Item;
 use crate::sip::Origin;
 use rayon::prelude::*;
+
+/// How many frames ahead of the one handed on [`read_events`] asks for a message's length.
+const PREFETCH_AHEAD: usize = 8;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::SyncSender;
@@ -242,7 +245,15 @@ pub(crate) fn read_events(
         } else {
             batch.iter().map(|f| stage_a(f, index)).collect()
         };
-        for (f, w) in batch.iter().zip(work) {
+        let mut work = work.into_iter();
+        for f in batch {
+            let Some(w) = work.next() else { break };
+            // The batcher reads each message's length a few steps on, from a record
+            // written on either decoding core: asked for ahead, that miss was most of
+            // `ItemBatcher::push`'s time on this serial path (issue #16).
+            if let Some(Work::Final(_, Some(Item::Sip(m)))) = work.as_slice().get(PREFETCH_AHEAD) {
+                m.prefetch_length();
+            }
             let kind = match w {
                 Work::Final(b, None) => {
                     counts.add(b, 1);
